@@ -1,0 +1,47 @@
+# The two commands of the README: `make demo` and `make test`. Both install what is missing
+# (scripts/setup.sh, Debian packages), configure, build and run.
+PRESET ?= release
+JOBS ?= $(shell nproc)
+BUILD := build/$(PRESET)
+
+.PHONY: all setup configure build demo test asan tsan bench format format-check tidy clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/build.ninja: | setup
+	@cmake --preset $(PRESET) >/dev/null
+
+configure: setup $(BUILD)/build.ninja
+
+build: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+demo: build
+	@$(BUILD)/apps/mdgate/mdgate demo
+
+test: build
+	@ctest --preset $(PRESET) -j $(JOBS)
+
+asan:
+	@$(MAKE) --no-print-directory test PRESET=asan
+
+tsan:
+	@$(MAKE) --no-print-directory test PRESET=tsan
+
+bench: build
+	@$(BUILD)/bench/mdg_bench
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+tidy:
+	@cmake --preset tidy >/dev/null && cmake --build --preset tidy -j $(JOBS)
+
+clean:
+	@rm -rf build

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of mdgate from Debian 12 packages.
+# Idempotent: when everything is already installed it prints nothing and exits 0.
+set -euo pipefail
+
+packages=(
+    build-essential cmake ninja-build pkg-config git
+    g++ clang clang-format clang-tidy libclang-rt-14-dev
+    libboost1.81-dev libsimdjson-dev libssl-dev ca-certificates
+    libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
+    libgtest-dev libgmock-dev googletest libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "exchange/bybit/messages.hpp"
+#include "model/instrument.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+namespace mdg::exchange::bybit {
+
+/// What the decoder needs to know about where a frame came from.
+struct parse_context {
+    model::category cat = model::category::linear;
+    /// Instruments by symbol, with their precision. outlives: the decoder call.
+    model::instrument_registry* registry = nullptr;
+    /// Add symbols seen for the first time (replay of a capture) instead of failing with
+    /// unknown_symbol (live feeds, where only subscribed symbols are expected).
+    bool register_unknown = false;
+    /// Local receive time of the frame.
+    unix_nanos ts_recv;
+};
+
+struct decoder_options {
+    std::size_t max_frame_bytes = 1 << 20;   ///< larger frames: frame_too_large
+    std::size_t max_levels_per_side = 5000;  ///< more levels in one message: too_many_levels
+    std::size_t max_items = 5000;            ///< trades/candles/liquidations in one message
+};
+
+/// Decodes Bybit v5 public frames (data of every public topic, and control frames: acks of all
+/// three shapes, pongs, error frames) with simdjson On-Demand into `decoded_frame`.
+///
+/// Each channel has one pure parse function (parse.cpp); this class only owns what they reuse:
+/// the simdjson parser, a padded copy of the frame and the output buffers. Errors are values:
+/// a bad frame returns an `mdg::errc` and leaves nothing half-applied (the caller applies the
+/// output only on success). Never throws.
+///
+/// Owned by one connection (or one replay); not thread-safe.
+class decoder {
+public:
+    explicit decoder(decoder_options opts = {});
+    ~decoder();
+    decoder(const decoder&) = delete;
+    decoder& operator=(const decoder&) = delete;
+    decoder(decoder&&) noexcept;
+    decoder& operator=(decoder&&) noexcept;
+
+    /// Decodes one text frame. On success the returned frame (owned by the decoder) is valid
+    /// until the next call.
+    [[nodiscard]] result<const decoded_frame*> decode(std::string_view frame,
+                                                      const parse_context& ctx);
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace mdg::exchange::bybit

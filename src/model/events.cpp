@@ -1,0 +1,47 @@
+#include "model/events.hpp"
+
+#include <array>
+
+namespace mdg::model {
+
+std::string_view to_string(side s) noexcept { return s == side::buy ? "buy" : "sell"; }
+
+std::string_view to_string(update_kind k) noexcept {
+    return k == update_kind::snapshot ? "snapshot" : "delta";
+}
+
+std::string_view to_string(tick_direction d) noexcept {
+    switch (d) {
+    case tick_direction::none:
+        return "";
+    case tick_direction::plus_tick:
+        return "PlusTick";
+    case tick_direction::zero_plus_tick:
+        return "ZeroPlusTick";
+    case tick_direction::minus_tick:
+        return "MinusTick";
+    case tick_direction::zero_minus_tick:
+        return "ZeroMinusTick";
+    }
+    return "";
+}
+
+namespace {
+constexpr std::array<std::string_view, kline_interval_count> interval_names{
+    "1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"};
+} // namespace
+
+std::string_view to_string(kline_interval i) noexcept {
+    return interval_names[static_cast<std::size_t>(i)];
+}
+
+std::optional<kline_interval> parse_kline_interval(std::string_view s) noexcept {
+    for (std::size_t i = 0; i < interval_names.size(); ++i) {
+        if (interval_names[i] == s) {
+            return static_cast<kline_interval>(i);
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace mdg::model
