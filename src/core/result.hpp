@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/error.hpp"
+
 #include <boost/system/result.hpp>
 
 namespace mdg {

@@ -912,15 +912,21 @@ decoder& decoder::operator=(decoder&&) noexcept = default;
 
 result<const decoded_frame*> decoder::decode(std::string_view frame, const parse_context& ctx) {
     const errc e = impl_->run(frame, ctx);
-    if (e != errc::ok) {
+    if (e == errc::malformed_json || e == errc::wrong_type || e == errc::truncated) {
+        const auto begin = frame.find_first_not_of(" \t\r\n");
+        if (begin == std::string_view::npos) {
+            return errc::truncated; // empty
+        }
+        if (frame[begin] != '{' && frame[begin] != '[') {
+            return errc::malformed_json; // not JSON at all
+        }
         // A frame cut short often fails as a generic syntax error; tell the two apart by
         // whether the text still ends like a JSON object.
-        if (e == errc::malformed_json) {
-            auto end = frame.find_last_not_of(" \t\r\n");
-            if (end == std::string_view::npos || frame[end] != '}') {
-                return errc::truncated;
-            }
+        if (e == errc::malformed_json && frame[frame.find_last_not_of(" \t\r\n")] != '}') {
+            return errc::truncated;
         }
+    }
+    if (e != errc::ok) {
         return e;
     }
     return &impl_->out;
