@@ -1,0 +1,202 @@
+#include "market/market_state.hpp"
+
+#include <algorithm>
+
+#include "core/assert.hpp"
+
+namespace mdg::market {
+
+using mdg::book::apply_status;
+using mdg::book::book_state;
+
+market_state::market_state(market_limits limits) : limits_(limits) {
+    MDG_CHECK(limits_.klines_per_series > 0, "klines_per_series must be positive");
+    MDG_CHECK(limits_.trades_per_instrument > 0, "trades_per_instrument must be positive");
+    MDG_CHECK(limits_.liquidations_per_instrument > 0,
+              "liquidations_per_instrument must be positive");
+    MDG_CHECK(limits_.oi_history_depth > 0, "oi_history_depth must be positive");
+}
+
+book_entry& market_state::book_for(const model::book_update& u) {
+    const std::uint64_t key = book_key(u.instrument, u.depth);
+    auto it = books_.find(key);
+    if (it == books_.end()) {
+        it = books_.try_emplace(key, u.depth).first;
+        book_keys_.insert(std::lower_bound(book_keys_.begin(), book_keys_.end(), key), key);
+    }
+    return it->second;
+}
+
+apply_status market_state::on_book(const model::book_update& u) {
+    if (u.depth == 0) {
+        ++zero_depth_;
+        return apply_status::invalid;
+    }
+    book_entry& e = book_for(u);
+    const bool snapshot = u.kind == model::update_kind::snapshot || u.update_id == 1;
+    if (snapshot) {
+        ++e.snapshots;
+    } else {
+        ++e.deltas;
+    }
+    const book_state before = e.book.state();
+    const apply_status status = e.book.apply(u);
+    switch (status) {
+    case apply_status::applied:
+        e.ts_exchange = u.ts_exchange;
+        e.ts_engine = u.ts_engine;
+        e.ts_recv = u.ts_recv;
+        if (before == book_state::resyncing) {
+            ++e.resyncs_completed;
+        }
+        break;
+    case apply_status::awaiting_snapshot:
+        ++e.ignored;
+        break;
+    case apply_status::gap:
+        ++e.gaps;
+        break;
+    case apply_status::crossed:
+        ++e.crossed;
+        break;
+    case apply_status::invalid:
+        ++e.invalid;
+        break;
+    }
+    return status;
+}
+
+ticker_status market_state::on_ticker(const model::ticker_update& u) {
+    auto it = tickers_.find(u.instrument);
+    if (it == tickers_.end()) {
+        it = tickers_.try_emplace(u.instrument, limits_.oi_history_depth, limits_.oi_bucket_width)
+                 .first;
+    }
+    return it->second.apply(u);
+}
+
+trade_ring& market_state::trades_for(model::instrument_id instrument) {
+    auto it = trades_.find(instrument);
+    if (it == trades_.end()) {
+        it = trades_.try_emplace(instrument, limits_.trades_per_instrument).first;
+    }
+    return it->second;
+}
+
+std::size_t market_state::on_trades(std::span<const model::trade> trades) {
+    std::size_t accepted = 0;
+    // A batch is almost always one instrument: look the ring up once per run of trades.
+    trade_ring* ring = nullptr;
+    model::instrument_id current{};
+    for (const model::trade& t : trades) {
+        if (ring == nullptr || t.instrument != current) {
+            ring = &trades_for(t.instrument);
+            current = t.instrument;
+        }
+        if (ring->push(t)) {
+            ++accepted;
+        }
+    }
+    return accepted;
+}
+
+kline_counts market_state::on_klines(std::span<const model::kline> klines) {
+    kline_counts counts;
+    for (const model::kline& k : klines) {
+        const std::uint64_t key = kline_key(k.instrument, k.interval);
+        auto it = klines_.find(key);
+        if (it == klines_.end()) {
+            it = klines_.try_emplace(key, limits_.klines_per_series).first;
+        }
+        switch (it->second.upsert(k)) {
+        case kline_status::updated:
+            ++counts.updated;
+            break;
+        case kline_status::appended:
+            ++counts.appended;
+            break;
+        case kline_status::ignored_older:
+            ++counts.ignored_older;
+            break;
+        }
+    }
+    return counts;
+}
+
+liquidation_store& market_state::liquidations_for(model::instrument_id instrument) {
+    auto it = liquidations_.find(instrument);
+    if (it == liquidations_.end()) {
+        it = liquidations_
+                 .try_emplace(instrument, limits_.liquidations_per_instrument,
+                              limits_.liquidation_max_age)
+                 .first;
+    }
+    return it->second;
+}
+
+std::size_t market_state::on_liquidations(std::span<const model::liquidation> liquidations) {
+    std::size_t stored = 0;
+    liquidation_store* store = nullptr;
+    model::instrument_id current{};
+    for (const model::liquidation& l : liquidations) {
+        if (store == nullptr || l.instrument != current) {
+            store = &liquidations_for(l.instrument);
+            current = l.instrument;
+        }
+        if (store->push(l)) {
+            ++stored;
+        }
+    }
+    return stored;
+}
+
+void market_state::mark_all_stale() noexcept {
+    for (auto& [key, entry] : books_) {
+        entry.book.mark_stale();
+    }
+    for (auto& [id, ticker] : tickers_) {
+        ticker.mark_stale();
+    }
+    for (auto& [id, ring] : trades_) {
+        ring.mark_stale();
+    }
+}
+
+bool market_state::mark_syncing(model::instrument_id instrument, std::uint16_t depth) noexcept {
+    const auto it = books_.find(book_key(instrument, depth));
+    if (it == books_.end()) {
+        return false;
+    }
+    it->second.book.mark_syncing();
+    return true;
+}
+
+const book_entry* market_state::book(model::instrument_id instrument,
+                                     std::uint16_t depth) const noexcept {
+    const auto it = books_.find(book_key(instrument, depth));
+    return it == books_.end() ? nullptr : &it->second;
+}
+
+const ticker_state* market_state::ticker(model::instrument_id instrument) const noexcept {
+    const auto it = tickers_.find(instrument);
+    return it == tickers_.end() ? nullptr : &it->second;
+}
+
+const kline_series* market_state::klines(model::instrument_id instrument,
+                                         model::kline_interval interval) const noexcept {
+    const auto it = klines_.find(kline_key(instrument, interval));
+    return it == klines_.end() ? nullptr : &it->second;
+}
+
+const trade_ring* market_state::trades(model::instrument_id instrument) const noexcept {
+    const auto it = trades_.find(instrument);
+    return it == trades_.end() ? nullptr : &it->second;
+}
+
+const liquidation_store*
+market_state::liquidations(model::instrument_id instrument) const noexcept {
+    const auto it = liquidations_.find(instrument);
+    return it == liquidations_.end() ? nullptr : &it->second;
+}
+
+} // namespace mdg::market

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Smoke tests of the mdgate binary: help, version, exit codes and replay output.
+# Usage: cli_test.sh MDGATE DATA_DIR
+set -u
+mdgate=$1
+data=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+check() { # name, condition (already evaluated as exit status of the previous command)
+    if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi
+}
+expect_rc() { # name, expected rc, command...
+    local name=$1 want=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    [ "$rc" -eq "$want" ]
+    check "$name (rc=$rc, want $want; stderr: $(head -c 300 "$tmp/err"))" $?
+}
+
+expect_rc "help" 0 "$mdgate" --help
+grep -q "replay" "$tmp/out"; check "help lists replay" $?
+expect_rc "version" 0 "$mdgate" --version
+grep -Eq '^mdgate [0-9]+\.[0-9]+\.[0-9]+' "$tmp/out"; check "version text" $?
+expect_rc "replay help" 0 "$mdgate" replay --help
+expect_rc "no subcommand" 2 "$mdgate"
+expect_rc "unknown option" 2 "$mdgate" replay --nope x
+expect_rc "bad category" 2 "$mdgate" replay "$data/spot_capture_sample.frames.jsonl" --category futures
+[ "$(wc -l <"$tmp/err")" -eq 1 ]; check "bad category is one line" $?
+expect_rc "missing file" 2 "$mdgate" replay "$tmp/does-not-exist.jsonl"
+grep -q "cannot open capture" "$tmp/err"; check "missing file message" $?
+[ "$(wc -l <"$tmp/err")" -eq 1 ]; check "missing file is one line" $?
+expect_rc "directory" 2 "$mdgate" replay "$tmp"
+chmod 000 "$tmp" 2>/dev/null
+if [ "$(id -u)" -ne 0 ]; then
+    expect_rc "unreadable" 2 "$mdgate" replay "$tmp/x"
+fi
+chmod 700 "$tmp"
+
+expect_rc "replay linear" 0 "$mdgate" replay "$data/cryptofeed_linear_2026-08-09.frames.jsonl"
+grep -q "books: 4 (live 4" "$tmp/out"; check "linear summary: 4 live books" $?
+grep -q "decode errors: 0" "$tmp/out"; check "linear summary: no decode errors" $?
+
+expect_rc "replay spot json" 0 "$mdgate" replay "$data/spot_capture_sample.frames.jsonl" --category spot --dump-books json
+grep -q '"orderbook.50.BTCUSDT":{"state":"live","u":1300,"bids":\[\["65140","4.532"\]' "$tmp/out"
+check "spot dump: best bid and u" $?
+
+# Bad input is counted and the replay goes on.
+{
+    echo 'not json at all'
+    echo '{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":7}}'
+    sed -n 2p "$data/spot_capture_sample.frames.jsonl" | cut -c1-200
+    cat "$data/spot_capture_sample.frames.jsonl"
+} >"$tmp/bad.jsonl"
+expect_rc "replay with bad frames" 0 "$mdgate" replay "$tmp/bad.jsonl" --category spot
+grep -q "books: 1 (live 1" "$tmp/out"; check "bad input: book still live" $?
+grep -q "decode errors: 2 malformed_json=1 truncated=1" "$tmp/out"; check "bad input: errors by kind" $?
+grep -q "ignored 1" "$tmp/out"; check "bad input: delta before snapshot ignored" $?
+
+expect_rc "demo" 0 "$mdgate" demo --levels 3
+grep -q "orderbook.200.BTCUSDT \[live\]" "$tmp/out"; check "demo prints the books" $?
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
