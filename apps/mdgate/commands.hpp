@@ -1,9 +1,9 @@
 #pragma once
 
-#include "model/instrument.hpp"
-
 #include <cstddef>
 #include <string>
+
+#include "model/instrument.hpp"
 
 namespace mdg::app {
 

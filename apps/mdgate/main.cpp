@@ -1,20 +1,19 @@
 // mdgate: one binary, thin main. Parses the command line and hands over to a subcommand.
-#include "apps/mdgate/commands.hpp"
-#include "core/log.hpp"
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-
 #include <cstdio>
 #include <exception>
 #include <map>
 
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "apps/mdgate/commands.hpp"
+#include "core/log.hpp"
+
 namespace {
 
 const std::map<std::string, spdlog::level::level_enum> levels{
-    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
-    {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
-    {"error", spdlog::level::err},   {"off", spdlog::level::off},
+    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
+    {"warn", spdlog::level::warn},   {"error", spdlog::level::err},   {"off", spdlog::level::off},
 };
 
 } // namespace
@@ -37,8 +36,9 @@ int main(int argc, char** argv) {
     replay_cmd->add_option("--category", category, "spot, linear, inverse or option")
         ->check(CLI::IsMember({"spot", "linear", "inverse", "option"}))
         ->capture_default_str();
-    replay_cmd->add_option("--dump-books", replay.dump_books,
-                           "print the final books instead of the summary (format: json)")
+    replay_cmd
+        ->add_option("--dump-books", replay.dump_books,
+                     "print the final books instead of the summary (format: json)")
         ->check(CLI::IsMember({"json"}));
 
     mdg::app::demo_args demo;

@@ -1,13 +1,13 @@
+#include <chrono>
+#include <cstdio>
+#include <string_view>
+
+#include <fmt/format.h>
+
 #include "apps/mdgate/commands.hpp"
 #include "replay/book_dump.hpp"
 #include "replay/capture_file.hpp"
 #include "replay/replayer.hpp"
-
-#include <fmt/format.h>
-
-#include <chrono>
-#include <cstdio>
-#include <string_view>
 
 namespace mdg::app {
 
@@ -38,7 +38,8 @@ int run_demo(const demo_args& args) {
                "symbols)\n\n");
     replay::replayer r{replay::replay_options{}};
     const auto start = std::chrono::steady_clock::now();
-    replay::for_each_frame_in_text(demo_capture, [&](std::string_view frame) { r.on_frame(frame); });
+    replay::for_each_frame_in_text(demo_capture,
+                                   [&](std::string_view frame) { r.on_frame(frame); });
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     fmt::print("{}", replay::summary_text(r));
     fmt::print("{}", replay::ladders_text(r, args.levels));

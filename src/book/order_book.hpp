@@ -1,12 +1,12 @@
 #pragma once
 
-#include "model/events.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <vector>
+
+#include "book/detail/level_array.hpp"
+#include "model/events.hpp"
 
 namespace mdg::book {
 
@@ -22,7 +22,7 @@ inline constexpr std::size_t book_state_count = 4;
 
 /// Outcome of applying one update. Outcomes, not errors: the caller counts them and decides
 /// (a gap or crossed book means: resubscribe this one topic).
-enum class [[nodiscard]] apply_status : std::uint8_t {
+enum class [[nodiscard]] apply_status : std::uint8_t{
     applied,           ///< the book changed (or a snapshot reset it) and is live
     awaiting_snapshot, ///< a delta while syncing/resyncing: ignored until the next snapshot
     gap,               ///< `u` was not previous+1: book -> resyncing
@@ -35,15 +35,16 @@ enum class [[nodiscard]] apply_status : std::uint8_t {
 
 /// Level-2 book of one topic (instrument + depth), rebuilt from venue snapshots and deltas.
 ///
-/// Each side is a sorted flat array with the best level at the back, so the frequent changes
-/// near the top of the book move few bytes; a delta costs O(log n) per level plus a short
-/// memmove, never a sort. Rules (Bybit v5, protocol/bybit_v5.md §7.3): a snapshot, or any
-/// message with `u == 1`, replaces the book; in a delta size 0 deletes a level, a new price
-/// inserts, a known price overwrites; `u` must be previous+1; the book is trimmed to its depth.
+/// Each side is a sorted flat array (best level at the back) with free room at both ends, so a
+/// delta costs a binary search per level plus a memmove of at most half the side, and changes
+/// near the top of the book or at its far end move almost nothing; never a sort. Rules (Bybit v5,
+/// protocol/bybit_v5.md §7.3): a snapshot, or any message with `u == 1`, replaces the book; in a
+/// delta size 0 deletes a level, a new price inserts, a known price overwrites; `u` must be
+/// previous+1; the book is trimmed to its depth.
 ///
 /// Owned by one state shard; not thread-safe: call only from that shard.
 class order_book {
-public:
+  public:
     /// `depth` is the subscribed number of levels per side (1..1000 for Bybit).
     explicit order_book(std::size_t depth);
 
@@ -77,15 +78,15 @@ public:
     /// not crossed when live). For tests and debug assertions; O(n).
     [[nodiscard]] bool check_invariants() const noexcept;
 
-private:
+  private:
     apply_status apply_snapshot(const model::book_update& u);
     apply_status apply_delta(const model::book_update& u);
     [[nodiscard]] bool crossed() const noexcept;
     void trim() noexcept;
 
     std::size_t depth_;
-    std::vector<model::level> bids_; // ascending price: best bid at back
-    std::vector<model::level> asks_; // descending price: best ask at back
+    detail::level_array bids_; // ascending price: best bid at back
+    detail::level_array asks_; // descending price: best ask at back
     std::uint64_t update_id_ = 0;
     std::uint64_t seq_ = 0;
     book_state state_ = book_state::syncing;

@@ -8,7 +8,7 @@
 #define MDG_CHECK(cond, why)                                                                       \
     do {                                                                                           \
         if (!(cond)) [[unlikely]] {                                                                \
-            std::fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__, #cond,     \
+            std::fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__, #cond,      \
                          why);                                                                     \
             std::abort();                                                                          \
         }                                                                                          \

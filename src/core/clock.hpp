@@ -25,7 +25,7 @@ namespace core {
 /// Source of time, injected everywhere so tests and replays control it.
 /// Implementations must be thread-safe.
 class clock {
-public:
+  public:
     clock() = default;
     clock(const clock&) = delete;
     clock& operator=(const clock&) = delete;
@@ -41,7 +41,7 @@ public:
 
 /// The real clocks of the machine.
 class system_clock final : public clock {
-public:
+  public:
     [[nodiscard]] unix_nanos now() const noexcept override;
     [[nodiscard]] std::chrono::steady_clock::time_point steady_now() const noexcept override;
 };
@@ -51,14 +51,14 @@ public:
 
 /// A clock that moves only when told to. Thread-safe for reads; advance from one thread.
 class manual_clock final : public clock {
-public:
+  public:
     explicit manual_clock(unix_nanos start = {}) noexcept : now_(start.value) {}
     [[nodiscard]] unix_nanos now() const noexcept override;
     [[nodiscard]] std::chrono::steady_clock::time_point steady_now() const noexcept override;
     void set(unix_nanos t) noexcept;
     void advance(std::chrono::nanoseconds d) noexcept;
 
-private:
+  private:
     std::atomic<std::int64_t> now_;
 };
 

@@ -31,7 +31,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(errc::count_)> n
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
 class category final : public boost::system::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "mdg"; }
     std::string message(int ev) const override {
         return std::string(to_string(static_cast<errc>(ev)));

@@ -1,10 +1,10 @@
 #pragma once
 
-#include <boost/system/error_code.hpp>
-
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
+
+#include <boost/system/error_code.hpp>
 
 namespace mdg {
 
@@ -44,5 +44,4 @@ enum class errc : std::uint8_t {
 
 } // namespace mdg
 
-template <>
-struct boost::system::is_error_code_enum<mdg::errc> : std::true_type {};
+template <> struct boost::system::is_error_code_enum<mdg::errc> : std::true_type {};

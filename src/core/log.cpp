@@ -1,8 +1,8 @@
 #include "core/log.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
-
 #include <memory>
+
+#include <spdlog/sinks/stdout_sinks.h>
 
 namespace mdg::core {
 

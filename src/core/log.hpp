@@ -1,13 +1,13 @@
 #pragma once
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include <spdlog/spdlog.h>
 
 namespace mdg::core {
 
@@ -22,7 +22,7 @@ void init_logging(const log_options& opts);
 /// so a flood of bad frames produces one line a minute, not one per frame.
 /// Thread-safe (a mutex; only error paths call it, never the steady-state hot path).
 class log_limiter {
-public:
+  public:
     explicit log_limiter(std::chrono::steady_clock::duration interval = std::chrono::minutes{1})
         : interval_(interval) {}
 
@@ -31,7 +31,7 @@ public:
     [[nodiscard]] bool allow(std::string_view key, std::chrono::steady_clock::time_point now,
                              std::uint64_t& suppressed);
 
-private:
+  private:
     struct entry {
         std::chrono::steady_clock::time_point last{};
         std::uint64_t suppressed = 0;

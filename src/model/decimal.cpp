@@ -1,8 +1,8 @@
 #include "model/decimal.hpp"
 
-#include "model/fixed_point.hpp"
-
 #include <array>
+
+#include "model/fixed_point.hpp"
 
 namespace mdg::model {
 
@@ -66,7 +66,9 @@ std::strong_ordering compare(const decimal& a, const decimal& b) noexcept {
 
 } // namespace
 
-bool operator==(const decimal& a, const decimal& b) noexcept { return compare(a, b) == 0; }
+bool operator==(const decimal& a, const decimal& b) noexcept {
+    return compare(a, b) == 0;
+}
 
 std::strong_ordering operator<=>(const decimal& a, const decimal& b) noexcept {
     return compare(a, b);

@@ -1,10 +1,10 @@
 #pragma once
 
-#include "core/result.hpp"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "core/result.hpp"
 
 namespace mdg::model {
 

@@ -4,7 +4,9 @@
 
 namespace mdg::model {
 
-std::string_view to_string(side s) noexcept { return s == side::buy ? "buy" : "sell"; }
+std::string_view to_string(side s) noexcept {
+    return s == side::buy ? "buy" : "sell";
+}
 
 std::string_view to_string(update_kind k) noexcept {
     return k == update_kind::snapshot ? "snapshot" : "delta";

@@ -1,15 +1,15 @@
 #pragma once
 
-#include "core/clock.hpp"
-#include "model/decimal.hpp"
-#include "model/fixed_point.hpp"
-#include "model/instrument.hpp"
-
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
+
+#include "core/clock.hpp"
+#include "model/decimal.hpp"
+#include "model/fixed_point.hpp"
+#include "model/instrument.hpp"
 
 namespace mdg::model {
 
@@ -43,20 +43,20 @@ struct level {
 /// valid only until its next decode: the book copies what it keeps.
 struct book_update {
     instrument_id instrument;
-    std::uint16_t depth = 0;       ///< the topic's depth (levels per side)
+    std::uint16_t depth = 0; ///< the topic's depth (levels per side)
     update_kind kind = update_kind::delta;
-    std::uint64_t update_id = 0;   ///< Bybit `u`: +1 per message per topic; 1 after a restart
-    std::uint64_t seq = 0;         ///< Bybit `seq`: cross sequence, comparable across depths
-    unix_nanos ts_exchange;        ///< venue's message time (`ts`)
-    unix_nanos ts_engine;          ///< matching-engine time (`cts`), 0 when absent
-    unix_nanos ts_recv;            ///< local receive time
-    std::span<const level> bids;   ///< as sent: best first in snapshots, any order in deltas
+    std::uint64_t update_id = 0; ///< Bybit `u`: +1 per message per topic; 1 after a restart
+    std::uint64_t seq = 0;       ///< Bybit `seq`: cross sequence, comparable across depths
+    unix_nanos ts_exchange;      ///< venue's message time (`ts`)
+    unix_nanos ts_engine;        ///< matching-engine time (`cts`), 0 when absent
+    unix_nanos ts_recv;          ///< local receive time
+    std::span<const level> bids; ///< as sent: best first in snapshots, any order in deltas
     std::span<const level> asks;
 };
 
 /// Text id of a trade, kept inline (Bybit: a UUID or a numeric string). Never allocates.
 class trade_id {
-public:
+  public:
     static constexpr std::size_t capacity = 63;
     trade_id() = default;
     /// Copies `s`; returns false (and keeps nothing) when it is longer than `capacity`.
@@ -75,7 +75,7 @@ public:
         return a.view() == b.view();
     }
 
-private:
+  private:
     std::array<char, capacity> text_{};
     std::uint8_t len_ = 0;
 };
@@ -94,9 +94,7 @@ struct trade {
     trade_id id;
 };
 
-enum class kline_interval : std::uint8_t {
-    m1, m3, m5, m15, m30, h1, h2, h4, h6, h12, d1, w1, mn1
-};
+enum class kline_interval : std::uint8_t { m1, m3, m5, m15, m30, h1, h2, h4, h6, h12, d1, w1, mn1 };
 inline constexpr std::size_t kline_interval_count = 13;
 /// The venue's spelling: "1", "3", ..., "720", "D", "W", "M".
 [[nodiscard]] std::string_view to_string(kline_interval i) noexcept;

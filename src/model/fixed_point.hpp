@@ -1,13 +1,13 @@
 #pragma once
 
-#include "core/error.hpp"
-#include "core/result.hpp"
-
 #include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "core/error.hpp"
+#include "core/result.hpp"
 
 namespace mdg::model {
 
@@ -25,6 +25,14 @@ inline constexpr std::size_t fixed_text_capacity = 24;
 /// linear form ("65140.00") and the trimmed spot form ("65140") decode to the same value.
 [[nodiscard]] result<std::int64_t> parse_fixed(std::string_view text, std::uint8_t decimals,
                                                bool allow_negative) noexcept;
+
+/// The same, for a number at the start of [p, end) that stops at the first character that
+/// cannot continue it (for instance the closing quote of a JSON string): parses, advances `p`
+/// to that character and leaves judging it to the caller. Lets a scanner read a number in the
+/// same pass that finds its end.
+[[nodiscard]] result<std::int64_t> parse_fixed_prefix(const char*& p, const char* end,
+                                                      std::uint8_t decimals,
+                                                      bool allow_negative) noexcept;
 
 /// Writes `raw` (in 10^-decimals units) as decimal text into `out` (at least
 /// fixed_text_capacity bytes) and returns the length. With `trim`, trailing fractional zeros
@@ -47,8 +55,7 @@ std::size_t format_fixed(std::int64_t raw, std::uint8_t decimals, bool trim, cha
 /// A strongly typed fixed-point integer. The scale (number of decimals) is a property of the
 /// instrument (`instrument_spec`), not of the value, so values of one instrument compare and
 /// add as plain integers.
-template <class Tag>
-struct fixed {
+template <class Tag> struct fixed {
     std::int64_t raw = 0;
 
     friend constexpr auto operator<=>(fixed, fixed) = default;

@@ -1,7 +1,5 @@
 #pragma once
 
-#include "core/result.hpp"
-
 #include <array>
 #include <compare>
 #include <cstdint>
@@ -11,6 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "core/result.hpp"
 
 namespace mdg::model {
 
@@ -52,7 +52,7 @@ struct instrument_info {
 /// Owned by the component that sets up feeds. Not thread-safe: register every instrument
 /// before other threads read, or use it from one thread only (the replay does).
 class instrument_registry {
-public:
+  public:
     /// Returns the id of the instrument, adding it with `spec` if it is new. An existing
     /// instrument keeps its spec.
     instrument_id intern(venue v, category c, std::string_view symbol,
@@ -69,7 +69,7 @@ public:
     }
     [[nodiscard]] std::size_t size() const noexcept { return instruments_.size(); }
 
-private:
+  private:
     struct string_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept {
@@ -86,7 +86,6 @@ private:
 
 } // namespace mdg::model
 
-template <>
-struct std::hash<mdg::model::instrument_id> {
+template <> struct std::hash<mdg::model::instrument_id> {
     std::size_t operator()(mdg::model::instrument_id id) const noexcept { return id.value; }
 };

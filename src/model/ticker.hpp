@@ -1,14 +1,14 @@
 #pragma once
 
-#include "core/clock.hpp"
-#include "model/decimal.hpp"
-#include "model/events.hpp"
-#include "model/instrument.hpp"
-
 #include <array>
 #include <bit>
 #include <cstdint>
 #include <string_view>
+
+#include "core/clock.hpp"
+#include "model/decimal.hpp"
+#include "model/events.hpp"
+#include "model/instrument.hpp"
 
 namespace mdg::model {
 

@@ -1,11 +1,11 @@
 #include "replay/book_dump.hpp"
 
-#include "exchange/bybit/topic.hpp"
-#include "model/fixed_point.hpp"
-
 #include <iterator>
 
 #include <fmt/format.h>
+
+#include "exchange/bybit/topic.hpp"
+#include "model/fixed_point.hpp"
 
 namespace mdg::replay {
 
@@ -86,7 +86,8 @@ std::string summary_text(const replayer& r) {
                    model::to_string(r.category()));
     out += "messages:";
     for (std::size_t c = 0; c < s.messages.size(); ++c) {
-        fmt::format_to(it, " {} {}", exchange::bybit::to_string(static_cast<exchange::bybit::channel>(c)),
+        fmt::format_to(it, " {} {}",
+                       exchange::bybit::to_string(static_cast<exchange::bybit::channel>(c)),
                        s.messages[c]);
     }
     fmt::format_to(it, "\ncontrol frames: {} (acks ok {}, rejected {}, pongs {})\n",
@@ -131,34 +132,33 @@ std::string summary_text(const replayer& r) {
 std::string ladders_text(const replayer& r, std::size_t levels) {
     std::string out;
     auto it = std::back_inserter(out);
-    r.state().for_each_book(
-        [&](model::instrument_id id, std::uint16_t depth, const market::book_entry& e) {
-            const auto& spec = r.instruments().info(id).spec;
-            const auto& b = e.book;
-            fmt::format_to(it, "\n{} [{}] u={}\n", topic_of(r, id, depth),
-                           book::to_string(b.state()), b.update_id());
-            fmt::format_to(it, "  {:>14} {:>14} | {:<14} {:<14}\n", "bid size", "bid", "ask",
-                           "ask size");
-            for (std::size_t i = 0; i < levels; ++i) {
-                std::string bid_sz;
-                std::string bid_px;
-                std::string ask_px;
-                std::string ask_sz;
-                if (i < b.bid_count()) {
-                    bid_sz = fmt_qty(spec, b.bid(i).sz);
-                    bid_px = fmt_px(spec, b.bid(i).px);
-                }
-                if (i < b.ask_count()) {
-                    ask_px = fmt_px(spec, b.ask(i).px);
-                    ask_sz = fmt_qty(spec, b.ask(i).sz);
-                }
-                if (bid_px.empty() && ask_px.empty()) {
-                    break;
-                }
-                fmt::format_to(it, "  {:>14} {:>14} | {:<14} {:<14}\n", bid_sz, bid_px, ask_px,
-                               ask_sz);
+    r.state().for_each_book([&](model::instrument_id id, std::uint16_t depth,
+                                const market::book_entry& e) {
+        const auto& spec = r.instruments().info(id).spec;
+        const auto& b = e.book;
+        fmt::format_to(it, "\n{} [{}] u={}\n", topic_of(r, id, depth), book::to_string(b.state()),
+                       b.update_id());
+        fmt::format_to(it, "  {:>14} {:>14} | {:<14} {:<14}\n", "bid size", "bid", "ask",
+                       "ask size");
+        for (std::size_t i = 0; i < levels; ++i) {
+            std::string bid_sz;
+            std::string bid_px;
+            std::string ask_px;
+            std::string ask_sz;
+            if (i < b.bid_count()) {
+                bid_sz = fmt_qty(spec, b.bid(i).sz);
+                bid_px = fmt_px(spec, b.bid(i).px);
             }
-        });
+            if (i < b.ask_count()) {
+                ask_px = fmt_px(spec, b.ask(i).px);
+                ask_sz = fmt_qty(spec, b.ask(i).sz);
+            }
+            if (bid_px.empty() && ask_px.empty()) {
+                break;
+            }
+            fmt::format_to(it, "  {:>14} {:>14} | {:<14} {:<14}\n", bid_sz, bid_px, ask_px, ask_sz);
+        }
+    });
     return out;
 }
 

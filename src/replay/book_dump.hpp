@@ -1,9 +1,9 @@
 #pragma once
 
-#include "replay/replayer.hpp"
-
 #include <cstddef>
 #include <string>
+
+#include "replay/replayer.hpp"
 
 namespace mdg::replay {
 

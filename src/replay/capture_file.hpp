@@ -1,11 +1,11 @@
 #pragma once
 
-#include <boost/system/error_code.hpp>
-
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
+
+#include <boost/system/error_code.hpp>
 
 namespace mdg::replay {
 
@@ -14,8 +14,7 @@ namespace mdg::replay {
 /// one reused buffer. On failure returns the error and a one-line `message` naming the file.
 [[nodiscard]] boost::system::error_code
 for_each_frame_in_file(const std::filesystem::path& path,
-                       const std::function<void(std::string_view)>& on_frame,
-                       std::string& message);
+                       const std::function<void(std::string_view)>& on_frame, std::string& message);
 
 /// The same over a capture held in memory.
 void for_each_frame_in_text(std::string_view text,

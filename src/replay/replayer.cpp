@@ -1,9 +1,9 @@
 #include "replay/replayer.hpp"
 
-#include "core/log.hpp"
-
 #include <algorithm>
 #include <string>
+
+#include "core/log.hpp"
 
 namespace mdg::replay {
 
@@ -64,8 +64,8 @@ void replayer::on_frame(std::string_view frame) {
                               "[JSON_ERROR] Invalid JSON in WebSocket message: {}... ({})",
                               preview(frame), to_string(kind));
         } else {
-            core::log_limited(spdlog::level::warn, to_string(kind),
-                              "Dropped frame ({}): {}...", to_string(kind), preview(frame));
+            core::log_limited(spdlog::level::warn, to_string(kind), "Dropped frame ({}): {}...",
+                              to_string(kind), preview(frame));
         }
         return;
     }
@@ -113,8 +113,8 @@ void replayer::on_book(const decoded_frame& f) {
     }
     if (st == book::apply_status::awaiting_snapshot) {
         core::log_limited(spdlog::level::warn, "replay.awaiting_snapshot",
-                          "Delta for {} ignored: the book has no snapshot yet (u={})",
-                          f.topic_text, f.book.update_id);
+                          "Delta for {} ignored: the book has no snapshot yet (u={})", f.topic_text,
+                          f.book.update_id);
         return;
     }
     const auto* entry = state_.book(f.book.instrument, f.book.depth);

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <string_view>
+
 #include "book/order_book.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -7,10 +11,6 @@
 #include "exchange/bybit/topic.hpp"
 #include "market/market_state.hpp"
 #include "model/instrument.hpp"
-
-#include <array>
-#include <cstdint>
-#include <string_view>
 
 namespace mdg::replay {
 
@@ -32,7 +32,7 @@ struct replay_stats {
     std::uint64_t pongs = 0;
     std::uint64_t unknown_fields = 0;
 
-    std::uint64_t ticker_stale = 0;           ///< older cross sequence, ignored
+    std::uint64_t ticker_stale = 0; ///< older cross sequence, ignored
     std::uint64_t ticker_delta_before_snapshot = 0;
     std::uint64_t trades_accepted = 0;
     std::uint64_t trades_duplicate = 0;
@@ -63,9 +63,8 @@ struct book_totals {
 ///
 /// Owns its decoder, instrument registry and market state. Not thread-safe: one thread.
 class replayer {
-public:
-    explicit replayer(replay_options opts = {},
-                      const core::clock& clock = core::default_clock());
+  public:
+    explicit replayer(replay_options opts = {}, const core::clock& clock = core::default_clock());
 
     /// Processes one raw text frame.
     void on_frame(std::string_view frame);
@@ -77,7 +76,7 @@ public:
     }
     [[nodiscard]] model::category category() const noexcept { return opts_.cat; }
 
-private:
+  private:
     void on_book(const exchange::bybit::decoded_frame& f);
     void on_control(const exchange::bybit::decoded_frame& f);
 

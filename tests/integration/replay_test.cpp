@@ -1,15 +1,14 @@
-#include "replay/replayer.hpp"
-
-#include "replay/book_dump.hpp"
-#include "replay/capture_file.hpp"
-
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <map>
 #include <regex>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include "replay/book_dump.hpp"
+#include "replay/capture_file.hpp"
+#include "replay/replayer.hpp"
 
 namespace mdg::replay {
 namespace {
@@ -177,16 +176,16 @@ void expect_books_equal(const std::map<std::string, simple_book>& got,
 void replay_checked(replayer& r, const std::vector<std::string>& lines) {
     for (const auto& line : lines) {
         r.on_frame(line);
-        r.state().for_each_book([&](model::instrument_id, std::uint16_t,
-                                    const market::book_entry& e) {
-            ASSERT_EQ(e.book.state(), book::book_state::live) << line.substr(0, 80);
-            ASSERT_TRUE(e.book.check_invariants());
-            const auto bb = e.book.best_bid();
-            const auto ba = e.book.best_ask();
-            if (bb && ba) {
-                ASSERT_LT(bb->px, ba->px);
-            }
-        });
+        r.state().for_each_book(
+            [&](model::instrument_id, std::uint16_t, const market::book_entry& e) {
+                ASSERT_EQ(e.book.state(), book::book_state::live) << line.substr(0, 80);
+                ASSERT_TRUE(e.book.check_invariants());
+                const auto bb = e.book.best_bid();
+                const auto ba = e.book.best_ask();
+                if (bb && ba) {
+                    ASSERT_LT(bb->px, ba->px);
+                }
+            });
     }
 }
 
@@ -235,23 +234,30 @@ TEST(ReplayTest, BadFramesAreCountedByKindAndTheReplayGoesOn) {
     opts.cat = model::category::spot;
     replayer r{opts};
     // Before any snapshot: a delta (ignored), and garbage of several kinds.
-    r.on_frame(R"({"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[["1","1"]],"a":[],"u":999}})");
+    r.on_frame(
+        R"({"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[["1","1"]],"a":[],"u":999}})");
     r.on_frame("\x01\x02garbage");
     r.on_frame(lines[1].substr(0, lines[1].size() / 2)); // a snapshot cut in half
     r.on_frame(R"({"topic":"candles.BTCUSDT","ts":1,"type":"snapshot","data":[]})");
-    r.on_frame(R"({"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[["1","-1"]],"a":[],"u":1}})");
-    r.on_frame(R"({"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[["1","x"]],"a":[],"u":1}})");
-    r.on_frame(R"({"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[["123456789012345678901","1"]],"a":[],"u":1}})");
+    r.on_frame(
+        R"({"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[["1","-1"]],"a":[],"u":1}})");
+    r.on_frame(
+        R"({"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[["1","x"]],"a":[],"u":1}})");
+    r.on_frame(
+        R"({"topic":"orderbook.50.BTCUSDT","ts":1,"type":"delta","data":{"s":"BTCUSDT","b":[["123456789012345678901","1"]],"a":[],"u":1}})");
     // Then the good capture, with more garbage half-way through.
     for (std::size_t i = 0; i < lines.size(); ++i) {
         r.on_frame(lines[i]);
         if (i == lines.size() / 2) {
             r.on_frame("{\"topic\":");
-            r.on_frame(R"({"topic":"tickers.BTCUSDT","ts":1,"type":"snapshot","unknownKey":1,"cs":1,"data":{"symbol":"BTCUSDT","newField":"1"}})");
+            r.on_frame(
+                R"({"topic":"tickers.BTCUSDT","ts":1,"type":"snapshot","unknownKey":1,"cs":1,"data":{"symbol":"BTCUSDT","newField":"1"}})");
         }
     }
     const auto& s = r.stats();
-    auto kind = [&](errc e) { return s.decode_errors[static_cast<std::size_t>(e)]; };
+    auto kind = [&](errc e) {
+        return s.decode_errors[static_cast<std::size_t>(e)];
+    };
     EXPECT_EQ(kind(errc::malformed_json), 1U);
     EXPECT_EQ(kind(errc::truncated), 2U);
     EXPECT_EQ(kind(errc::unknown_channel), 1U);
@@ -292,8 +298,8 @@ TEST(ReplayTest, GapMarksTheBookResyncingUntilTheNextSnapshot) {
 
 TEST(ReplayTest, CaptureFileErrorsNameTheFile) {
     std::string message;
-    const auto ec = for_each_frame_in_file("/nonexistent/capture.jsonl", [](std::string_view) {},
-                                           message);
+    const auto ec = for_each_frame_in_file(
+        "/nonexistent/capture.jsonl", [](std::string_view) {}, message);
     EXPECT_TRUE(ec);
     EXPECT_NE(message.find("/nonexistent/capture.jsonl"), std::string::npos) << message;
 }

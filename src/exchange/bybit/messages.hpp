@@ -1,12 +1,12 @@
 #pragma once
 
-#include "exchange/bybit/topic.hpp"
-#include "model/events.hpp"
-#include "model/ticker.hpp"
-
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
+#include "exchange/bybit/topic.hpp"
+#include "model/events.hpp"
+#include "model/ticker.hpp"
 
 namespace mdg::exchange::bybit {
 
@@ -40,9 +40,9 @@ enum class reject_reason : std::uint8_t {
 struct control_frame {
     control_op op = control_op::other;
     bool success = false;
-    bool is_pong = false;     ///< op "pong", or op "ping" with ret_msg "pong"
-    bool has_req_id = false;  ///< spot omits req_id when the request had none
-    bool command_resp = false;///< option/spread shape: type COMMAND_RESP, data.failTopics
+    bool is_pong = false;      ///< op "pong", or op "ping" with ret_msg "pong"
+    bool has_req_id = false;   ///< spot omits req_id when the request had none
+    bool command_resp = false; ///< option/spread shape: type COMMAND_RESP, data.failTopics
     std::string_view req_id;
     std::string_view conn_id;
     std::string_view ret_msg;

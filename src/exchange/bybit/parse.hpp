@@ -1,13 +1,13 @@
 #pragma once
 
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "exchange/bybit/messages.hpp"
 #include "model/instrument.hpp"
-
-#include <cstddef>
-#include <memory>
-#include <string_view>
 
 namespace mdg::exchange::bybit {
 
@@ -24,9 +24,9 @@ struct parse_context {
 };
 
 struct decoder_options {
-    std::size_t max_frame_bytes = 1 << 20;   ///< larger frames: frame_too_large
-    std::size_t max_levels_per_side = 5000;  ///< more levels in one message: too_many_levels
-    std::size_t max_items = 5000;            ///< trades/candles/liquidations in one message
+    std::size_t max_frame_bytes = 1 << 20;  ///< larger frames: frame_too_large
+    std::size_t max_levels_per_side = 5000; ///< more levels in one message: too_many_levels
+    std::size_t max_items = 5000;           ///< trades/candles/liquidations in one message
 };
 
 /// Decodes Bybit v5 public frames (data of every public topic, and control frames: acks of all
@@ -39,7 +39,7 @@ struct decoder_options {
 ///
 /// Owned by one connection (or one replay); not thread-safe.
 class decoder {
-public:
+  public:
     explicit decoder(decoder_options opts = {});
     ~decoder();
     decoder(const decoder&) = delete;
@@ -52,7 +52,7 @@ public:
     [[nodiscard]] result<const decoded_frame*> decode(std::string_view frame,
                                                       const parse_context& ctx);
 
-private:
+  private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };

@@ -1,10 +1,10 @@
 #include "exchange/bybit/subscribe.hpp"
 
-#include "exchange/bybit/topic.hpp"
-
 #include <algorithm>
 
 #include <fmt/format.h>
+
+#include "exchange/bybit/topic.hpp"
 
 namespace mdg::exchange::bybit {
 

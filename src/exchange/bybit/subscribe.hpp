@@ -1,14 +1,14 @@
 #pragma once
 
-#include "core/result.hpp"
-#include "model/instrument.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/result.hpp"
+#include "model/instrument.hpp"
 
 namespace mdg::exchange::bybit {
 
@@ -23,7 +23,7 @@ struct request {
 
 /// Venue limits on subscriptions (protocol/bybit_v5.md §4).
 struct subscription_limits {
-    std::size_t max_args_per_request = 0;      ///< 0 = no limit (linear/inverse)
+    std::size_t max_args_per_request = 0; ///< 0 = no limit (linear/inverse)
     std::size_t max_args_chars_per_connection = 21'000;
 };
 [[nodiscard]] subscription_limits limits_for(model::category cat) noexcept;
@@ -38,10 +38,11 @@ struct subscription_limits {
 /// whole set must fit in the per-connection args budget. `max_args_per_request` can lower the
 /// venue's limit (0 = the venue's). req_ids are consecutive numbers from `next_req_id`.
 /// On error `reason` holds a one-line explanation naming the topic or limit.
-[[nodiscard]] result<std::vector<request>>
-build_requests(request_op op, model::category cat, std::span<const std::string> topics,
-               std::uint64_t& next_req_id, std::string& reason,
-               std::size_t max_args_per_request = 0);
+[[nodiscard]] result<std::vector<request>> build_requests(request_op op, model::category cat,
+                                                          std::span<const std::string> topics,
+                                                          std::uint64_t& next_req_id,
+                                                          std::string& reason,
+                                                          std::size_t max_args_per_request = 0);
 
 /// The application heartbeat: {"req_id":"<id>","op":"ping"}.
 [[nodiscard]] std::string build_ping(std::string_view req_id);

@@ -70,7 +70,8 @@ result<topic> parse_topic(std::string_view text) noexcept {
         if (prefix == "orderbook") {
             t.ch = channel::orderbook;
             unsigned depth = 0;
-            const auto [ptr, ec] = std::from_chars(param.data(), param.data() + param.size(), depth);
+            const auto [ptr, ec] =
+                std::from_chars(param.data(), param.data() + param.size(), depth);
             if (ec != std::errc{} || ptr != param.data() + param.size() || depth == 0 ||
                 depth > max_decoded_depth) {
                 return errc::unknown_topic;
@@ -148,8 +149,7 @@ boost::system::error_code validate_subscription(model::category cat, std::string
             }
             const bool retired = t->depth == 500 && cat != model::category::option;
             reason = fmt::format("'{}': depth {} {} on {}; valid depths: {}", text, t->depth,
-                                 retired ? "was retired by Bybit (2025-09-30)"
-                                         : "is not served",
+                                 retired ? "was retired by Bybit (2025-09-30)" : "is not served",
                                  cat_name, list);
             return errc::invalid_argument;
         }

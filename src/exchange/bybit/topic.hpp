@@ -1,13 +1,13 @@
 #pragma once
 
-#include "core/result.hpp"
-#include "model/events.hpp"
-#include "model/instrument.hpp"
-
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "core/result.hpp"
+#include "model/events.hpp"
+#include "model/instrument.hpp"
 
 namespace mdg::exchange::bybit {
 
@@ -27,7 +27,7 @@ inline constexpr std::size_t channel_count = 6;
 /// A parsed topic. `symbol` views the text it was parsed from.
 struct topic {
     bybit::channel ch = channel::orderbook;
-    std::uint16_t depth = 0;                                   ///< orderbook only
+    std::uint16_t depth = 0;                                    ///< orderbook only
     model::kline_interval interval = model::kline_interval::m1; ///< kline only
     std::string_view symbol;
 
@@ -52,8 +52,7 @@ inline constexpr std::uint16_t max_decoded_depth = 1000;
 /// Checks that `text` may be subscribed on the public host of `cat` today: a known channel
 /// available in that category, a current depth, a valid symbol. On failure returns the error
 /// code and puts a one-line human reason into `reason` (e.g. that depth 500 was retired).
-[[nodiscard]] boost::system::error_code validate_subscription(model::category cat,
-                                                              std::string_view text,
-                                                              std::string& reason);
+[[nodiscard]] boost::system::error_code
+validate_subscription(model::category cat, std::string_view text, std::string& reason);
 
 } // namespace mdg::exchange::bybit

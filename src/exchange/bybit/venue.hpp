@@ -1,10 +1,10 @@
 #pragma once
 
-#include "model/instrument.hpp"
-
 #include <chrono>
 #include <cstddef>
 #include <string_view>
+
+#include "model/instrument.hpp"
 
 namespace mdg::exchange::bybit {
 

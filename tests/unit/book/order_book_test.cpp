@@ -1,18 +1,20 @@
-#include "book/order_book.hpp"
-
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <map>
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include "book/order_book.hpp"
 
 namespace mdg::book {
 namespace {
 
 using model::level;
 
-level lv(std::int64_t px, std::int64_t sz) { return level{{px}, {sz}}; }
+level lv(std::int64_t px, std::int64_t sz) {
+    return level{{px}, {sz}};
+}
 
 // Holds the level storage an update views.
 struct update {
@@ -136,8 +138,7 @@ TEST(OrderBookTest, CrossedOrDuplicateSnapshotIsRejected) {
     order_book b{50};
     EXPECT_EQ(b.apply(snapshot(1, {lv(102, 5)}, {lv(101, 1)})), apply_status::crossed);
     EXPECT_EQ(b.state(), book_state::resyncing);
-    EXPECT_EQ(b.apply(snapshot(2, {lv(100, 5), lv(100, 6)}, {lv(101, 1)})),
-              apply_status::invalid);
+    EXPECT_EQ(b.apply(snapshot(2, {lv(100, 5), lv(100, 6)}, {lv(101, 1)})), apply_status::invalid);
     EXPECT_EQ(b.state(), book_state::resyncing);
 }
 

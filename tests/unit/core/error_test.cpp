@@ -1,8 +1,7 @@
-#include "core/error.hpp"
-
-#include "core/result.hpp"
-
 #include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "core/result.hpp"
 
 namespace mdg {
 namespace {

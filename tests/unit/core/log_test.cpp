@@ -1,6 +1,6 @@
-#include "core/log.hpp"
-
 #include <gtest/gtest.h>
+
+#include "core/log.hpp"
 
 namespace mdg::core {
 namespace {

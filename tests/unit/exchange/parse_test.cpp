@@ -1,13 +1,12 @@
-#include "exchange/bybit/parse.hpp"
-
-#include "model/fixed_point.hpp"
-
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include "exchange/bybit/parse.hpp"
+#include "model/fixed_point.hpp"
 
 namespace mdg::exchange::bybit {
 namespace {
@@ -51,7 +50,7 @@ std::string find_line(std::string_view name, std::initializer_list<std::string_v
 }
 
 class BybitParseTest : public ::testing::Test {
-protected:
+  protected:
     const decoded_frame& ok(std::string_view frame, category cat = category::linear) {
         ctx_.cat = cat;
         auto r = dec_.decode(frame, ctx_);
@@ -169,8 +168,7 @@ TEST_F(BybitParseTest, TickerSnapshotAndDeltaFromTheRealCapture) {
     EXPECT_EQ(t.fields.get(ticker_field::turnover_24h).to_string(), "1142118412.9021");
     EXPECT_EQ(t.fields.get(ticker_field::next_funding_time).to_string(), "1786320000000");
     EXPECT_EQ(t.fields.get(ticker_field::funding_rate).to_string(), "0.0001");
-    EXPECT_EQ(t.fields.get(ticker_field::single_open_interest_value).to_string(),
-              "1949998132.50");
+    EXPECT_EQ(t.fields.get(ticker_field::single_open_interest_value).to_string(), "1949998132.50");
     EXPECT_TRUE(t.fields.is_empty(ticker_field::pre_open_price)); // "" on the wire
     EXPECT_EQ(t.fields.direction, model::tick_direction::zero_plus_tick);
     EXPECT_EQ(snap.unknown_fields, 0U);
@@ -183,8 +181,8 @@ TEST_F(BybitParseTest, TickerSnapshotAndDeltaFromTheRealCapture) {
 }
 
 TEST_F(BybitParseTest, InverseFutureAndOptionTickers) {
-    const auto fut = find_line("tardis_samples_linear_inverse.jsonl",
-                               {"tickers.BTCUSDU23", "delta"});
+    const auto fut =
+        find_line("tardis_samples_linear_inverse.jsonl", {"tickers.BTCUSDU23", "delta"});
     const auto& f = ok(fut, category::inverse);
     EXPECT_EQ(f.ticker.fields.get(model::ticker_field::basis_rate).to_string(), "0.01603111");
     EXPECT_EQ(f.ticker.fields.get(model::ticker_field::delivery_fee_rate).to_string(), "0.0005");
@@ -359,8 +357,8 @@ TEST_F(BybitParseTest, MalformedAndTruncatedFramesAreErrorsByKind) {
     EXPECT_TRUE(bad_value == errc::malformed_json || bad_value == errc::wrong_type);
     EXPECT_EQ(fail(""), errc::truncated);
     EXPECT_EQ(fail("[1,2]"), errc::wrong_type);
-    const auto line = find_line("cryptofeed_linear_2026-08-09.frames.jsonl",
-                                {"orderbook.200.SOLUSDT", "delta"});
+    const auto line =
+        find_line("cryptofeed_linear_2026-08-09.frames.jsonl", {"orderbook.200.SOLUSDT", "delta"});
     // Every prefix of a real frame is rejected, none crashes or half-decodes.
     for (std::size_t n = 0; n < line.size(); n += 7) {
         const auto e = fail(line.substr(0, n));
@@ -382,27 +380,37 @@ TEST_F(BybitParseTest, BadNumbersAreErrorsByKind) {
     EXPECT_EQ(fail(book(R"("100",1)")), errc::wrong_type);
     EXPECT_EQ(fail(book(R"("100")")), errc::wrong_type);
     EXPECT_EQ(fail(book(R"("100","1","2")")), errc::wrong_type);
-    EXPECT_EQ(fail(R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":-5}})"),
-              errc::wrong_type); // u is an unsigned integer
+    EXPECT_EQ(
+        fail(
+            R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":-5}})"),
+        errc::wrong_type); // u is an unsigned integer
 }
 
 TEST_F(BybitParseTest, StructuralProblemsAreErrorsByKind) {
-    EXPECT_EQ(fail(R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[]}})"),
-              errc::missing_field); // no u
-    EXPECT_EQ(fail(R"({"topic":"orderbook.50.BTCUSDT","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":1}})"),
-              errc::missing_field); // no type
+    EXPECT_EQ(
+        fail(
+            R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[]}})"),
+        errc::missing_field); // no u
+    EXPECT_EQ(
+        fail(
+            R"({"topic":"orderbook.50.BTCUSDT","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":1}})"),
+        errc::missing_field); // no type
     EXPECT_EQ(fail(R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1})"),
               errc::missing_field); // no data
-    EXPECT_EQ(fail(R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"ETHUSDT","b":[],"a":[],"u":1}})"),
-              errc::symbol_mismatch);
+    EXPECT_EQ(
+        fail(
+            R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"ETHUSDT","b":[],"a":[],"u":1}})"),
+        errc::symbol_mismatch);
     EXPECT_EQ(fail(R"({"topic":"orderbook.50.BTCUSDT","type":"partial","ts":1,"data":{}})"),
               errc::unknown_enum);
     EXPECT_EQ(fail(R"({"topic":"funding.BTCUSDT","type":"snapshot","ts":1,"data":{}})"),
               errc::unknown_channel);
     EXPECT_EQ(fail(R"({"topic":"orderbook.50","type":"snapshot","ts":1,"data":{}})"),
               errc::unknown_topic);
-    EXPECT_EQ(fail(R"({"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Hold","v":"1","p":"1","i":"x"}]})"),
-              errc::unknown_enum);
+    EXPECT_EQ(
+        fail(
+            R"({"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":1,"s":"BTCUSDT","S":"Hold","v":"1","p":"1","i":"x"}]})"),
+        errc::unknown_enum);
     EXPECT_EQ(fail(R"({"foo":1})"), errc::unknown_topic);
 }
 
@@ -415,10 +423,13 @@ TEST_F(BybitParseTest, UnknownFieldsAreCountedNotErrors) {
 
 TEST_F(BybitParseTest, UnknownSymbolsFailUnlessRegistering) {
     ctx_.register_unknown = false;
-    EXPECT_EQ(fail(R"({"topic":"tickers.NEWUSDT","type":"snapshot","ts":1,"cs":1,"data":{"symbol":"NEWUSDT"}})"),
-              errc::unknown_symbol);
+    EXPECT_EQ(
+        fail(
+            R"({"topic":"tickers.NEWUSDT","type":"snapshot","ts":1,"cs":1,"data":{"symbol":"NEWUSDT"}})"),
+        errc::unknown_symbol);
     reg_.intern(model::venue::bybit, category::linear, "NEWUSDT");
-    (void)ok(R"({"topic":"tickers.NEWUSDT","type":"snapshot","ts":1,"cs":1,"data":{"symbol":"NEWUSDT"}})");
+    (void)ok(
+        R"({"topic":"tickers.NEWUSDT","type":"snapshot","ts":1,"cs":1,"data":{"symbol":"NEWUSDT"}})");
 }
 
 TEST_F(BybitParseTest, InstrumentPrecisionIsEnforced) {
@@ -427,8 +438,10 @@ TEST_F(BybitParseTest, InstrumentPrecisionIsEnforced) {
         R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["65114.20","6.054"]],"a":[],"u":1}})");
     EXPECT_EQ(f.book.bids[0].px.raw, 6511420);
     EXPECT_EQ(f.book.bids[0].sz.raw, 6054);
-    EXPECT_EQ(fail(R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["65114.205","1"]],"a":[],"u":1}})"),
-              errc::precision_exceeded);
+    EXPECT_EQ(
+        fail(
+            R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["65114.205","1"]],"a":[],"u":1}})"),
+        errc::precision_exceeded);
 }
 
 TEST_F(BybitParseTest, LimitsAreEnforced) {
@@ -438,7 +451,8 @@ TEST_F(BybitParseTest, LimitsAreEnforced) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), make_error_code(errc::frame_too_large));
 
-    decoder few{decoder_options{.max_frame_bytes = 1 << 20, .max_levels_per_side = 2, .max_items = 2}};
+    decoder few{
+        decoder_options{.max_frame_bytes = 1 << 20, .max_levels_per_side = 2, .max_items = 2}};
     auto r2 = few.decode(
         R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["1","1"],["2","1"],["3","1"]],"a":[],"u":1}})",
         ctx_);

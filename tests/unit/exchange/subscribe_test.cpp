@@ -1,8 +1,7 @@
-#include "exchange/bybit/subscribe.hpp"
-
-#include "exchange/bybit/venue.hpp"
-
 #include <gtest/gtest.h>
+
+#include "exchange/bybit/subscribe.hpp"
+#include "exchange/bybit/venue.hpp"
 
 namespace mdg::exchange::bybit {
 namespace {
@@ -24,15 +23,17 @@ TEST(BybitSubscribeTest, BuildsTheDocumentedPayload) {
     auto r = build_requests(request_op::subscribe, category::linear, t, next, reason);
     ASSERT_TRUE(r) << reason;
     ASSERT_EQ(r->size(), 1U);
-    EXPECT_EQ((*r)[0].payload,
-              R"({"req_id":"100","op":"subscribe","args":["orderbook.50.BTCUSDT","publicTrade.BTCUSDT"]})");
+    EXPECT_EQ(
+        (*r)[0].payload,
+        R"({"req_id":"100","op":"subscribe","args":["orderbook.50.BTCUSDT","publicTrade.BTCUSDT"]})");
     EXPECT_EQ((*r)[0].req_id, "100");
     EXPECT_EQ(next, 101U);
 
     auto u = build_requests(request_op::unsubscribe, category::linear, t, next, reason);
     ASSERT_TRUE(u);
-    EXPECT_EQ((*u)[0].payload,
-              R"({"req_id":"101","op":"unsubscribe","args":["orderbook.50.BTCUSDT","publicTrade.BTCUSDT"]})");
+    EXPECT_EQ(
+        (*u)[0].payload,
+        R"({"req_id":"101","op":"unsubscribe","args":["orderbook.50.BTCUSDT","publicTrade.BTCUSDT"]})");
 }
 
 TEST(BybitSubscribeTest, SpotRequestsCarryAtMostTenArgs) {

@@ -1,6 +1,6 @@
-#include "exchange/bybit/topic.hpp"
-
 #include <gtest/gtest.h>
+
+#include "exchange/bybit/topic.hpp"
 
 namespace mdg::exchange::bybit {
 namespace {
@@ -27,8 +27,8 @@ TEST(BybitTopicTest, ParsesEveryPublicChannel) {
 }
 
 TEST(BybitTopicTest, EveryKlineIntervalRoundTrips) {
-    for (std::string_view iv : {"1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D",
-                                "W", "M"}) {
+    for (std::string_view iv :
+         {"1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"}) {
         const std::string text = "kline." + std::string(iv) + ".BTCUSDT";
         auto t = parse_topic(text);
         ASSERT_TRUE(t) << text;
@@ -46,10 +46,10 @@ TEST(BybitTopicTest, RecordedRetiredDepthsStillDecode) {
 }
 
 TEST(BybitTopicTest, RejectsMalformedTopics) {
-    for (std::string_view s : {"", "orderbook", "orderbook.50", "orderbook.x.BTCUSDT",
-                               "orderbook.0.BTCUSDT", "orderbook.5000.BTCUSDT", "tickers.",
-                               "tickers.btcusdt", "publicTrade.BTC USDT", "tickers.BTC.USDT",
-                               "orderbook.50.BTC\"USDT"}) {
+    for (std::string_view s :
+         {"", "orderbook", "orderbook.50", "orderbook.x.BTCUSDT", "orderbook.0.BTCUSDT",
+          "orderbook.5000.BTCUSDT", "tickers.", "tickers.btcusdt", "publicTrade.BTC USDT",
+          "tickers.BTC.USDT", "orderbook.50.BTC\"USDT"}) {
         auto t = parse_topic(s);
         EXPECT_FALSE(t) << s;
         if (!t) {
@@ -63,8 +63,8 @@ TEST(BybitTopicTest, SubscriptionsAreHeldToTodaysDepths) {
     std::string reason;
     EXPECT_FALSE(validate_subscription(category::linear, "orderbook.50.BTCUSDT", reason));
     EXPECT_FALSE(validate_subscription(category::spot, "orderbook.1000.BTCUSDT", reason));
-    EXPECT_FALSE(validate_subscription(category::option, "orderbook.25.BTC-6JAN23-18000-C",
-                                       reason));
+    EXPECT_FALSE(
+        validate_subscription(category::option, "orderbook.25.BTC-6JAN23-18000-C", reason));
 
     auto ec = validate_subscription(category::linear, "orderbook.500.BTCUSDT", reason);
     EXPECT_EQ(ec, make_error_code(errc::invalid_argument));

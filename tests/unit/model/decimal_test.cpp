@@ -1,6 +1,6 @@
-#include "model/decimal.hpp"
-
 #include <gtest/gtest.h>
+
+#include "model/decimal.hpp"
 
 namespace mdg::model {
 namespace {

@@ -1,8 +1,8 @@
-#include "model/fixed_point.hpp"
+#include <limits>
 
 #include <gtest/gtest.h>
 
-#include <limits>
+#include "model/fixed_point.hpp"
 
 namespace mdg::model {
 namespace {
@@ -79,7 +79,8 @@ TEST(FixedPointTest, FormatsPaddedOrTrimmed) {
 TEST(FixedPointTest, RoundTripsExactly) {
     for (std::string_view s : {"65114.20", "0.00000001", "1142118412.9021", "12.5", "7"}) {
         const auto dot = s.find('.');
-        const auto d = static_cast<std::uint8_t>(dot == std::string_view::npos ? 0 : s.size() - dot - 1);
+        const auto d =
+            static_cast<std::uint8_t>(dot == std::string_view::npos ? 0 : s.size() - dot - 1);
         EXPECT_EQ(to_fixed_string(parse_ok(s, d), d, false), s);
     }
     // Every value at 10^-8 between 0 and 2 in coarse steps round-trips through text.

@@ -1,6 +1,6 @@
-#include "model/instrument.hpp"
-
 #include <gtest/gtest.h>
+
+#include "model/instrument.hpp"
 
 namespace mdg::model {
 namespace {

@@ -1,11 +1,13 @@
-#include "model/ticker.hpp"
-
 #include <gtest/gtest.h>
+
+#include "model/ticker.hpp"
 
 namespace mdg::model {
 namespace {
 
-decimal dec(std::string_view s) { return *decimal::parse(s); }
+decimal dec(std::string_view s) {
+    return *decimal::parse(s);
+}
 
 TEST(TickerFieldsTest, MergeCopiesOnlyPresentFields) {
     ticker_fields snap;
