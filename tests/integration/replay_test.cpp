@@ -1,6 +1,5 @@
 #include <fstream>
 #include <map>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -91,11 +90,26 @@ std::string array_after(const std::string& line, const std::string& key) {
     return {};
 }
 
+// The quoted strings of a `[["p","q"],...]` array, in pairs.
+std::vector<std::pair<std::string, std::string>> pairs_of(const std::string& arr) {
+    std::vector<std::string> strings;
+    for (std::size_t i = arr.find('"'); i != std::string::npos; i = arr.find('"', i + 1)) {
+        const auto close = arr.find('"', i + 1);
+        strings.push_back(arr.substr(i + 1, close - i - 1));
+        i = close;
+    }
+    EXPECT_EQ(strings.size() % 2, 0U) << arr.substr(0, 100);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (std::size_t i = 0; i + 1 < strings.size(); i += 2) {
+        out.emplace_back(strings[i], strings[i + 1]);
+    }
+    return out;
+}
+
 void apply_side(std::map<std::string, std::string, decimal_less>& side, const std::string& arr) {
-    static const std::regex pair{R"re(\["([^"]+)","([^"]+)"\])re"};
-    for (std::sregex_iterator it(arr.begin(), arr.end(), pair), end; it != end; ++it) {
-        const auto px = normalise((*it)[1]);
-        const auto sz = normalise((*it)[2]);
+    for (const auto& [p, q] : pairs_of(arr)) {
+        const auto px = normalise(p);
+        const auto sz = normalise(q);
         if (sz == "0") {
             side.erase(px);
         } else {
@@ -104,19 +118,27 @@ void apply_side(std::map<std::string, std::string, decimal_less>& side, const st
     }
 }
 
+// The text after `"key":"` up to the next quote.
+std::string string_after(const std::string& line, const std::string& key) {
+    const auto k = line.find("\"" + key + "\":\"");
+    if (k == std::string::npos) {
+        return {};
+    }
+    const auto start = k + key.size() + 4;
+    return line.substr(start, line.find('"', start) - start);
+}
+
 std::map<std::string, simple_book> recompute(const std::vector<std::string>& lines) {
-    static const std::regex topic_re{R"re("topic":"(orderbook\.[0-9]+\.[A-Z0-9]+)")re"};
-    static const std::regex u_re{R"re("u":([0-9]+))re"};
     std::map<std::string, simple_book> books;
     for (const auto& line : lines) {
-        std::smatch m;
-        if (!std::regex_search(line, m, topic_re)) {
+        const auto topic = string_after(line, "topic");
+        if (topic.rfind("orderbook.", 0) != 0) {
             continue;
         }
-        auto& b = books[m[1]];
-        std::smatch um;
-        EXPECT_TRUE(std::regex_search(line, um, u_re));
-        const long long u = std::stoll(um[1]);
+        auto& b = books[topic];
+        const auto u_at = line.find("\"u\":");
+        EXPECT_NE(u_at, std::string::npos);
+        const long long u = std::stoll(line.substr(u_at + 4));
         if (line.find("\"type\":\"snapshot\"") != std::string::npos) {
             b.bids.clear();
             b.asks.clear();
@@ -130,29 +152,36 @@ std::map<std::string, simple_book> recompute(const std::vector<std::string>& lin
     return books;
 }
 
-// The same books as mdgate printed them, read back from the --dump-books json text.
+// The same books as mdgate printed them, read back from the --dump-books json text (one topic
+// per line, as documented). Plain string search: std::regex recurses per character and
+// overflows the stack on 200-level lines.
 std::map<std::string, simple_book> read_dump(const std::string& json) {
-    static const std::regex entry_re{
-        R"re("(orderbook\.[^"]+)":\{"state":"([a-z]+)","u":([0-9]+),"bids":(\[.*?\]\]|\[\]),"asks":(\[.*?\]\]|\[\])\})re"};
-    static const std::regex pair{R"re(\["([^"]+)","([^"]+)"\])re"};
     std::map<std::string, simple_book> out;
-    for (std::sregex_iterator it(json.begin(), json.end(), entry_re), end; it != end; ++it) {
-        auto& b = out[(*it)[1]];
-        EXPECT_EQ((*it)[2], "live") << (*it)[1];
-        b.u = std::stoll((*it)[3]);
-        for (std::size_t side = 4; side <= 5; ++side) {
-            const std::string arr = (*it)[side];
+    std::size_t pos = 0;
+    while ((pos = json.find("\n\"orderbook.", pos)) != std::string::npos) {
+        const auto line_end = json.find('\n', pos + 1);
+        const std::string line = json.substr(pos + 1, line_end - pos - 1);
+        pos = line_end;
+        const std::string topic = line.substr(1, line.find('"', 1) - 1);
+        auto& b = out[topic];
+        EXPECT_NE(line.find(R"("state":"live")"), std::string::npos) << topic;
+        const auto u_at = line.find(R"("u":)");
+        EXPECT_NE(u_at, std::string::npos) << topic;
+        b.u = std::stoll(line.substr(u_at + 4));
+        for (const char* side : {"bids", "asks"}) {
+            const std::string arr = array_after(line, side);
+            EXPECT_FALSE(arr.empty()) << topic << " " << side;
             std::vector<std::string> prices;
-            for (std::sregex_iterator p(arr.begin(), arr.end(), pair), pend; p != pend; ++p) {
-                (side == 4 ? b.bids : b.asks)[(*p)[1]] = (*p)[2];
-                prices.push_back((*p)[1]);
+            for (const auto& [px, sz] : pairs_of(arr)) {
+                (side[0] == 'b' ? b.bids : b.asks)[px] = sz;
+                prices.push_back(px);
             }
             // Bids descending, asks ascending, as the format promises.
-            for (std::size_t i = 1; i < prices.size(); ++i) {
-                if (side == 4) {
-                    EXPECT_TRUE(decimal_less{}(prices[i], prices[i - 1])) << prices[i];
+            for (std::size_t k = 1; k < prices.size(); ++k) {
+                if (side[0] == 'b') {
+                    EXPECT_TRUE(decimal_less{}(prices[k], prices[k - 1])) << prices[k];
                 } else {
-                    EXPECT_TRUE(decimal_less{}(prices[i - 1], prices[i])) << prices[i];
+                    EXPECT_TRUE(decimal_less{}(prices[k - 1], prices[k])) << prices[k];
                 }
             }
         }
