@@ -11,17 +11,28 @@ packages=(
     libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 
+# Node.js runs the tests that use real JavaScript clients (ccxt). Any recent node will do;
+# Debian's is installed only when none is present.
+command -v node >/dev/null || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$p")
     fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo_cmd[@]}" apt-get update -qq
+    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "setup: installing ${missing[*]}" >&2
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# npm packages of the JavaScript client tests, at the versions of tests/js/package-lock.json.
+js_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/js"
+if [ ! -d "$js_dir/node_modules/ccxt" ]; then
+    echo "setup: installing the JavaScript test clients (npm ci in tests/js)" >&2
+    (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

@@ -3,7 +3,9 @@
 #include <cstddef>
 #include <string>
 
+#include "core/result.hpp"
 #include "model/instrument.hpp"
+#include "sim/market_model.hpp"
 
 namespace mdg::app {
 
@@ -18,11 +20,35 @@ struct replay_args {
 int run_replay(const replay_args& args);
 
 struct demo_args {
-    std::size_t levels = 5;
+    std::string duration = "60s";
+    std::string symbols = "BTCUSDT,ETHUSDT,SOLUSDT";
+    std::string rate = "750";
+    bool no_faults = false;
 };
 
-/// `mdgate demo`: the embedded default job. Until the simulator exists it replays the bundled
-/// real Bybit capture and prints the resulting books.
+/// `mdgate demo`: the embedded default job: the simulator and a watching client in one
+/// process, faults on the way, books checked against the simulator's truth at the end.
+/// Exit code 1 when a book differs from the truth.
 int run_demo(const demo_args& args);
+
+struct sim_args {
+    std::string listen = "127.0.0.1:9000";
+    std::string symbols = "BTCUSDT,ETHUSDT,SOLUSDT,XRPUSDT,DOGEUSDT";
+    std::uint64_t seed = 1;
+    std::string rate = "750";
+    std::string fault_script;
+    std::string replay;
+    std::string speed = "1";
+    model::category cat = model::category::linear;
+    std::string duration;
+    std::string port_file; ///< write the bound port here (for scripts using port 0)
+};
+
+/// `mdgate sim`: the Bybit v5-compatible exchange simulator (docs/simulator.md).
+int run_sim(const sim_args& args);
+
+/// "BTCUSDT,ETHUSDT" or a count ("100": SIM0000USDT...).
+[[nodiscard]] result<std::vector<sim::symbol_config>> parse_symbols(std::string_view text,
+                                                                    std::string& reason);
 
 } // namespace mdg::app

@@ -41,12 +41,34 @@ int main(int argc, char** argv) {
                      "print the final books instead of the summary (format: json)")
         ->check(CLI::IsMember({"json"}));
 
+    mdg::app::sim_args sim;
+    std::string sim_category = "linear";
+    auto* sim_cmd = app.add_subcommand(
+        "sim", "Run the Bybit v5-compatible exchange simulator (WebSocket + REST on one port)");
+    sim_cmd->add_option("--listen", sim.listen, "ADDRESS:PORT to listen on")->capture_default_str();
+    sim_cmd->add_option("--symbols", sim.symbols, "comma-separated symbols, or a count (100)")
+        ->capture_default_str();
+    sim_cmd->add_option("--seed", sim.seed, "seed of the simulated market")->capture_default_str();
+    sim_cmd->add_option("--rate", sim.rate, "market events per second per category, or max")
+        ->capture_default_str();
+    sim_cmd->add_option("--fault-script", sim.fault_script, "timed faults, one JSON per line");
+    sim_cmd->add_option("--replay", sim.replay, "serve this capture instead of a market");
+    sim_cmd->add_option("--speed", sim.speed, "replay speed: 1, N or max")->capture_default_str();
+    sim_cmd->add_option("--category", sim_category, "category of the replayed capture")
+        ->check(CLI::IsMember({"spot", "linear", "inverse"}))
+        ->capture_default_str();
+    sim_cmd->add_option("--duration", sim.duration, "stop after this long (60s, 5m)");
+    sim_cmd->add_option("--port-file", sim.port_file,
+                        "write the bound port to this file once listening (with port 0)");
+
     mdg::app::demo_args demo;
     auto* demo_cmd = app.add_subcommand(
-        "demo", "Run the embedded default job (today: replay the bundled real Bybit capture)");
-    demo_cmd->add_option("--levels", demo.levels, "levels shown per book side")
-        ->check(CLI::Range(1, 1000))
-        ->default_val(5);
+        "demo", "Run the simulator and a watching client together, inject faults, check books");
+    demo_cmd->add_option("--duration", demo.duration, "how long (e.g. 60s)")->capture_default_str();
+    demo_cmd->add_option("--symbols", demo.symbols, "comma-separated symbols, or a count")
+        ->capture_default_str();
+    demo_cmd->add_option("--rate", demo.rate, "market events per second")->capture_default_str();
+    demo_cmd->add_flag("--no-faults", demo.no_faults, "inject no faults");
 
     try {
         app.parse(argc, argv);
@@ -66,6 +88,10 @@ int main(int argc, char** argv) {
         replay.cat = *mdg::model::parse_category(category);
         if (*replay_cmd) {
             return mdg::app::run_replay(replay);
+        }
+        if (*sim_cmd) {
+            sim.cat = *mdg::model::parse_category(sim_category);
+            return mdg::app::run_sim(sim);
         }
         if (*demo_cmd) {
             return mdg::app::run_demo(demo);

@@ -60,8 +60,18 @@ grep -q "books: 1 (live 1" "$tmp/out"; check "bad input: book still live" $?
 grep -q "decode errors: 2 malformed_json=1 truncated=1" "$tmp/out"; check "bad input: errors by kind" $?
 grep -q "ignored 1" "$tmp/out"; check "bad input: delta before snapshot ignored" $?
 
-expect_rc "demo" 0 "$mdgate" demo --levels 3
-grep -q "orderbook.200.BTCUSDT \[live\]" "$tmp/out"; check "demo prints the books" $?
+expect_rc "demo" 0 "$mdgate" demo --duration 6s --symbols BTCUSDT,ETHUSDT
+grep -q "books equal to the simulator's truth: 2/2" "$tmp/out"; check "demo books equal the truth" $?
+grep -q "faults injected" "$tmp/out"; check "demo summary" $?
+expect_rc "demo bad duration" 2 "$mdgate" demo --duration 1s
+expect_rc "sim bad listen" 2 "$mdgate" sim --listen nowhere
+expect_rc "sim bad symbols" 2 "$mdgate" sim --symbols btc-usdt
+expect_rc "sim bad rate" 2 "$mdgate" sim --rate fast
+expect_rc "sim missing script" 2 "$mdgate" sim --fault-script "$tmp/none.jsonl"
+echo '{"at":"1s","action":"explode"}' >"$tmp/bad_script.jsonl"
+expect_rc "sim bad script" 2 "$mdgate" sim --fault-script "$tmp/bad_script.jsonl"
+grep -q "line 1" "$tmp/err"; check "sim bad script names the line" $?
+expect_rc "sim bad address" 2 "$mdgate" sim --listen 999.0.0.1:9000
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "model/instrument.hpp"
+
+namespace mdg::sim {
+
+/// What a fault or control command does (docs/simulator.md lists each with an example).
+enum class action_kind : std::uint8_t {
+    drop,                ///< close connections: `mode` close (close frame) or reset (TCP RST)
+    stall,               ///< connections send nothing and ignore pings for `seconds`
+    skip_update,         ///< the next delta on `topic` skips one update id
+    crossed,             ///< the next push on `topic` crosses the book
+    restart,             ///< every book topic restarts with a u=1 snapshot
+    malformed,           ///< send one malformed JSON frame to connections
+    oversized,           ///< send one frame of `bytes` bytes to connections
+    reject_subscription, ///< the next subscribe of `topic` is rejected (handler not found)
+    rest_time,           ///< /v5/market/time: `mode` slow (`delay`), error (HTTP 503) or refuse
+    refuse_ws,           ///< refuse new WebSocket connections for `seconds`
+    pause,               ///< the market stops moving and pushing (pings still answered)
+    resume,              ///< undo pause
+};
+
+[[nodiscard]] std::string_view to_string(action_kind k) noexcept;
+
+/// One control command or scripted fault.
+struct action {
+    action_kind kind = action_kind::pause;
+    /// Target connection id, or nullopt for all connections.
+    std::optional<std::uint64_t> connection;
+    /// close | reset (drop); slow | error | refuse (rest_time).
+    std::string mode;
+    std::string topic;
+    /// Category of `topic` (skip_update, crossed, reject_subscription); default linear.
+    model::category cat = model::category::linear;
+    std::chrono::milliseconds duration{0}; ///< stall, rest_time, refuse_ws
+    std::chrono::milliseconds delay{0};    ///< rest_time slow: added latency
+    std::size_t bytes = 2 << 20;           ///< oversized
+    std::chrono::milliseconds at{0};       ///< scripts only: time after start
+};
+
+/// Parses one JSON command, e.g. {"action":"drop","connection":"all","mode":"reset"}.
+/// On error returns the code and a one-line reason.
+[[nodiscard]] result<action> parse_action(std::string_view json, std::string& reason);
+
+/// Parses a fault script: one JSON command per line with an "at" time ("10s", "1500ms",
+/// "2m" or a number of seconds); empty lines and lines starting with '#' are skipped. Sorted
+/// by time. `reason` names the line on error.
+[[nodiscard]] result<std::vector<action>> parse_script(std::string_view text, std::string& reason);
+
+/// Parses "10s", "1500ms", "2m", "1h" or a plain number of seconds.
+[[nodiscard]] std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+} // namespace mdg::sim

@@ -1,0 +1,110 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "model/instrument.hpp"
+
+namespace mdg::sim {
+
+/// One simulated instrument.
+struct symbol_config {
+    std::string symbol;                 ///< e.g. "BTCUSDT"
+    std::int64_t start_price_ticks = 0; ///< 0 = derive from the seed and the symbol
+    std::uint8_t price_decimals = 2;    ///< tick = 10^-price_decimals
+    std::uint8_t qty_decimals = 3;      ///< lot = 10^-qty_decimals
+};
+
+struct model_config {
+    model::category cat = model::category::linear;
+    std::vector<symbol_config> symbols;
+    std::uint64_t seed = 1;
+    std::size_t book_levels = 1000; ///< levels kept per side (the deepest subscribable depth)
+};
+
+/// The last book sent on a topic: the ground truth a correct client must hold.
+struct book_truth {
+    std::uint64_t u = 0;
+    std::vector<std::pair<std::string, std::string>> bids; ///< best first, venue formatting
+    std::vector<std::pair<std::string, std::string>> asks;
+};
+
+/// A Bybit v5-compatible market for the simulator: per symbol, a deterministic random-walk
+/// order book (deterministic from `seed`), trades consistent with the book, tickers, klines
+/// and occasional liquidations; and, per topic, the frames Bybit would send, with the venue's
+/// key order and number formatting for the category (spot trims zeros, linear pads to the
+/// tick). Deltas are derived from real changes between what was last sent on a topic and the
+/// book now, so a client that applies them correctly reproduces `truth()` exactly.
+///
+/// Pure: no I/O, no clock of its own (times are passed in). Owned by the simulator's market
+/// thread; not thread-safe.
+class market_model {
+  public:
+    explicit market_model(model_config cfg);
+    ~market_model();
+    market_model(const market_model&) = delete;
+    market_model& operator=(const market_model&) = delete;
+    market_model(market_model&&) noexcept;
+    market_model& operator=(market_model&&) noexcept;
+
+    [[nodiscard]] const model_config& config() const noexcept;
+    [[nodiscard]] bool has_symbol(std::string_view symbol) const noexcept;
+
+    /// Advances the market by one event (a book change, sometimes a trade that takes liquidity,
+    /// rarely a liquidation) on one symbol chosen by the seeded generator, at time `now`.
+    void step(unix_nanos now);
+
+    /// Whether `topic` exists in this market (known channel available in the category,
+    /// current depth, known symbol).
+    [[nodiscard]] bool serves(std::string_view topic) const;
+
+    /// The frame that starts a subscription to `topic`: a snapshot of what the topic last
+    /// sent (books: the current top-N with the current u; tickers: a full snapshot), or
+    /// nullopt for event topics (publicTrade, allLiquidation) and klines before their first
+    /// push. Does not advance the topic.
+    [[nodiscard]] std::optional<std::string> subscribe_frame(std::string_view topic,
+                                                             unix_nanos now);
+
+    /// The frame to push on `topic` now, or nullopt when nothing changed since its last push
+    /// (books: delta of the top-N with u+1; level 1: a snapshot, re-sent with the same u after
+    /// 3 s without change; trades: the trades since the last push; tickers: linear/inverse
+    /// delta of changed fields, spot snapshot; kline: the current candle, preceded in the same
+    /// message by the closed one with confirm=true when a candle closed; liquidations since
+    /// the last push). Advances the topic's sent state (its truth).
+    [[nodiscard]] std::optional<std::string> push_frame(std::string_view topic, unix_nanos now);
+
+    /// Ground truth for a book topic: what was last sent on it. nullopt for unknown topics.
+    [[nodiscard]] std::optional<book_truth> truth(std::string_view topic) const;
+
+    // --- faults ------------------------------------------------------------------------------
+    /// The next delta on `topic` skips one update id (u jumps by 2). Returns false if unknown.
+    bool skip_update(std::string_view topic);
+    /// The next push on `topic` is a delta that crosses the book (best bid >= best ask); the
+    /// truth is unchanged by it. Returns false if unknown.
+    bool send_crossed(std::string_view topic);
+    /// A simulated service restart: every book topic's next push is a snapshot with u = 1.
+    void restart();
+
+    // --- REST --------------------------------------------------------------------------------
+    /// `result` object of GET /v5/market/orderbook (s, b, a, ts, u, seq, cts), limit levels.
+    [[nodiscard]] std::optional<std::string>
+    rest_orderbook(std::string_view symbol, std::size_t limit, unix_nanos now) const;
+    /// `result` object of GET /v5/market/tickers (category, list[...]); symbol empty = all.
+    [[nodiscard]] std::string rest_tickers(std::string_view symbol) const;
+    /// `result` object of GET /v5/market/instruments-info (category, list[...] with
+    /// priceFilter.tickSize, lotSizeFilter.qtyStep/basePrecision, priceScale, status).
+    [[nodiscard]] std::string rest_instruments(std::string_view symbol) const;
+
+  private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace mdg::sim

@@ -1,0 +1,105 @@
+#include <gtest/gtest.h>
+
+#include "sim/control.hpp"
+
+namespace mdg::sim {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(SimControlTest, ParsesEveryAction) {
+    std::string reason;
+    auto drop = parse_action(R"({"action":"drop","connection":"3","mode":"reset"})", reason);
+    ASSERT_TRUE(drop) << reason;
+    EXPECT_EQ(drop->kind, action_kind::drop);
+    EXPECT_EQ(drop->connection, 3U);
+    EXPECT_EQ(drop->mode, "reset");
+
+    auto all = parse_action(R"({"action":"drop","connection":"all"})", reason);
+    ASSERT_TRUE(all);
+    EXPECT_FALSE(all->connection);
+    EXPECT_EQ(all->mode, "close");
+
+    auto stall = parse_action(R"({"action":"stall","connection":2,"seconds":1.5})", reason);
+    ASSERT_TRUE(stall);
+    EXPECT_EQ(stall->duration, 1500ms);
+
+    auto gap = parse_action(
+        R"({"action":"skip_update","category":"spot","topic":"orderbook.50.BTCUSDT"})", reason);
+    ASSERT_TRUE(gap);
+    EXPECT_EQ(gap->cat, model::category::spot);
+    EXPECT_EQ(gap->topic, "orderbook.50.BTCUSDT");
+
+    auto rest = parse_action(R"({"action":"rest_time","mode":"slow","seconds":"30s"})", reason);
+    ASSERT_TRUE(rest);
+    EXPECT_EQ(rest->delay, 15s); // the default added latency
+    EXPECT_EQ(rest->duration, 30s);
+
+    for (const char* ok :
+         {R"({"action":"restart"})", R"({"action":"pause"})", R"({"action":"resume"})",
+          R"({"action":"malformed"})", R"({"action":"oversized","bytes":100})",
+          R"({"action":"refuse_ws","seconds":3})",
+          R"({"action":"crossed","topic":"orderbook.1.X"})",
+          R"({"action":"reject_subscription","topic":"tickers.X"})"}) {
+        EXPECT_TRUE(parse_action(ok, reason)) << ok << ": " << reason;
+    }
+}
+
+TEST(SimControlTest, RejectsBadCommandsWithAReason) {
+    struct bad_case {
+        const char* json;
+        const char* reason_part;
+    };
+    for (auto [json, part] :
+         {bad_case{"nope", "JSON"}, bad_case{"[1]", "object"},
+          bad_case{R"({"seconds":1})", "action"}, bad_case{R"({"action":"explode"})", "explode"},
+          bad_case{R"({"action":"stall"})", "seconds"},
+          bad_case{R"({"action":"skip_update"})", "topic"},
+          bad_case{R"({"action":"drop","mode":"gently"})", "close or reset"},
+          bad_case{R"({"action":"rest_time","mode":"x","seconds":1})", "slow"},
+          bad_case{R"({"action":"pause","colour":"red"})", "colour"},
+          bad_case{R"({"action":"stall","seconds":-1})", "seconds"},
+          bad_case{R"({"action":"drop","connection":"x1"})", "connection"},
+          bad_case{R"({"action":"oversized","bytes":0})", "bytes"},
+          bad_case{R"({"action":"skip_update","topic":"t","category":"fx"})", "category"}}) {
+        std::string reason;
+        EXPECT_FALSE(parse_action(json, reason)) << json;
+        EXPECT_NE(reason.find(part), std::string::npos) << json << " -> " << reason;
+    }
+}
+
+TEST(SimControlTest, ScriptsAreSortedByTimeAndNameTheBadLine) {
+    std::string reason;
+    auto s = parse_script(R"(# a comment
+{"at":"20s","action":"restart"}
+
+{"at":1.5,"action":"drop","mode":"reset"}
+{"at":"500ms","action":"pause"}
+)",
+                          reason);
+    ASSERT_TRUE(s) << reason;
+    ASSERT_EQ(s->size(), 3U);
+    EXPECT_EQ((*s)[0].kind, action_kind::pause);
+    EXPECT_EQ((*s)[1].at, 1500ms);
+    EXPECT_EQ((*s)[2].at, 20s);
+
+    auto bad = parse_script(
+        "{\"at\":\"1s\",\"action\":\"pause\"}\n{\"at\":\"2s\",\"action\":\"x\"}\n", reason);
+    EXPECT_FALSE(bad);
+    EXPECT_NE(reason.find("line 2"), std::string::npos) << reason;
+}
+
+TEST(SimControlTest, Durations) {
+    EXPECT_EQ(parse_duration("10s"), 10s);
+    EXPECT_EQ(parse_duration("1500ms"), 1500ms);
+    EXPECT_EQ(parse_duration("2m"), 2min);
+    EXPECT_EQ(parse_duration("1h"), 1h);
+    EXPECT_EQ(parse_duration("3"), 3s);
+    EXPECT_FALSE(parse_duration("-1s"));
+    EXPECT_FALSE(parse_duration("10 s"));
+    EXPECT_FALSE(parse_duration("ten"));
+    EXPECT_FALSE(parse_duration(""));
+}
+
+} // namespace
+} // namespace mdg::sim
