@@ -676,6 +676,18 @@ void server::impl::subscribe(ws_session& s, const std::vector<std::string>& args
         reply(s, "subscribe", false, "args size \\u003e10", req_id);
         return;
     }
+    // The per-connection args budget first: a huge request is refused before any lookup.
+    std::size_t chars = 0;
+    for (const auto& t : s.topics) {
+        chars += t.size() + 3;
+    }
+    for (const auto& t : args) {
+        chars += t.size() + 3;
+    }
+    if (chars > 21'000) {
+        reply(s, "subscribe", false, "error:args length exceeds 21000 per connection", req_id);
+        return;
+    }
     auto* m = market(s.cat);
     // Bybit rejects the whole request when one topic is refused (protocol notes §3.4).
     for (const auto& t : args) {
@@ -693,17 +705,6 @@ void server::impl::subscribe(ws_session& s, const std::vector<std::string>& args
                   fmt::format("error:already subscribed,topic:{}", json_escape(t)), req_id);
             return;
         }
-    }
-    std::size_t chars = 0;
-    for (const auto& t : s.topics) {
-        chars += t.size() + 3;
-    }
-    for (const auto& t : args) {
-        chars += t.size() + 3;
-    }
-    if (chars > 21'000) {
-        reply(s, "subscribe", false, "error:args length exceeds 21000 per connection", req_id);
-        return;
     }
     reply(s, "subscribe", true, s.cat == model::category::spot ? "subscribe" : "", req_id);
     const auto now = clock.now();

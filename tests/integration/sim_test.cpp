@@ -489,5 +489,26 @@ TEST_F(SimTest, ReplayServesEveryFrameOfTheCaptureInOrder) {
     EXPECT_EQ(status, 400U) << body; // market faults need a market
 }
 
+TEST_F(SimTest, HugeRequestsAndEndlessSubscriptionsAreRefused) {
+    start();
+    auto other = connect();
+    // Far more topics than the 21,000-character args budget of one connection.
+    std::string req = R"({"req_id":"many","op":"subscribe","args":[)";
+    for (int i = 0; i < 2000; ++i) {
+        req += fmt::format(R"({}"orderbook.50.BTCUSDT{}")", i ? "," : "", i);
+    }
+    auto c = connect();
+    c->send(req + "]}");
+    auto r = read_until(*c, R"("req_id":"many")");
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->find("args length exceeds 21000"), std::string::npos) << r->substr(0, 200);
+    // A request frame above the limit closes that connection (1009), and only that one.
+    c->send(std::string(200'000, ' '));
+    c->run_until([&] { return c->closed(); }, 3s);
+    EXPECT_TRUE(c->closed());
+    other->send(R"({"req_id":"alive","op":"ping"})");
+    EXPECT_TRUE(read_until(*other, R"("req_id":"alive")"));
+}
+
 } // namespace
 } // namespace mdg::sim
