@@ -1,12 +1,12 @@
 #include "exchange/bybit/plan.hpp"
 
-#include "exchange/bybit/subscribe.hpp"
-#include "exchange/bybit/topic.hpp"
-
 #include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
+
+#include "exchange/bybit/subscribe.hpp"
+#include "exchange/bybit/topic.hpp"
 
 namespace mdg::exchange::bybit {
 
@@ -19,7 +19,9 @@ struct group {
     std::size_t chars = 0;
 };
 
-std::size_t topic_chars(const std::string& t) { return t.size() + 3; } // quotes and a comma
+std::size_t topic_chars(const std::string& t) {
+    return t.size() + 3;
+} // quotes and a comma
 
 } // namespace
 

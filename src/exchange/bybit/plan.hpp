@@ -1,11 +1,11 @@
 #pragma once
 
-#include "core/result.hpp"
-#include "model/instrument.hpp"
-
 #include <cstddef>
 #include <string>
 #include <vector>
+
+#include "core/result.hpp"
+#include "model/instrument.hpp"
 
 namespace mdg::exchange::bybit {
 
@@ -29,8 +29,8 @@ struct connection_plan {
 /// `symbol_aligned`, a symbol's topics are never split; a symbol whose topics alone exceed a
 /// connection's limit is an error. Topics are validated for subscription (current depths,
 /// channel available in the category) and de-duplicated. On error `reason` is one line.
-[[nodiscard]] result<std::vector<connection_plan>> plan_connections(
-    model::category cat, const std::vector<std::string>& topics, const plan_options& opts,
-    std::string& reason);
+[[nodiscard]] result<std::vector<connection_plan>>
+plan_connections(model::category cat, const std::vector<std::string>& topics,
+                 const plan_options& opts, std::string& reason);
 
 } // namespace mdg::exchange::bybit

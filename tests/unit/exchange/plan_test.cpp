@@ -1,8 +1,8 @@
-#include "exchange/bybit/plan.hpp"
+#include <set>
 
 #include <gtest/gtest.h>
 
-#include <set>
+#include "exchange/bybit/plan.hpp"
 
 namespace mdg::exchange::bybit {
 namespace {
@@ -14,8 +14,8 @@ std::vector<std::string> old_setup(int symbols) {
     std::vector<std::string> out;
     for (int i = 0; i < symbols; ++i) {
         const std::string s = "SYM" + std::to_string(i) + "USDT";
-        for (const char* prefix : {"tickers.", "kline.1.", "orderbook.50.", "publicTrade.",
-                                   "allLiquidation."}) {
+        for (const char* prefix :
+             {"tickers.", "kline.1.", "orderbook.50.", "publicTrade.", "allLiquidation."}) {
             out.push_back(prefix + s);
         }
     }
@@ -71,9 +71,9 @@ TEST(BybitPlanTest, WithoutACapTheArgsBudgetDecides) {
 
 TEST(BybitPlanTest, DuplicatesAreDroppedAndBadTopicsRejected) {
     std::string reason;
-    auto plans = plan_connections(
-        category::linear, {"tickers.BTCUSDT", "tickers.BTCUSDT", "orderbook.50.BTCUSDT"}, {},
-        reason);
+    auto plans = plan_connections(category::linear,
+                                  {"tickers.BTCUSDT", "tickers.BTCUSDT", "orderbook.50.BTCUSDT"},
+                                  {}, reason);
     ASSERT_TRUE(plans);
     EXPECT_EQ(plans->front().topics.size(), 2U);
     EXPECT_FALSE(plan_connections(category::linear, {"orderbook.500.BTCUSDT"}, {}, reason));
