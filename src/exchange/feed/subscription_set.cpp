@@ -1,0 +1,137 @@
+#include "exchange/feed/subscription_set.hpp"
+
+#include <algorithm>
+
+namespace mdg::exchange {
+
+std::string_view to_string(topic_state s) noexcept {
+    switch (s) {
+    case topic_state::pending:
+        return "pending";
+    case topic_state::active:
+        return "active";
+    case topic_state::failed:
+        return "failed";
+    }
+    return "unknown";
+}
+
+subscription_set::subscription_set(model::category cat, std::vector<std::string> topics)
+    : cat_(cat) {
+    for (auto& t : topics) {
+        if (topics_.emplace(t, topic_info{}).second) {
+            order_.push_back(std::move(t));
+        }
+    }
+}
+
+result<std::vector<bybit::request>> subscription_set::subscribe_all(std::uint64_t& next_req_id,
+                                                                    std::string& reason) {
+    std::vector<std::string> wanted;
+    for (const auto& t : order_) {
+        const auto& info = topics_.at(t);
+        if (info.state == topic_state::pending && info.pending_req.empty()) {
+            wanted.push_back(t);
+        }
+    }
+    if (wanted.empty()) {
+        return std::vector<bybit::request>{};
+    }
+    auto reqs =
+        bybit::build_requests(bybit::request_op::subscribe, cat_, wanted, next_req_id, reason);
+    if (!reqs) {
+        return reqs;
+    }
+    for (const auto& r : *reqs) {
+        in_flight_[r.req_id] = r.args;
+        for (const auto& a : r.args) {
+            topics_.at(a).pending_req = r.req_id;
+        }
+    }
+    return reqs;
+}
+
+result<std::vector<bybit::request>> subscription_set::resubscribe(std::string_view topic,
+                                                                  std::uint64_t& next_req_id,
+                                                                  std::string& reason) {
+    auto it = topics_.find(topic);
+    if (it == topics_.end()) {
+        reason = "not a topic of this connection";
+        return errc::invalid_argument;
+    }
+    const std::vector<std::string> one{std::string(topic)};
+    auto unsub =
+        bybit::build_requests(bybit::request_op::unsubscribe, cat_, one, next_req_id, reason);
+    if (!unsub) {
+        return unsub;
+    }
+    auto sub = bybit::build_requests(bybit::request_op::subscribe, cat_, one, next_req_id, reason);
+    if (!sub) {
+        return sub;
+    }
+    it->second = topic_info{topic_state::pending, {}, sub->front().req_id};
+    in_flight_[unsub->front().req_id] = {}; // matched, nothing to change
+    in_flight_[sub->front().req_id] = one;
+    std::vector<bybit::request> out = std::move(*unsub);
+    out.push_back(std::move(sub->front()));
+    return out;
+}
+
+subscription_set::ack_result subscription_set::on_ack(const bybit::control_frame& c) {
+    ack_result r;
+    auto it = in_flight_.find(c.req_id);
+    if (!c.has_req_id || it == in_flight_.end()) {
+        return r; // not ours (or an ack shape without req_id): counted by the caller
+    }
+    r.matched = true;
+    const auto topics = std::move(it->second);
+    in_flight_.erase(it);
+    for (const auto& t : topics) {
+        auto& info = topics_.at(t);
+        if (info.pending_req != c.req_id) {
+            continue; // superseded by a later request
+        }
+        info.pending_req.clear();
+        const bool refused_here =
+            !c.success && (c.reason != bybit::reject_reason::already_subscribed &&
+                           (c.reject_topic.empty() || c.reject_topic == t ||
+                            c.reason == bybit::reject_reason::args_size));
+        if (c.success || c.reason == bybit::reject_reason::already_subscribed) {
+            // Already subscribed means the stream is flowing for this connection.
+            info.state = topic_state::active;
+        } else if (refused_here) {
+            info.state = topic_state::failed;
+            info.reason = std::string(c.ret_msg);
+            r.failed.push_back(t);
+        } else {
+            // Bybit rejects a whole request when one topic is bad: the others are innocent
+            // and are requested again (pending, no request in flight).
+            info.state = topic_state::pending;
+        }
+    }
+    return r;
+}
+
+void subscription_set::on_data(std::string_view topic) {
+    auto it = topics_.find(topic);
+    if (it != topics_.end() && it->second.state == topic_state::pending) {
+        it->second.state = topic_state::active; // data before the ack: applied, not dropped
+    }
+}
+
+void subscription_set::on_disconnect() {
+    in_flight_.clear();
+    for (auto& [t, info] : topics_) {
+        info.pending_req.clear();
+        if (info.state != topic_state::failed) {
+            info.state = topic_state::pending;
+        }
+    }
+}
+
+std::size_t subscription_set::count(topic_state s) const noexcept {
+    return static_cast<std::size_t>(std::count_if(
+        topics_.begin(), topics_.end(), [&](const auto& kv) { return kv.second.state == s; }));
+}
+
+} // namespace mdg::exchange
