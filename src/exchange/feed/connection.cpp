@@ -1,0 +1,299 @@
+#include "exchange/feed/connection.hpp"
+
+#include <optional>
+#include <random>
+
+#include <boost/asio.hpp>
+
+#include "core/log.hpp"
+#include "exchange/bybit/subscribe.hpp"
+#include "exchange/bybit/topic.hpp"
+
+namespace mdg::exchange {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+} // namespace
+
+std::string_view to_string(connection_state s) noexcept {
+    switch (s) {
+    case connection_state::connecting:
+        return "connecting";
+    case connection_state::subscribing:
+        return "subscribing";
+    case connection_state::live:
+        return "live";
+    case connection_state::backing_off:
+        return "backing_off";
+    case connection_state::stopped:
+        return "stopped";
+    }
+    return "unknown";
+}
+
+struct connection::impl : std::enable_shared_from_this<connection::impl> {
+    impl(asio::any_io_executor ex_, std::shared_ptr<asio::ssl::context> tls_,
+         net::connect_budget& budget_, model::instrument_registry& registry_,
+         frame_handler& handler_, connection_options opts_)
+        : ex(std::move(ex_)), tls(std::move(tls_)), budget(budget_), registry(registry_),
+          handler(handler_), opts(std::move(opts_)),
+          retry(opts.backoff, opts.seed != 0 ? opts.seed : std::random_device{}()),
+          subs(opts.cat, opts.topics), sleeper(ex) {
+        // The decoder only accepts registered symbols: register this connection's.
+        for (const auto& t : opts.topics) {
+            if (auto parsed = bybit::parse_topic(t)) {
+                registry.intern(model::venue::bybit, opts.cat, parsed->symbol);
+            }
+        }
+    }
+
+    asio::any_io_executor ex;
+    std::shared_ptr<asio::ssl::context> tls;
+    net::connect_budget& budget;          // outlives: the feed
+    model::instrument_registry& registry; // outlives: the feed
+    frame_handler& handler;               // outlives: the feed
+    connection_options opts;
+    net::backoff retry;
+    subscription_set subs;
+    bybit::decoder decoder;
+    std::optional<net::ws_session> session;
+    asio::steady_timer sleeper;
+    connection_state state = connection_state::connecting;
+    connection_stats stats;
+    bool stopped = false;
+    std::uint64_t generation = 0;
+    std::uint64_t next_req_id = 1;
+    steady::time_point last_rx{};
+    std::optional<steady::time_point> ping_outstanding;
+
+    void set_state(connection_state s) {
+        if (s == state) {
+            return;
+        }
+        spdlog::info("Connection {}: {} -> {}", opts.id, to_string(state), to_string(s));
+        state = s;
+    }
+
+    void send_requests(const result<std::vector<bybit::request>>& reqs, std::string_view what) {
+        if (!reqs) {
+            spdlog::error("Connection {}: cannot {}: {}", opts.id, what, reqs.error().message());
+            return;
+        }
+        for (const auto& r : *reqs) {
+            session->send(r.payload);
+        }
+    }
+
+    asio::awaitable<void> sleep(std::chrono::milliseconds d) {
+        sleeper.expires_after(d);
+        co_await sleeper.async_wait(use_tuple);
+    }
+
+    asio::awaitable<void> back_off() {
+        set_state(connection_state::backing_off);
+        const auto d = retry.next();
+        spdlog::info("Attempting to reconnect {} in {:.1f}s...", opts.id,
+                     std::chrono::duration<double>(d).count());
+        co_await sleep(d);
+    }
+
+    // One watchdog per connection: the receive timeout and the application ping/pong.
+    asio::awaitable<void> watchdog(std::uint64_t gen) {
+        auto self = shared_from_this();
+        asio::steady_timer t(ex);
+        auto next_ping = steady::now() + opts.ping_interval;
+        while (!stopped && gen == generation) {
+            t.expires_after(std::min<std::chrono::milliseconds>(250ms, opts.receive_timeout / 4));
+            co_await t.async_wait(use_tuple);
+            if (stopped || gen != generation || !session) {
+                co_return;
+            }
+            const auto now = steady::now();
+            if (now - last_rx > opts.receive_timeout) {
+                ++stats.handler_timeouts;
+                // The old service's marker, one line per event, for existing runbooks.
+                spdlog::error("[HANDLER_TIMEOUT] WebSocket message handler timeout for {}: no "
+                              "frame for {:.1f} s",
+                              opts.id, std::chrono::duration<double>(now - last_rx).count());
+                session->close(false);
+                co_return;
+            }
+            if (ping_outstanding && now - *ping_outstanding > opts.pong_timeout) {
+                ++stats.pong_timeouts;
+                spdlog::warn("Connection {}: no pong within {} ms, reconnecting", opts.id,
+                             opts.pong_timeout.count());
+                session->close(false);
+                co_return;
+            }
+            if (now >= next_ping) {
+                next_ping = now + opts.ping_interval;
+                if (!ping_outstanding) {
+                    ping_outstanding = now;
+                }
+                session->send(bybit::build_ping(std::to_string(next_req_id++)));
+            }
+        }
+    }
+
+    void on_control(const bybit::control_frame& c) {
+        if (c.is_pong) {
+            ++stats.pongs;
+            ping_outstanding.reset();
+            return;
+        }
+        auto r = subs.on_ack(c);
+        if (!r.matched) {
+            ++stats.acks_unmatched;
+            core::log_limited(spdlog::level::warn, "feed.ack_unmatched",
+                              "Connection {}: acknowledgement for unknown req_id '{}' ignored",
+                              opts.id, c.req_id);
+            return;
+        }
+        for (const auto& t : r.failed) {
+            ++stats.topics_rejected;
+            spdlog::error("Connection {}: topic {} rejected by the venue: {}", opts.id, t,
+                          c.ret_msg);
+        }
+        // Topics refused only because another topic of their request was bad: ask again.
+        send_requests(subs.subscribe_all(next_req_id, reason_scratch), "subscribe");
+    }
+
+    std::string reason_scratch;
+
+    asio::awaitable<void> run() {
+        auto self = shared_from_this();
+        std::string reason;
+        auto url = net::parse_ws_url(opts.url, reason);
+        if (!url) {
+            spdlog::error("Connection {}: {}", opts.id, reason);
+            set_state(connection_state::stopped);
+            co_return;
+        }
+        while (!stopped) {
+            set_state(connection_state::connecting);
+            const auto now = steady::now();
+            if (const auto at = budget.reserve(now); at > now) {
+                co_await sleep(std::chrono::duration_cast<std::chrono::milliseconds>(at - now));
+                if (stopped) {
+                    break;
+                }
+            }
+            session.emplace(ex, tls, opts.session);
+            net::connect_step step{};
+            const auto ec = co_await session->connect(*url, step);
+            if (ec) {
+                ++stats.connect_failures;
+                spdlog::error("WebSocket connection failed for {}: {} failed: {}", opts.id,
+                              net::to_string(step), ec.message());
+                session.reset();
+                if (!stopped) {
+                    co_await back_off();
+                }
+                continue;
+            }
+            ++stats.connects;
+            if (stats.connects > 1) {
+                ++stats.reconnects;
+                spdlog::info("Successfully reconnected {}", opts.id);
+            }
+            set_state(connection_state::subscribing);
+            last_rx = steady::now();
+            ping_outstanding.reset();
+            send_requests(subs.subscribe_all(next_req_id, reason), "subscribe");
+            asio::co_spawn(ex, watchdog(generation), asio::detached);
+            co_await read_loop();
+            ++generation; // ends this connection's watchdog
+            subs.on_disconnect();
+            handler.on_connection_lost(opts.topics);
+            retry.on_down(steady::now());
+            session.reset();
+            if (!stopped) {
+                co_await back_off();
+            }
+        }
+        set_state(connection_state::stopped);
+    }
+
+    asio::awaitable<void> read_loop() {
+        const bybit::parse_context base{opts.cat, &registry, false, {}};
+        std::string reason;
+        while (!stopped) {
+            std::string_view text;
+            const auto ec = co_await session->read(text);
+            if (ec) {
+                if (!stopped && !net::is_expected_close(ec)) {
+                    spdlog::warn("WebSocket connection closed: {} ({})", opts.id, ec.message());
+                }
+                co_return;
+            }
+            last_rx = steady::now();
+            ++stats.frames;
+            stats.bytes += text.size();
+            auto ctx = base;
+            ctx.ts_recv = core::default_clock().now();
+            auto r = decoder.decode(text, ctx);
+            if (!r) {
+                ++stats.decode_errors;
+                const auto kind = static_cast<errc>(r.error().value());
+                core::log_limited(spdlog::level::err, "feed.decode",
+                                  "[JSON_ERROR] Invalid JSON in WebSocket message: {}... ({})",
+                                  text.substr(0, 100), to_string(kind));
+                continue;
+            }
+            const auto& f = **r;
+            if (f.type == bybit::frame_type::control) {
+                on_control(f.control);
+            } else {
+                subs.on_data(f.topic_text);
+                if (handler.on_data(f)) {
+                    ++stats.resubscribes;
+                    send_requests(subs.resubscribe(f.topic_text, next_req_id, reason),
+                                  "resubscribe");
+                }
+            }
+            if (state == connection_state::subscribing && subs.settled()) {
+                set_state(connection_state::live);
+                retry.on_up(steady::now());
+            }
+        }
+    }
+};
+
+connection::connection(asio::any_io_executor ex, std::shared_ptr<asio::ssl::context> tls,
+                       net::connect_budget& budget, model::instrument_registry& registry,
+                       frame_handler& handler, connection_options opts)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(tls), budget, registry, handler,
+                                   std::move(opts))) {}
+
+connection::~connection() = default;
+
+asio::awaitable<void> connection::run() {
+    return impl_->run();
+}
+
+void connection::stop() {
+    impl_->stopped = true;
+    impl_->sleeper.cancel();
+    if (impl_->session) {
+        impl_->session->close(true);
+    }
+}
+
+connection_state connection::state() const noexcept {
+    return impl_->state;
+}
+const connection_stats& connection::stats() const noexcept {
+    return impl_->stats;
+}
+const subscription_set& connection::subscriptions() const noexcept {
+    return impl_->subs;
+}
+const connection_options& connection::options() const noexcept {
+    return impl_->opts;
+}
+
+} // namespace mdg::exchange

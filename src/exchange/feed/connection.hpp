@@ -1,0 +1,109 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "exchange/bybit/messages.hpp"
+#include "exchange/bybit/parse.hpp"
+#include "exchange/feed/subscription_set.hpp"
+#include "net/backoff.hpp"
+#include "net/connect_budget.hpp"
+#include "net/ws_session.hpp"
+
+namespace mdg::exchange {
+
+/// A connection's place in its life (exported as a gauge; each transition logged once).
+enum class connection_state : std::uint8_t { connecting, subscribing, live, backing_off, stopped };
+[[nodiscard]] std::string_view to_string(connection_state s) noexcept;
+
+/// Where decoded data goes. Called on the connection's executor, once per data frame; must
+/// not block (hand heavy work to other threads).
+class frame_handler {
+  public:
+    frame_handler() = default;
+    frame_handler(const frame_handler&) = delete;
+    frame_handler& operator=(const frame_handler&) = delete;
+    frame_handler(frame_handler&&) = delete;
+    frame_handler& operator=(frame_handler&&) = delete;
+    virtual ~frame_handler() = default;
+
+    /// A data frame. Returns true when its topic must be resynced (a book gap or crossed
+    /// book): the connection then resubscribes that one topic.
+    virtual bool on_data(const bybit::decoded_frame& frame) = 0;
+    /// The connection was lost (or is being replaced): its books must wait for snapshots.
+    virtual void on_connection_lost(std::span<const std::string> topics) = 0;
+};
+
+struct connection_options {
+    std::string id = "conn_0";
+    model::category cat = model::category::linear;
+    std::string url;
+    std::vector<std::string> topics;
+    net::session_options session;
+    net::backoff::options backoff;
+    std::chrono::milliseconds ping_interval{20'000};
+    std::chrono::milliseconds pong_timeout{10'000};
+    /// No frame at all for this long: `[HANDLER_TIMEOUT]`, reconnect.
+    std::chrono::milliseconds receive_timeout{30'000};
+    std::uint64_t seed = 0; ///< backoff jitter; 0 = random
+};
+
+/// Counters of one connection (the metrics module exports them).
+struct connection_stats {
+    std::uint64_t connects = 0;
+    std::uint64_t reconnects = 0;
+    std::uint64_t connect_failures = 0;
+    std::uint64_t handler_timeouts = 0; ///< receive watchdog fired
+    std::uint64_t pong_timeouts = 0;
+    std::uint64_t frames = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t decode_errors = 0;
+    std::uint64_t pongs = 0;
+    std::uint64_t acks_unmatched = 0;
+    std::uint64_t topics_rejected = 0;
+    std::uint64_t resubscribes = 0;
+};
+
+/// One venue connection and its single retry loop: connect (within the process-wide
+/// connect budget) → subscribe every topic → live (read, decode, hand over; application pings
+/// with a pong deadline; a receive watchdog) → on any failure back off with full jitter and
+/// start again, forever, until stop(). After a reconnect every topic is resubscribed and the
+/// handler told to wait for snapshots; a book gap resubscribes just that topic.
+///
+/// Owned by the feed; run() and every member on one executor (not thread-safe).
+class connection {
+  public:
+    connection(boost::asio::any_io_executor ex, std::shared_ptr<boost::asio::ssl::context> tls,
+               net::connect_budget& budget, model::instrument_registry& registry,
+               frame_handler& handler, connection_options opts);
+    ~connection();
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    connection(connection&&) = delete;
+    connection& operator=(connection&&) = delete;
+
+    /// The retry loop; returns after stop().
+    [[nodiscard]] boost::asio::awaitable<void> run();
+    /// Stops the loop: closes the connection with a close frame; nothing reconnects after.
+    void stop();
+
+    [[nodiscard]] connection_state state() const noexcept;
+    [[nodiscard]] const connection_stats& stats() const noexcept;
+    [[nodiscard]] const subscription_set& subscriptions() const noexcept;
+    [[nodiscard]] const connection_options& options() const noexcept;
+
+    struct impl;
+
+  private:
+    std::shared_ptr<impl> impl_;
+};
+
+} // namespace mdg::exchange
