@@ -8,24 +8,13 @@
 #include "replay/book_dump.hpp"
 #include "replay/capture_file.hpp"
 #include "replay/replayer.hpp"
+#include "support/test_data.hpp"
 
 namespace mdg::replay {
 namespace {
 
-std::string data_path(std::string_view name) {
-    return std::string(MDG_TEST_DATA_DIR) + "/bybit/" + std::string(name);
-}
-
 std::vector<std::string> read_lines(std::string_view name) {
-    std::ifstream in(data_path(name));
-    EXPECT_TRUE(in) << name;
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);) {
-        if (!line.empty()) {
-            out.push_back(line);
-        }
-    }
-    return out;
+    return test::read_bybit_lines(name);
 }
 
 // --- a deliberately simple, independent book ---------------------------------------------

@@ -10,6 +10,7 @@
 #include "market/market_state.hpp"
 #include "model/fixed_point.hpp"
 #include "sim/server.hpp"
+#include "support/test_data.hpp"
 #include "support/ws_test_client.hpp"
 
 namespace mdg::sim {
@@ -448,8 +449,7 @@ TEST_F(SimTest, RestEndpointsUseBybitEnvelopes) {
 }
 
 TEST_F(SimTest, ReplayServesEveryFrameOfTheCaptureInOrder) {
-    const std::string capture =
-        std::string(MDG_TEST_DATA_DIR) + "/bybit/cryptofeed_linear_2026-08-09.frames.jsonl";
+    const std::string capture = test::bybit_data_path("cryptofeed_linear_2026-08-09.frames.jsonl");
     server_options opts;
     opts.replay_file = capture;
     opts.replay_speed = 0; // as fast as the client reads

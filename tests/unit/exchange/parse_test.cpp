@@ -7,26 +7,15 @@
 
 #include "exchange/bybit/parse.hpp"
 #include "model/fixed_point.hpp"
+#include "support/test_data.hpp"
 
 namespace mdg::exchange::bybit {
 namespace {
 
 using model::category;
 
-std::string data_path(std::string_view name) {
-    return std::string(MDG_TEST_DATA_DIR) + "/bybit/" + std::string(name);
-}
-
 std::vector<std::string> read_lines(std::string_view name) {
-    std::ifstream in(data_path(name));
-    EXPECT_TRUE(in) << name;
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);) {
-        if (!line.empty()) {
-            out.push_back(line);
-        }
-    }
-    return out;
+    return test::read_bybit_lines(name);
 }
 
 std::string read_file(std::string_view name) {
