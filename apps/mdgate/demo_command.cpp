@@ -1,11 +1,9 @@
-// `mdgate demo`: the simulator and a watching client in one process, with faults injected on
-// the way so that recovery is visible, then a check of every book against the simulator's
-// truth. The client here is deliberately small (one connection, books only); the gateway of
-// issue #4 replaces it.
+// `mdgate demo`: the simulator and the gateway's feed connection in one process, with faults
+// injected on the way so that recovery is visible, then a check of every book against the
+// simulator's truth.
 #include <cstdio>
 #include <functional>
 #include <map>
-#include <random>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -15,8 +13,8 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/mdgate/commands.hpp"
-#include "exchange/bybit/parse.hpp"
-#include "market/market_state.hpp"
+#include "exchange/feed/connection.hpp"
+#include "gateway/market_sink.hpp"
 #include "model/fixed_point.hpp"
 #include "sim/server.hpp"
 
@@ -31,154 +29,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-struct demo_counters {
-    std::uint64_t frames = 0;
-    std::uint64_t frames_last_second = 0;
-    std::uint64_t reconnects = 0;
-    std::uint64_t gaps = 0;
-    std::uint64_t crossed = 0;
-    std::uint64_t resubscribes = 0;
-    std::uint64_t silence_timeouts = 0;
-    std::uint64_t decode_errors = 0;
-    std::uint64_t faults = 0;
-};
-
-// The watching client: one connection to the simulator, book topics only. Resubscribes a
-// topic whose book fails its integrity rules, reconnects (with jittered backoff) when the
-// connection drops or goes silent, and marks its books syncing until the fresh snapshots.
-class watcher {
-    using steady_clock_time = std::chrono::steady_clock::time_point;
-
-  public:
-    watcher(asio::io_context& ioc, std::uint16_t port, std::vector<std::string> topics)
-        : ioc_(ioc), port_(port), topics_(std::move(topics)) {}
-
-    asio::awaitable<void> run() {
-        std::mt19937_64 rng{42};
-        while (!stopped_) {
-            co_await session();
-            if (stopped_) {
-                break;
-            }
-            ++counters.reconnects;
-            mark_all_syncing();
-            asio::steady_timer t(ioc_);
-            t.expires_after(std::chrono::milliseconds{200 + rng() % 600}); // jittered backoff
-            co_await t.async_wait(use_tuple);
-        }
-    }
-
-    void stop() {
-        stopped_ = true;
-        if (ws_) {
-            beast::get_lowest_layer(*ws_).cancel();
-        }
-    }
-
-    market::market_state state;
-    model::instrument_registry registry;
-    demo_counters counters;
-    steady_clock_time last_frame{};
-
-  private:
-    asio::awaitable<void> session() {
-        ws_.emplace(ioc_);
-        auto& tcp_layer = beast::get_lowest_layer(*ws_);
-        tcp_layer.expires_after(5s);
-        auto [cec] = co_await tcp_layer.async_connect(
-            tcp::endpoint{asio::ip::make_address("127.0.0.1"), port_}, use_tuple);
-        if (cec) {
-            co_return;
-        }
-        auto [hec] = co_await ws_->async_handshake("127.0.0.1", "/v5/public/linear", use_tuple);
-        if (hec) {
-            co_return;
-        }
-        tcp_layer.expires_never();
-        co_await send(fmt::format(R"({{"req_id":"sub","op":"subscribe","args":["{}"]}})",
-                                  fmt::join(topics_, "\",\"")));
-        last_frame = std::chrono::steady_clock::now();
-        // A silence watchdog: no frame for 2 s means a stalled connection; close it.
-        asio::co_spawn(ioc_, watchdog(&*ws_), asio::detached);
-        beast::flat_buffer buffer;
-        while (!stopped_) {
-            auto [ec, n] = co_await ws_->async_read(buffer, use_tuple);
-            if (ec) {
-                break;
-            }
-            last_frame = std::chrono::steady_clock::now();
-            ++counters.frames;
-            ++counters.frames_last_second;
-            const auto data = buffer.data();
-            co_await on_frame({static_cast<const char*>(data.data()), data.size()});
-            buffer.consume(buffer.size());
-        }
-        ws_.reset();
-        ++generation_;
-    }
-
-    asio::awaitable<void> watchdog(websocket::stream<beast::tcp_stream>* ws) {
-        const auto gen = generation_;
-        asio::steady_timer t(ioc_);
-        while (!stopped_ && gen == generation_) {
-            t.expires_after(250ms);
-            co_await t.async_wait(use_tuple);
-            if (gen == generation_ && std::chrono::steady_clock::now() - last_frame > 2s) {
-                ++counters.silence_timeouts;
-                beast::get_lowest_layer(*ws).cancel();
-                beast::get_lowest_layer(*ws).close();
-                co_return;
-            }
-        }
-    }
-
-    asio::awaitable<void> send(std::string text) {
-        if (!ws_) {
-            co_return;
-        }
-        ws_->text(true);
-        co_await ws_->async_write(asio::buffer(text), use_tuple);
-    }
-
-    asio::awaitable<void> on_frame(std::string_view frame) {
-        auto r = decoder_.decode(frame, {model::category::linear, &registry, true, unix_nanos{}});
-        if (!r) {
-            ++counters.decode_errors;
-            co_return;
-        }
-        const auto& f = **r;
-        if (f.type != exchange::bybit::frame_type::orderbook) {
-            co_return;
-        }
-        const auto st = state.on_book(f.book);
-        if (st == book::apply_status::gap || st == book::apply_status::crossed) {
-            (st == book::apply_status::gap ? counters.gaps : counters.crossed) += 1;
-            // Surgical resync: this one topic, the connection and the others stay.
-            ++counters.resubscribes;
-            const std::string topic{f.topic_text};
-            co_await send(fmt::format(R"({{"op":"unsubscribe","args":["{}"]}})", topic));
-            co_await send(fmt::format(R"({{"op":"subscribe","args":["{}"]}})", topic));
-        }
-    }
-
-    void mark_all_syncing() {
-        std::vector<std::pair<model::instrument_id, std::uint16_t>> books;
-        state.for_each_book([&](model::instrument_id id, std::uint16_t depth,
-                                const market::book_entry&) { books.emplace_back(id, depth); });
-        for (auto [id, depth] : books) {
-            state.mark_syncing(id, depth);
-        }
-    }
-
-    asio::io_context& ioc_;
-    std::uint16_t port_;
-    std::vector<std::string> topics_;
-    std::optional<websocket::stream<beast::tcp_stream>> ws_;
-    exchange::bybit::decoder decoder_;
-    std::uint64_t generation_ = 0;
-    bool stopped_ = false;
-};
 
 std::string fmt_px(const model::instrument_spec& spec, const std::optional<model::level>& l) {
     return l ? model::to_fixed_string(l->px.raw, spec.price_decimals, true) : "-";
@@ -237,12 +87,21 @@ int run_demo(const demo_args& args) {
         std::fprintf(stderr, "mdgate: %s\n", e.what());
         return 2;
     }
-    std::vector<std::string> topics;
+    model::instrument_registry registry;
+    gateway::market_sink sink{registry, model::category::linear};
+    net::connect_budget budget{{}};
+    exchange::connection_options copts;
+    copts.url = fmt::format("ws://127.0.0.1:{}/v5/public/linear", srv.port());
     for (const auto& s : opts.symbols) {
-        topics.push_back("orderbook.50." + s.symbol);
+        copts.topics.push_back("orderbook.50." + s.symbol);
     }
-    watcher w{ioc, srv.port(), topics};
-    asio::co_spawn(ioc, w.run(), asio::detached);
+    copts.receive_timeout = 2s;
+    copts.ping_interval = 5s;
+    copts.pong_timeout = 5s;
+    copts.backoff = {200ms, 2000ms, 10'000ms};
+    exchange::connection conn{ioc.get_executor(), nullptr, budget, registry, sink, copts};
+    asio::co_spawn(ioc, conn.run(), asio::detached);
+    std::uint64_t frames_before = 0;
 
     const bool tty = isatty(STDOUT_FILENO) != 0;
     fmt::print("mdgate demo: simulator on 127.0.0.1:{}, {} symbols, {} events/s, {}{}\n\n",
@@ -258,7 +117,7 @@ int run_demo(const demo_args& args) {
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (!ec) {
             ticker.cancel();
-            w.stop();
+            conn.stop();
             srv.stop();
             ioc.stop();
         }
@@ -271,33 +130,35 @@ int run_demo(const demo_args& args) {
         const auto elapsed = std::chrono::steady_clock::now() - start;
         std::array<std::size_t, book::book_state_count> by_state{};
         std::string prices;
-        w.state.for_each_book(
+        std::uint64_t gaps = 0;
+        sink.state().for_each_book(
             [&](model::instrument_id id, std::uint16_t, const market::book_entry& e) {
                 ++by_state[static_cast<std::size_t>(e.book.state())];
-                const auto& info = w.registry.info(id);
+                gaps += e.gaps + e.crossed;
+                const auto& info = registry.info(id);
                 if (prices.size() < 200) {
                     prices +=
                         fmt::format("  {} {}/{}", info.symbol, fmt_px(info.spec, e.book.best_bid()),
                                     fmt_px(info.spec, e.book.best_ask()));
                 }
             });
-        const auto& c = w.counters;
+        const auto& c = conn.stats();
         const auto line = fmt::format(
-            "{:>3}s  {:>5} msg/s  books live {} syncing {} resyncing {}  reconnects {}  gaps {}  "
-            "resubscribes {}  silences {}  faults {}  errors {}",
-            std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(), c.frames_last_second,
+            "{:>3}s  {:>5} msg/s  {:<11}  books live {} syncing {} resyncing {}  reconnects {}  "
+            "gaps {}  resubscribes {}  receive timeouts {}  faults {}  errors {}",
+            std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(),
+            c.frames - frames_before, exchange::to_string(conn.state()),
             by_state[static_cast<std::size_t>(book::book_state::live)],
             by_state[static_cast<std::size_t>(book::book_state::syncing)],
-            by_state[static_cast<std::size_t>(book::book_state::resyncing)], c.reconnects,
-            c.gaps + c.crossed, c.resubscribes, c.silence_timeouts, srv.stats().faults_applied,
-            c.decode_errors);
+            by_state[static_cast<std::size_t>(book::book_state::resyncing)], c.reconnects, gaps,
+            c.resubscribes, c.handler_timeouts, srv.stats().faults_applied, c.decode_errors);
+        frames_before = c.frames;
         if (tty) {
             fmt::print("\r\033[2K{}\n\033[2K{}\033[1A\r", line, prices);
         } else {
             fmt::print("{}\n", line);
         }
         std::fflush(stdout);
-        w.counters.frames_last_second = 0;
         if (elapsed < *duration) {
             ticker.expires_after(1s);
             ticker.async_wait(on_tick);
@@ -311,9 +172,9 @@ int run_demo(const demo_args& args) {
         (void)srv.apply(pause, why);
         ticker.expires_after(1s);
         ticker.async_wait([&](boost::system::error_code) {
-            w.state.for_each_book([&](model::instrument_id id, std::uint16_t depth,
-                                      const market::book_entry& e) {
-                const auto& info = w.registry.info(id);
+            sink.state().for_each_book([&](model::instrument_id id, std::uint16_t depth,
+                                           const market::book_entry& e) {
+                const auto& info = registry.info(id);
                 const auto truth = srv.truth(model::category::linear,
                                              fmt::format("orderbook.{}.{}", depth, info.symbol));
                 ++compared;
@@ -335,21 +196,25 @@ int run_demo(const demo_args& args) {
                 }
                 equal += same ? 1 : 0;
             });
-            w.stop();
+            conn.stop();
             srv.stop();
-            ioc.stop();
+            // Let the close frame go out, then end.
+            ticker.expires_after(200ms);
+            ticker.async_wait([&](boost::system::error_code) { ioc.stop(); });
         });
     };
     ticker.expires_after(1s);
     ticker.async_wait(on_tick);
     ioc.run();
 
-    const auto& c = w.counters;
-    fmt::print("{}\nsummary: {} frames, {} reconnects, {} gaps and {} crossed books repaired by {} "
-               "resubscriptions, {} silent connections closed, {} faults injected, {} decode "
-               "errors\n",
-               tty ? "\n" : "", c.frames, c.reconnects, c.gaps, c.crossed, c.resubscribes,
-               c.silence_timeouts, srv.stats().faults_applied, c.decode_errors);
+    const auto& c = conn.stats();
+    std::uint64_t gaps = 0;
+    sink.state().for_each_book([&](model::instrument_id, std::uint16_t,
+                                   const market::book_entry& e) { gaps += e.gaps + e.crossed; });
+    fmt::print("{}\nsummary: {} frames, {} reconnects, {} book integrity failures repaired by {} "
+               "resubscriptions, {} receive timeouts, {} faults injected, {} decode errors\n",
+               tty ? "\n" : "", c.frames, c.reconnects, gaps, c.resubscribes, c.handler_timeouts,
+               srv.stats().faults_applied, c.decode_errors);
     if (finished) {
         fmt::print("books equal to the simulator's truth: {}/{}\n", equal, compared);
         return equal == compared && compared > 0 ? 0 : 1;

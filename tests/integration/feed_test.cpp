@@ -6,6 +6,7 @@
 
 #include "exchange/bybit/topic.hpp"
 #include "exchange/feed/connection.hpp"
+#include "gateway/market_sink.hpp"
 #include "market/market_state.hpp"
 #include "model/fixed_point.hpp"
 #include "sim/server.hpp"
@@ -17,37 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
-
-// The gateway side for this test: decoded frames into a market state; a gap or crossed book
-// asks the connection for a resync; a lost connection sends its books back to syncing.
-struct market_handler : frame_handler {
-    explicit market_handler(model::instrument_registry& r) : registry(r) {}
-    bool on_data(const bybit::decoded_frame& f) override {
-        if (f.type != bybit::frame_type::orderbook) {
-            return false;
-        }
-        const auto st = state.on_book(f.book);
-        return st == book::apply_status::gap || st == book::apply_status::crossed ||
-               st == book::apply_status::invalid;
-    }
-    void on_connection_lost(std::span<const std::string> topics) override {
-        for (const auto& t : topics) {
-            auto parsed = bybit::parse_topic(t);
-            if (parsed && parsed->ch == bybit::channel::orderbook) {
-                if (auto id = registry.find(model::venue::bybit, model::category::linear,
-                                            parsed->symbol)) {
-                    state.mark_syncing(*id, parsed->depth);
-                }
-            }
-        }
-    }
-    const market::book_entry* book(std::string_view symbol, std::uint16_t depth) {
-        auto id = registry.find(model::venue::bybit, model::category::linear, symbol);
-        return id ? state.book(*id, depth) : nullptr;
-    }
-    model::instrument_registry& registry;
-    market::market_state state;
-};
 
 class FeedTest : public ::testing::Test {
   protected:
@@ -90,14 +60,9 @@ class FeedTest : public ::testing::Test {
         o.seed = 7;
         return o;
     }
-    bool books_live(market_handler& h) {
-        std::size_t live = 0;
-        h.state.for_each_book([&](auto, auto, const market::book_entry& e) {
-            live += e.book.state() == book::book_state::live ? 1U : 0U;
-        });
-        return live == h.state.book_count() && live > 0;
-    }
-    void expect_equals_truth(market_handler& h, std::string_view symbol, std::uint16_t depth) {
+    static bool books_live(const gateway::market_sink& h) { return h.all_books_live(); }
+    void expect_equals_truth(const gateway::market_sink& h, std::string_view symbol,
+                             std::uint16_t depth) {
         const auto* e = h.book(symbol, depth);
         ASSERT_NE(e, nullptr);
         auto [status, body] = test::http_request(
@@ -132,7 +97,7 @@ class FeedTest : public ::testing::Test {
 
 TEST_F(FeedTest, SurvivesTheFaultCatalogueAndEndsEqualToTheTruth) {
     model::instrument_registry registry;
-    market_handler handler{registry};
+    gateway::market_sink handler{registry, model::category::linear};
     net::connect_budget budget{{}};
     connection conn{ioc_.get_executor(),
                     nullptr,
@@ -193,7 +158,7 @@ TEST_F(FeedTest, SurvivesTheFaultCatalogueAndEndsEqualToTheTruth) {
 TEST_F(FeedTest, ARejectedTopicIsReportedAndTheOthersGoLive) {
     ASSERT_EQ(control(R"({"action":"reject_subscription","topic":"orderbook.50.ETHUSDT"})"), 200U);
     model::instrument_registry registry;
-    market_handler handler{registry};
+    gateway::market_sink handler{registry, model::category::linear};
     net::connect_budget budget{{}};
     connection conn{ioc_.get_executor(),
                     nullptr,
@@ -217,7 +182,7 @@ TEST_F(FeedTest, ARejectedTopicIsReportedAndTheOthersGoLive) {
 TEST_F(FeedTest, RefusedConnectionsAreRetriedWithBackoffUntilTheServerReturns) {
     ASSERT_EQ(control(R"({"action":"refuse_ws","seconds":1.5})"), 200U);
     model::instrument_registry registry;
-    market_handler handler{registry};
+    gateway::market_sink handler{registry, model::category::linear};
     net::connect_budget budget{{}};
     connection conn{
         ioc_.get_executor(), nullptr, budget, registry, handler, options({"orderbook.1.BTCUSDT"})};

@@ -1,0 +1,59 @@
+#include "gateway/market_sink.hpp"
+
+#include "exchange/bybit/topic.hpp"
+
+namespace mdg::gateway {
+
+using exchange::bybit::frame_type;
+
+bool market_sink::on_data(const exchange::bybit::decoded_frame& f) {
+    switch (f.type) {
+    case frame_type::orderbook: {
+        const auto st = state_.on_book(f.book);
+        return st == book::apply_status::gap || st == book::apply_status::crossed ||
+               st == book::apply_status::invalid;
+    }
+    case frame_type::ticker:
+        (void)state_.on_ticker(f.ticker);
+        return false;
+    case frame_type::trade:
+        (void)state_.on_trades(f.trades);
+        return false;
+    case frame_type::kline:
+        (void)state_.on_klines(f.klines);
+        return false;
+    case frame_type::liquidation:
+        (void)state_.on_liquidations(f.liquidations);
+        return false;
+    case frame_type::control:
+        return false;
+    }
+    return false;
+}
+
+void market_sink::on_connection_lost(std::span<const std::string> topics) {
+    for (const auto& t : topics) {
+        auto parsed = exchange::bybit::parse_topic(t);
+        if (!parsed || parsed->ch != exchange::bybit::channel::orderbook) {
+            continue;
+        }
+        if (auto id = registry_.find(model::venue::bybit, cat_, parsed->symbol)) {
+            state_.mark_syncing(*id, parsed->depth);
+        }
+    }
+}
+
+const market::book_entry* market_sink::book(std::string_view symbol, std::uint16_t depth) const {
+    auto id = registry_.find(model::venue::bybit, cat_, symbol);
+    return id ? state_.book(*id, depth) : nullptr;
+}
+
+bool market_sink::all_books_live() const {
+    std::size_t live = 0;
+    state_.for_each_book([&](model::instrument_id, std::uint16_t, const market::book_entry& e) {
+        live += e.book.state() == book::book_state::live ? 1U : 0U;
+    });
+    return live > 0 && live == state_.book_count();
+}
+
+} // namespace mdg::gateway
