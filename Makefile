@@ -28,8 +28,11 @@ test: build
 asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
 
-tsan:
-	@$(MAKE) --no-print-directory test PRESET=tsan
+# ThreadSanitizer over the tests that run threads and sockets (integration label).
+tsan: setup
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS)
+	@ctest --preset tsan -j $(JOBS) -L integration -E '^(cli|js)\.'
 
 bench: build
 	@$(BUILD)/bench/mdg_bench
