@@ -47,6 +47,8 @@ struct book_truth {
 /// thread; not thread-safe.
 class market_model {
   public:
+    /// Throws std::invalid_argument for a bad configuration (option category, no levels,
+    /// an invalid or duplicate symbol, more than 10 decimals, a negative start price).
     explicit market_model(model_config cfg);
     ~market_model();
     market_model(const market_model&) = delete;
@@ -66,7 +68,9 @@ class market_model {
     [[nodiscard]] bool serves(std::string_view topic) const;
 
     /// The frame that starts a subscription to `topic`: a snapshot of what the topic last
-    /// sent (books: the current top-N with the current u; tickers: a full snapshot), or
+    /// sent (books: the last-sent top-N, i.e. the truth, with its u, so that the new subscriber
+    /// continues with the same deltas as everyone; a topic never used before starts from the
+    /// current book; tickers: a full snapshot), or
     /// nullopt for event topics (publicTrade, allLiquidation) and klines before their first
     /// push. Does not advance the topic.
     [[nodiscard]] std::optional<std::string> subscribe_frame(std::string_view topic,
