@@ -86,7 +86,6 @@ class ws_test_client {
 
     [[nodiscard]] bool closed() const { return closed_; }
     [[nodiscard]] beast::error_code error() const { return error_; }
-    [[nodiscard]] std::size_t pending() const { return inbox_.size(); }
     [[nodiscard]] std::deque<std::string>& inbox() { return inbox_; }
 
     /// Runs the client's io_context until `pred()` holds or `timeout` passes.

@@ -159,10 +159,9 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
                           c.ret_msg);
         }
         // Topics refused only because another topic of their request was bad: ask again.
-        send_requests(subs.subscribe_all(next_req_id, reason_scratch), "subscribe");
+        std::string reason;
+        send_requests(subs.subscribe_all(next_req_id, reason), "subscribe");
     }
-
-    std::string reason_scratch;
 
     asio::awaitable<void> run() {
         auto self = shared_from_this();
