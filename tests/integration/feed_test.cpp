@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include "exchange/bybit/topic.hpp"
 #include "exchange/feed/connection.hpp"
@@ -22,6 +23,9 @@ namespace http = boost::beast::http;
 class FeedTest : public ::testing::Test {
   protected:
     void SetUp() override {
+        // spdlog creates its registry lazily inside the (uninstrumented) shared library: make it
+        // exist before a second thread logs, or ThreadSanitizer reports that first use.
+        (void)spdlog::default_logger_raw();
         sim::server_options opts;
         opts.port = 0;
         opts.symbols = {{"BTCUSDT", 6'511'420, 2, 3}, {"ETHUSDT", 192'254, 2, 2}};

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include "exchange/bybit/parse.hpp"
 #include "market/market_state.hpp"
@@ -74,6 +75,9 @@ struct mirror {
 class SimTest : public ::testing::Test {
   protected:
     void start(server_options opts = {}) {
+        // spdlog creates its registry lazily inside the (uninstrumented) shared library: make it
+        // exist before a second thread logs, or ThreadSanitizer reports that first use.
+        (void)spdlog::default_logger_raw();
         opts.port = 0;
         if (opts.symbols.empty()) {
             opts.symbols = symbols();
