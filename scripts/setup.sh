@@ -9,6 +9,7 @@ packages=(
     libboost1.81-dev libsimdjson-dev libssl-dev ca-certificates openssl
     libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
     libgtest-dev libgmock-dev googletest libbenchmark-dev
+    prometheus
 )
 
 # Node.js runs the tests that use real JavaScript clients (ccxt). Any recent node will do;
