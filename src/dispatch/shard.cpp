@@ -1,0 +1,277 @@
+#include "dispatch/shard.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace mdg::dispatch {
+
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+[[nodiscard]] std::uint64_t key_of(model::instrument_id id, std::uint16_t depth) noexcept {
+    return (std::uint64_t{id.value} << 16U) | depth;
+}
+
+[[nodiscard]] std::int64_t steady_ns(steady::time_point t) noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+// Slots that once held a large snapshot give the memory back, so that a queue of reused
+// slots stays small (deltas need a few levels; snapshots are rare and may allocate).
+constexpr std::size_t keep_levels = 1024;
+void trim(std::vector<model::level>& v) {
+    if (v.capacity() > keep_levels) {
+        std::vector<model::level>{}.swap(v);
+    }
+}
+
+} // namespace
+
+shard::shard(options opts, consumer_pool* pool)
+    : opts_(std::move(opts)), pool_(pool), state_(opts_.limits), ring_(opts_.queue_capacity) {}
+
+shard::~shard() {
+    stop();
+}
+
+void shard::expect_book(model::instrument_id id, std::uint16_t depth) {
+    MDG_CHECK(!thread_.joinable(), "books are declared before start()");
+    if (status_index_.contains(key_of(id, depth))) {
+        return;
+    }
+    auto st = std::make_unique<book_status>();
+    st->instrument = id;
+    st->depth = depth;
+    st->state.store(static_cast<std::uint8_t>(book::book_state::syncing));
+    status_index_.emplace(key_of(id, depth), st.get());
+    statuses_.push_back(std::move(st));
+    stats_.books[static_cast<std::size_t>(book::book_state::syncing)].fetch_add(1);
+}
+
+void shard::start() {
+    if (thread_.joinable()) {
+        return;
+    }
+    {
+        std::lock_guard lk(query_mu_);
+        running_ = true;
+    }
+    thread_ = std::thread([this] { run(); });
+}
+
+void shard::stop() {
+    stop_.store(true);
+    wake();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+shard_item* shard::claim() noexcept {
+    auto* it = ring_.try_claim();
+    if (it == nullptr) {
+        stats_.dropped_full.fetch_add(1, std::memory_order_relaxed);
+    }
+    return it;
+}
+
+void shard::commit() noexcept {
+    ring_.publish();
+    wake();
+}
+
+void shard::wake() noexcept {
+    signal_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleeping_.load(std::memory_order_seq_cst)) {
+        signal_.notify_one();
+    }
+}
+
+bool shard::query(const std::function<void(const market::market_state&)>& fn) {
+    pending_query q{&fn, ring_.published(), {}};
+    auto done = q.done.get_future();
+    {
+        std::lock_guard lk(query_mu_);
+        if (!running_) {
+            return false;
+        }
+        queries_.push_back(&q);
+        has_queries_.store(true);
+    }
+    wake();
+    done.wait();
+    return true;
+}
+
+void shard::run_queries(bool all) {
+    std::lock_guard lk(query_mu_);
+    const auto consumed = ring_.consumed();
+    std::erase_if(queries_, [&](pending_query* q) {
+        if (!all && consumed < q->after) {
+            return false;
+        }
+        (*q->fn)(state_);
+        q->done.set_value();
+        return true;
+    });
+    has_queries_.store(!queries_.empty());
+}
+
+void shard::run() {
+    for (;;) {
+        if (auto* it = ring_.front()) {
+            process(*it);
+            ring_.pop();
+            stats_.items.fetch_add(1, std::memory_order_relaxed);
+            if (has_queries_.load(std::memory_order_relaxed)) {
+                run_queries(false);
+            }
+            continue;
+        }
+        if (has_queries_.load()) {
+            run_queries(false);
+        }
+        if (stop_.load()) {
+            break;
+        }
+        const auto seen = signal_.load(std::memory_order_seq_cst);
+        sleeping_.store(true, std::memory_order_seq_cst);
+        if (ring_.front() == nullptr && !stop_.load() && !has_queries_.load()) {
+            signal_.wait(seen, std::memory_order_seq_cst);
+        }
+        sleeping_.store(false, std::memory_order_relaxed);
+    }
+    std::lock_guard lk(query_mu_);
+    running_ = false;
+    for (auto* q : queries_) {
+        (*q->fn)(state_);
+        q->done.set_value();
+    }
+    queries_.clear();
+    has_queries_.store(false);
+}
+
+void shard::publish_state(model::instrument_id id, std::uint16_t depth, const market::book_entry& e,
+                          steady::time_point now) {
+    if (auto it = status_index_.find(key_of(id, depth)); it != status_index_.end()) {
+        auto& st = *it->second;
+        const auto now_state = static_cast<std::uint8_t>(e.book.state());
+        const auto was = st.state.load(std::memory_order_relaxed);
+        if (was != now_state) {
+            stats_.books[was].fetch_sub(1, std::memory_order_relaxed);
+            stats_.books[now_state].fetch_add(1, std::memory_order_relaxed);
+            st.state.store(now_state, std::memory_order_release);
+        }
+        st.applied_ns.store(steady_ns(now), std::memory_order_relaxed);
+        st.update_id.store(e.book.update_id(), std::memory_order_relaxed);
+    }
+    if (pool_ != nullptr) {
+        pool_->publish_book(id, depth, e, now);
+    }
+}
+
+void shard::on_book(shard_item& it) {
+    it.book.bids = it.bids;
+    it.book.asks = it.asks;
+    const auto status = state_.on_book(it.book);
+    const auto id = it.book.instrument;
+    const auto depth = it.book.depth;
+    switch (status) {
+    case book::apply_status::gap:
+        stats_.gaps.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case book::apply_status::crossed:
+        stats_.crossed.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case book::apply_status::invalid:
+        stats_.invalid.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case book::apply_status::applied:
+    case book::apply_status::awaiting_snapshot:
+        break;
+    }
+    if (status == book::apply_status::gap || status == book::apply_status::crossed ||
+        status == book::apply_status::invalid) {
+        stats_.resyncs.fetch_add(1, std::memory_order_relaxed);
+        if (opts_.resync) {
+            opts_.resync(it.source, id, depth);
+        }
+    }
+    if (status != book::apply_status::awaiting_snapshot) {
+        if (const auto* e = state_.book(id, depth)) {
+            publish_state(id, depth, *e, steady::now());
+        }
+    }
+    if (opts_.on_latency && it.book.ts_exchange.value != 0) {
+        opts_.on_latency(item_kind::book, it.book.ts_recv - it.book.ts_exchange);
+    }
+    trim(it.bids);
+    trim(it.asks);
+}
+
+void shard::process(shard_item& it) {
+    const auto now = steady::now();
+    switch (it.kind) {
+    case item_kind::book:
+        on_book(it);
+        break;
+    case item_kind::ticker: {
+        (void)state_.on_ticker(it.ticker);
+        if (const auto* t = state_.ticker(it.ticker.instrument); t != nullptr && pool_ != nullptr) {
+            pool_->publish_ticker(it.ticker.instrument, *t, now);
+        }
+        if (opts_.on_latency && it.ticker.ts_exchange.value != 0) {
+            opts_.on_latency(item_kind::ticker, it.ticker.ts_recv - it.ticker.ts_exchange);
+        }
+        break;
+    }
+    case item_kind::trades:
+        (void)state_.on_trades(it.trades);
+        for (const auto& t : it.trades) {
+            if (pool_ != nullptr) {
+                pool_->publish_trade(t);
+            }
+        }
+        if (opts_.on_latency && !it.trades.empty()) {
+            opts_.on_latency(item_kind::trades,
+                             it.trades.back().ts_recv - it.trades.back().ts_exchange);
+        }
+        break;
+    case item_kind::klines:
+        (void)state_.on_klines(it.klines);
+        for (const auto& k : it.klines) {
+            if (pool_ != nullptr) {
+                pool_->publish_kline(k);
+            }
+        }
+        break;
+    case item_kind::liquidations:
+        (void)state_.on_liquidations(it.liquidations);
+        for (const auto& l : it.liquidations) {
+            if (pool_ != nullptr) {
+                pool_->publish_liquidation(l);
+            }
+        }
+        if (opts_.on_latency && !it.liquidations.empty()) {
+            opts_.on_latency(item_kind::liquidations,
+                             it.liquidations.back().ts_recv - it.liquidations.back().ts_exchange);
+        }
+        break;
+    case item_kind::books_lost:
+        for (const auto& [id, depth] : it.lost) {
+            if (state_.mark_syncing(id, depth)) {
+                if (const auto* e = state_.book(id, depth)) {
+                    publish_state(id, depth, *e, now);
+                }
+            }
+        }
+        return;
+    }
+    if (opts_.on_handled && it.read_ns != 0) {
+        opts_.on_handled(std::chrono::nanoseconds{steady_ns(steady::now()) - it.read_ns});
+    }
+}
+
+} // namespace mdg::dispatch

@@ -1,0 +1,153 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "dispatch/consumer_pool.hpp"
+#include "dispatch/spsc_ring.hpp"
+#include "market/market_state.hpp"
+#include "model/events.hpp"
+#include "model/ticker.hpp"
+
+namespace mdg::dispatch {
+
+/// What a shard item carries.
+enum class item_kind : std::uint8_t {
+    book,         ///< `book` + `bids`/`asks`
+    ticker,       ///< `ticker`
+    trades,       ///< `trades`
+    klines,       ///< `klines`
+    liquidations, ///< `liquidations`
+    books_lost,   ///< `lost`: these books' feed was lost; wait for snapshots
+};
+
+/// One unit of work from an I/O thread to a shard: an owned copy of a decoded frame. Slots
+/// are reused, so the vectors keep their capacity and steady state allocates nothing.
+struct shard_item {
+    item_kind kind = item_kind::book;
+    std::uint32_t source = 0; ///< the connection it came from (for resync requests)
+    std::int64_t read_ns = 0; ///< steady time the frame was read (handle duration)
+    model::book_update book;  ///< bids/asks spans are rebound to the vectors below
+    std::vector<model::level> bids;
+    std::vector<model::level> asks;
+    model::ticker_update ticker;
+    std::vector<model::trade> trades;
+    std::vector<model::kline> klines;
+    std::vector<model::liquidation> liquidations;
+    std::vector<std::pair<model::instrument_id, std::uint16_t>> lost;
+};
+
+/// The published state of one expected book, readable from any thread (HTTP, readiness).
+struct book_status {
+    model::instrument_id instrument;
+    std::uint16_t depth = 0;
+    std::atomic<std::uint8_t> state{0};      ///< book::book_state
+    std::atomic<std::int64_t> applied_ns{0}; ///< steady time of the last applied update
+    std::atomic<std::uint64_t> update_id{0};
+};
+
+/// Counters of one shard (relaxed atomics: written by the shard or its producer, read by
+/// anyone).
+struct shard_stats {
+    std::atomic<std::uint64_t> items{0};
+    std::atomic<std::uint64_t> dropped_full{0}; ///< items refused because the queue was full
+    std::atomic<std::uint64_t> gaps{0};
+    std::atomic<std::uint64_t> crossed{0};
+    std::atomic<std::uint64_t> invalid{0};
+    std::atomic<std::uint64_t> resyncs{0}; ///< resubscriptions requested
+    std::array<std::atomic<std::uint32_t>, book::book_state_count>
+        books{}; ///< expected books by state
+};
+
+/// A state shard: one thread that owns a market_state (the single writer of its books,
+/// tickers, candles, trades and liquidations), fed by one bounded SPSC queue from the I/O
+/// thread, publishing to the consumer pool (DESIGN.md §1, stage 2).
+///
+/// A book gap, crossed or invalid book calls `resync(source, instrument, depth)` on the shard
+/// thread; the owner forwards it to the connection's executor.
+class shard {
+  public:
+    struct options {
+        std::size_t index = 0;
+        std::size_t queue_capacity = 8192;
+        market::market_limits limits{};
+        std::function<void(std::uint32_t source, model::instrument_id, std::uint16_t depth)>
+            resync{};
+        /// Observers for the metrics histograms (called on the shard thread): read-to-applied
+        /// time of every data item, and local receive time minus venue time per item kind.
+        std::function<void(std::chrono::nanoseconds)> on_handled{};
+        std::function<void(item_kind, std::chrono::nanoseconds)> on_latency{};
+    };
+
+    shard(options opts, consumer_pool* pool);
+    ~shard(); ///< stop()
+    shard(const shard&) = delete;
+    shard& operator=(const shard&) = delete;
+    shard(shard&&) = delete;
+    shard& operator=(shard&&) = delete;
+
+    /// Declares a book the feed subscribes (before start()): it gets a book_status.
+    void expect_book(model::instrument_id id, std::uint16_t depth);
+    void start();
+    /// Processes what is queued, then ends the thread. Idempotent.
+    void stop();
+
+    /// Producer side (the one I/O thread): a free slot or nullptr when full (counted as a
+    /// drop); fill it, then commit().
+    [[nodiscard]] shard_item* claim() noexcept;
+    void commit() noexcept;
+
+    /// Runs `fn` on the shard thread once everything committed before the call is applied,
+    /// and waits for it. Any thread but the I/O thread (it blocks). Returns false when the
+    /// shard is not running.
+    bool query(const std::function<void(const market::market_state&)>& fn);
+
+    [[nodiscard]] const shard_stats& stats() const noexcept { return stats_; }
+    [[nodiscard]] std::size_t queue_depth() const noexcept { return ring_.size(); }
+    [[nodiscard]] std::size_t queue_capacity() const noexcept { return ring_.capacity(); }
+    [[nodiscard]] std::span<const std::unique_ptr<book_status>> books() const noexcept {
+        return statuses_;
+    }
+
+  private:
+    void run();
+    void process(shard_item& it);
+    void on_book(shard_item& it);
+    void publish_state(model::instrument_id id, std::uint16_t depth, const market::book_entry& e,
+                       std::chrono::steady_clock::time_point now);
+    void wake() noexcept;
+
+    options opts_;
+    consumer_pool* pool_; // outlives: the shard (nullable: no consumers)
+    market::market_state state_;
+    spsc_ring<shard_item> ring_;
+    shard_stats stats_;
+    std::vector<std::unique_ptr<book_status>> statuses_;
+    std::unordered_map<std::uint64_t, book_status*> status_index_; // frozen at start()
+    std::atomic<std::uint32_t> signal_{0};
+    std::atomic<bool> sleeping_{false};
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    struct pending_query {
+        const std::function<void(const market::market_state&)>* fn;
+        std::uint64_t after; // ring position that must be consumed first
+        std::promise<void> done;
+    };
+    void run_queries(bool all);
+    std::mutex query_mu_;
+    std::vector<pending_query*> queries_;
+    std::atomic<bool> has_queries_{false};
+    bool running_ = false; // guarded by query_mu_
+};
+
+} // namespace mdg::dispatch

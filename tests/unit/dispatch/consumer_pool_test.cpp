@@ -1,0 +1,262 @@
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dispatch/consumer_pool.hpp"
+
+namespace mdg::dispatch {
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+// Liveness guard for waits in these tests: generous, never a measured threshold.
+constexpr auto patience = 20s;
+
+template <class Pred> bool eventually(Pred p) {
+    const auto until = steady::now() + patience;
+    while (!p()) {
+        if (steady::now() > until) {
+            return false;
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+    return true;
+}
+
+// Books to publish: a market_state whose book for (id, 50) has best bid `px` after each call.
+struct books {
+    market::market_state state;
+    std::vector<model::level> bids{1};
+    std::vector<model::level> asks{1};
+    std::uint64_t u = 0;
+
+    const market::book_entry& snapshot(model::instrument_id id, std::int64_t px) {
+        bids[0] = {model::price{px}, model::qty{1}};
+        asks[0] = {model::price{px + 10}, model::qty{1}};
+        model::book_update up;
+        up.instrument = id;
+        up.depth = 50;
+        up.kind = model::update_kind::snapshot;
+        up.update_id = ++u;
+        up.bids = bids;
+        up.asks = asks;
+        (void)state.on_book(up);
+        return *state.book(id, 50);
+    }
+};
+
+model::trade make_trade(model::instrument_id id, std::uint64_t seq) {
+    model::trade t;
+    t.instrument = id;
+    t.seq = seq;
+    t.px = model::price{100};
+    t.sz = model::qty{1};
+    return t;
+}
+
+// A consumer whose callbacks wait until released (or until their stop_token fires).
+class gated : public consumer {
+  public:
+    void on_book(const book_view& b, std::stop_token stop) override {
+        wait(stop);
+        std::lock_guard lk(mu_);
+        book_bids.push_back(b.bids.empty() ? 0 : b.bids[0].px.raw);
+    }
+    void on_trade(const model::trade& t, std::stop_token stop) override {
+        wait(stop);
+        std::lock_guard lk(mu_);
+        trades.push_back(t.seq);
+    }
+    void release() {
+        {
+            std::lock_guard lk(mu_);
+            open_ = true;
+        }
+        cv_.notify_all();
+    }
+    std::size_t entered() const { return entered_.load(); }
+    bool saw_stop() const { return saw_stop_.load(); }
+    std::vector<std::int64_t> book_bids;
+    std::vector<std::uint64_t> trades;
+    std::mutex mu_;
+
+  private:
+    void wait(std::stop_token& stop) {
+        entered_.fetch_add(1);
+        std::unique_lock lk(mu_);
+        // Wakes on release() or when the pool stops the token.
+        (void)cv_.wait_for(lk, stop, patience, [&] { return open_; });
+        if (stop.stop_requested()) {
+            saw_stop_.store(true);
+        }
+    }
+    std::condition_variable_any cv_;
+    bool open_ = false;
+    std::atomic<std::size_t> entered_{0};
+    std::atomic<bool> saw_stop_{false};
+};
+
+// Counts what it receives, never blocks.
+class counting : public consumer {
+  public:
+    void on_book(const book_view&, std::stop_token) override { books.fetch_add(1); }
+    void on_trade(const model::trade& t, std::stop_token) override {
+        std::lock_guard lk(mu);
+        trades.push_back(t.seq);
+    }
+    std::atomic<std::size_t> books{0};
+    std::mutex mu;
+    std::vector<std::uint64_t> trades;
+};
+
+class ConsumerPool : public ::testing::Test {
+  protected:
+    ConsumerPool() {
+        btc = registry.intern(model::venue::bybit, model::category::linear, "BTCUSDT");
+    }
+    model::instrument_registry registry;
+    model::instrument_id btc;
+};
+
+TEST_F(ConsumerPool, BlockedConsumerConflatesBooksToTheLatestState) {
+    consumer_pool pool({.threads = 2}, registry);
+    auto slow = std::make_shared<gated>();
+    const auto i = pool.add(slow, {.name = "slow", .budget = 60s});
+    pool.start();
+    books b;
+    pool.publish_book(btc, 50, b.snapshot(btc, 1000), steady::now());
+    ASSERT_TRUE(eventually([&] { return slow->entered() == 1; }));
+    // While the first call is blocked, 100 more states arrive: they conflate into one.
+    for (int k = 1; k <= 100; ++k) {
+        pool.publish_book(btc, 50, b.snapshot(btc, 1000 + k), steady::now());
+    }
+    EXPECT_EQ(pool.stats(i).conflated.load(), 99U);
+    slow->release();
+    ASSERT_TRUE(eventually([&] { return pool.stats(i).delivered.load() == 2; }));
+    std::lock_guard lk(slow->mu_);
+    ASSERT_EQ(slow->book_bids.size(), 2U);
+    EXPECT_EQ(slow->book_bids[0], 1000);
+    EXPECT_EQ(slow->book_bids[1], 1100); // the latest state, not a stale one
+}
+
+TEST_F(ConsumerPool, FullFifoDropsTheOldestAndKeepsOrder) {
+    consumer_pool pool({.threads = 1}, registry);
+    auto slow = std::make_shared<gated>();
+    const auto i = pool.add(slow, {.name = "slow", .queue_capacity = 8, .budget = 60s});
+    pool.start();
+    pool.publish_trade(make_trade(btc, 0));
+    ASSERT_TRUE(eventually([&] { return slow->entered() == 1; }));
+    for (std::uint64_t s = 1; s <= 20; ++s) {
+        pool.publish_trade(make_trade(btc, s));
+    }
+    EXPECT_EQ(pool.stats(i).dropped_oldest.load(), 12U);
+    EXPECT_EQ(pool.stats(i).depth.load(), 8U);
+    slow->release();
+    ASSERT_TRUE(eventually([&] { return pool.stats(i).delivered.load() == 9; }));
+    std::lock_guard lk(slow->mu_);
+    const std::vector<std::uint64_t> want{0, 13, 14, 15, 16, 17, 18, 19, 20};
+    EXPECT_EQ(slow->trades, want);
+    EXPECT_EQ(pool.stats(i).depth.load(), 0U);
+}
+
+TEST_F(ConsumerPool, OverrunIsCountedStopsTheTokenAndOthersKeepGoing) {
+    consumer_pool pool({.threads = 1}, registry);
+    auto slow = std::make_shared<gated>();
+    auto fast = std::make_shared<counting>();
+    const auto si = pool.add(slow, {.name = "slow", .budget = 50ms});
+    const auto fi = pool.add(fast, {.name = "fast"});
+    pool.start();
+    pool.publish_trade(make_trade(btc, 1));
+    // The slow call holds the only configured thread; the watchdog stops its token, counts
+    // the overrun and starts a replacement thread for the others.
+    ASSERT_TRUE(eventually([&] { return pool.stats(si).timeouts.load() == 1; }));
+    for (std::uint64_t s = 2; s <= 50; ++s) {
+        pool.publish_trade(make_trade(btc, s));
+    }
+    ASSERT_TRUE(eventually([&] { return pool.stats(fi).delivered.load() == 50; }));
+    EXPECT_TRUE(eventually([&] { return slow->saw_stop(); }));
+    std::lock_guard lk(fast->mu);
+    ASSERT_EQ(fast->trades.size(), 50U);
+    for (std::uint64_t s = 1; s <= 50; ++s) {
+        EXPECT_EQ(fast->trades[s - 1], s);
+    }
+}
+
+TEST_F(ConsumerPool, ThrowingCallbackIsCountedAndTheConsumerContinues) {
+    struct thrower : consumer {
+        void on_trade(const model::trade& t, std::stop_token) override {
+            if (t.seq == 1) {
+                throw std::runtime_error("boom");
+            }
+            ok.fetch_add(1);
+        }
+        std::atomic<int> ok{0};
+    };
+    consumer_pool pool({.threads = 2}, registry);
+    auto c = std::make_shared<thrower>();
+    const auto i = pool.add(c, {.name = "thrower"});
+    pool.start();
+    pool.publish_trade(make_trade(btc, 1));
+    pool.publish_trade(make_trade(btc, 2));
+    ASSERT_TRUE(eventually([&] { return pool.stats(i).delivered.load() == 2; }));
+    EXPECT_EQ(pool.stats(i).exceptions.load(), 1U);
+    EXPECT_EQ(c->ok.load(), 1);
+}
+
+TEST_F(ConsumerPool, ChannelMaskFiltersAndStopDrains) {
+    consumer_pool pool({.threads = 2}, registry);
+    auto trades_only = std::make_shared<counting>();
+    const auto i =
+        pool.add(trades_only,
+                 {.name = "trades", .channels = static_cast<std::uint8_t>(channel_bit::trades)});
+    pool.start();
+    books b;
+    pool.publish_book(btc, 50, b.snapshot(btc, 1), steady::now());
+    for (std::uint64_t s = 1; s <= 100; ++s) {
+        pool.publish_trade(make_trade(btc, s));
+    }
+    EXPECT_TRUE(pool.stop(std::chrono::milliseconds{patience}));
+    EXPECT_EQ(trades_only->books.load(), 0U);
+    EXPECT_EQ(pool.stats(i).delivered.load(), 100U);
+    // After stop nothing is accepted.
+    pool.publish_trade(make_trade(btc, 101));
+    EXPECT_EQ(pool.stats(i).depth.load(), 0U);
+}
+
+TEST_F(ConsumerPool, StopLeavesACallbackThatIgnoresItsTokenBehind) {
+    struct stubborn : consumer {
+        void on_trade(const model::trade&, std::stop_token) override {
+            entered.store(true);
+            std::unique_lock lk(mu);
+            cv.wait(lk, [&] { return go; });
+        }
+        std::atomic<bool> entered{false};
+        std::mutex mu;
+        std::condition_variable cv;
+        bool go = false;
+    };
+    auto c = std::make_shared<stubborn>();
+    {
+        consumer_pool pool({.threads = 1}, registry);
+        pool.add(c, {.name = "stubborn", .budget = 60s});
+        pool.start();
+        pool.publish_trade(make_trade(btc, 1));
+        ASSERT_TRUE(eventually([&] { return c->entered.load(); }));
+        EXPECT_FALSE(pool.stop(10ms)); // returns although the callback never does
+    }
+    {
+        std::lock_guard lk(c->mu);
+        c->go = true;
+    }
+    c->cv.notify_all(); // the detached thread finishes and releases the pool's core
+}
+
+} // namespace
+} // namespace mdg::dispatch

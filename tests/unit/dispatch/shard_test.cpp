@@ -1,0 +1,148 @@
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dispatch/shard.hpp"
+
+namespace mdg::dispatch {
+namespace {
+
+using namespace std::chrono_literals;
+using book::book_state;
+
+class Shard : public ::testing::Test {
+  protected:
+    Shard() { btc = registry.intern(model::venue::bybit, model::category::linear, "BTCUSDT"); }
+
+    // Pushes a book update with one level per side (bid px, ask px + spread).
+    void push_book(shard& s, model::update_kind kind, std::uint64_t u, std::int64_t px,
+                   std::uint32_t source = 7, std::int64_t spread = 10) {
+        shard_item* it = nullptr;
+        while ((it = s.claim()) == nullptr) {
+            std::this_thread::yield();
+        }
+        it->kind = item_kind::book;
+        it->source = source;
+        it->book = {};
+        it->book.instrument = btc;
+        it->book.depth = 50;
+        it->book.kind = kind;
+        it->book.update_id = u;
+        it->bids.assign(1, {model::price{px}, model::qty{1}});
+        it->asks.assign(1, {model::price{px + spread}, model::qty{1}});
+        s.commit();
+    }
+
+    book_state state_of(shard& s) {
+        book_state st{};
+        EXPECT_TRUE(
+            s.query([&](const market::market_state& m) { st = m.book(btc, 50)->book.state(); }));
+        return st;
+    }
+
+    model::instrument_registry registry;
+    model::instrument_id btc;
+};
+
+TEST_F(Shard, AppliesInOrderAndPublishesBookStatus) {
+    shard s({.index = 0, .queue_capacity = 16}, nullptr);
+    s.expect_book(btc, 50);
+    EXPECT_EQ(s.stats().books[static_cast<std::size_t>(book_state::syncing)].load(), 1U);
+    s.start();
+    push_book(s, model::update_kind::snapshot, 1, 100);
+    for (std::uint64_t u = 2; u <= 500; ++u) { // far more than the queue holds: it cycles
+        // Levels below the best bid and above the best ask: the book never crosses.
+        push_book(s, model::update_kind::delta, u, 90 - static_cast<std::int64_t>(u % 40), 7, 100);
+    }
+    EXPECT_EQ(state_of(s), book_state::live);
+    std::int64_t best = 0;
+    ASSERT_TRUE(s.query(
+        [&](const market::market_state& m) { best = m.book(btc, 50)->book.best_bid()->px.raw; }));
+    EXPECT_EQ(best, 100);
+    EXPECT_EQ(s.stats().items.load(), 500U);
+    EXPECT_EQ(s.stats().books[static_cast<std::size_t>(book_state::live)].load(), 1U);
+    EXPECT_EQ(s.stats().books[static_cast<std::size_t>(book_state::syncing)].load(), 0U);
+    ASSERT_EQ(s.books().size(), 1U);
+    EXPECT_EQ(s.books()[0]->update_id.load(), 500U);
+    s.stop();
+    EXPECT_FALSE(s.query([](const market::market_state&) {}));
+}
+
+TEST_F(Shard, GapRequestsAResyncOfThatBookFromItsSource) {
+    std::mutex mu;
+    std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint16_t>> resyncs;
+    shard::options o;
+    o.resync = [&](std::uint32_t src, model::instrument_id id, std::uint16_t depth) {
+        std::lock_guard lk(mu);
+        resyncs.emplace_back(src, id.value, depth);
+    };
+    shard s(std::move(o), nullptr);
+    s.expect_book(btc, 50);
+    s.start();
+    push_book(s, model::update_kind::snapshot, 10, 100, 3);
+    push_book(s, model::update_kind::delta, 12, 101, 3); // 11 is missing
+    push_book(s, model::update_kind::delta, 13, 102, 3); // ignored until a snapshot
+    EXPECT_EQ(state_of(s), book_state::resyncing);
+    {
+        std::lock_guard lk(mu);
+        ASSERT_EQ(resyncs.size(), 1U);
+        EXPECT_EQ(resyncs[0], std::make_tuple(3U, btc.value, std::uint16_t{50}));
+    }
+    EXPECT_EQ(s.stats().gaps.load(), 1U);
+    EXPECT_EQ(s.stats().books[static_cast<std::size_t>(book_state::resyncing)].load(), 1U);
+    push_book(s, model::update_kind::snapshot, 20, 200, 3);
+    EXPECT_EQ(state_of(s), book_state::live);
+}
+
+TEST_F(Shard, LostFeedSendsItsBooksToSyncingAndFullQueueIsCounted) {
+    shard s({.queue_capacity = 2}, nullptr);
+    s.expect_book(btc, 50);
+    // Not started: the queue fills and further claims are refused and counted.
+    push_book(s, model::update_kind::snapshot, 1, 100);
+    auto* it = s.claim();
+    ASSERT_NE(it, nullptr);
+    it->kind = item_kind::books_lost;
+    it->lost.assign(1, {btc, 50});
+    s.commit();
+    EXPECT_EQ(s.claim(), nullptr);
+    EXPECT_EQ(s.stats().dropped_full.load(), 1U);
+    s.start();
+    EXPECT_EQ(state_of(s), book_state::syncing);
+}
+
+TEST_F(Shard, FeedsTheConsumerPool) {
+    struct last_book : consumer {
+        void on_book(const book_view& b, std::stop_token) override {
+            std::lock_guard lk(mu);
+            states.push_back(b.state);
+            if (!b.bids.empty()) {
+                bid = b.bids[0].px.raw;
+            }
+        }
+        std::mutex mu;
+        std::vector<book_state> states;
+        std::int64_t bid = 0;
+    };
+    consumer_pool pool({.threads = 1}, registry);
+    auto c = std::make_shared<last_book>();
+    const auto ci = pool.add(c, {.name = "books"});
+    pool.start();
+    shard s({}, &pool);
+    s.start();
+    push_book(s, model::update_kind::snapshot, 1, 100);
+    push_book(s, model::update_kind::delta, 2, 105);
+    EXPECT_EQ(state_of(s), book_state::live);
+    EXPECT_TRUE(pool.stop(20s));
+    std::lock_guard lk(c->mu);
+    ASSERT_FALSE(c->states.empty());
+    EXPECT_EQ(c->states.back(), book_state::live);
+    EXPECT_EQ(c->bid, 105);
+    EXPECT_EQ(pool.stats(ci).delivered.load() + pool.stats(ci).conflated.load(), 2U);
+}
+
+} // namespace
+} // namespace mdg::dispatch
