@@ -68,6 +68,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
     std::uint64_t generation = 0;
     std::uint64_t next_req_id = 1;
     steady::time_point last_rx{};
+    steady::time_point last_pong{};
     std::optional<steady::time_point> ping_outstanding;
 
     void set_state(connection_state s) {
@@ -142,6 +143,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
     void on_control(const bybit::control_frame& c) {
         if (c.is_pong) {
             ++stats.pongs;
+            last_pong = steady::now();
             ping_outstanding.reset();
             return;
         }
@@ -161,6 +163,16 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         // Topics refused only because another topic of their request was bad: ask again.
         std::string reason;
         send_requests(subs.subscribe_all(next_req_id, reason), "subscribe");
+    }
+
+    void resync(std::string_view topic) {
+        if (stopped || !session ||
+            (state != connection_state::subscribing && state != connection_state::live)) {
+            return;
+        }
+        ++stats.resubscribes;
+        std::string reason;
+        send_requests(subs.resubscribe(topic, next_req_id, reason), "resubscribe");
     }
 
     asio::awaitable<void> run() {
@@ -186,9 +198,15 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             const auto ec = co_await session->connect(*url, step);
             if (ec) {
                 ++stats.connect_failures;
+                if (step != net::connect_step::none) {
+                    ++stats.connect_failures_by_step[static_cast<std::size_t>(step)];
+                }
                 spdlog::error("WebSocket connection failed for {}: {} failed: {}", opts.id,
                               net::to_string(step), ec.message());
                 session.reset();
+                if (opts.probe && !stopped) {
+                    co_await opts.probe();
+                }
                 if (!stopped) {
                     co_await back_off();
                 }
@@ -238,6 +256,13 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             if (!r) {
                 ++stats.decode_errors;
                 const auto kind = static_cast<errc>(r.error().value());
+                const auto kind_name = to_string(kind);
+                if (auto k = stats.decode_error_kinds.find(kind_name);
+                    k != stats.decode_error_kinds.end()) {
+                    ++k->second;
+                } else {
+                    stats.decode_error_kinds.emplace(std::string(kind_name), 1);
+                }
                 core::log_limited(spdlog::level::err, "feed.decode",
                                   "[JSON_ERROR] Invalid JSON in WebSocket message: {}... ({})",
                                   text.substr(0, 100), to_string(kind));
@@ -247,11 +272,9 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             if (f.type == bybit::frame_type::control) {
                 on_control(f.control);
             } else {
-                subs.on_data(f.topic_text);
+                subs.on_data(f.topic_text, last_rx);
                 if (handler.on_data(f)) {
-                    ++stats.resubscribes;
-                    send_requests(subs.resubscribe(f.topic_text, next_req_id, reason),
-                                  "resubscribe");
+                    resync(std::string(f.topic_text));
                 }
             }
             if (state == connection_state::subscribing && subs.settled()) {
@@ -280,6 +303,21 @@ void connection::stop() {
     if (impl_->session) {
         impl_->session->close(true);
     }
+}
+
+void connection::request_resync(std::string topic) {
+    asio::post(impl_->ex, [w = std::weak_ptr<impl>(impl_), topic = std::move(topic)] {
+        if (auto self = w.lock()) {
+            self->resync(topic);
+        }
+    });
+}
+
+steady::time_point connection::last_rx() const noexcept {
+    return impl_->last_rx;
+}
+steady::time_point connection::last_pong() const noexcept {
+    return impl_->last_pong;
 }
 
 connection_state connection::state() const noexcept {

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -54,6 +57,9 @@ struct connection_options {
     /// No frame at all for this long: `[HANDLER_TIMEOUT]`, reconnect.
     std::chrono::milliseconds receive_timeout{30'000};
     std::uint64_t seed = 0; ///< backoff jitter; 0 = random
+    /// Runs after a failed connect, before the backoff wait (at most once per backoff step):
+    /// the shared connectivity probe, which logs and counts network failures. Optional.
+    std::function<boost::asio::awaitable<void>()> probe{};
 };
 
 /// Counters of one connection (the metrics module exports them).
@@ -61,11 +67,15 @@ struct connection_stats {
     std::uint64_t connects = 0;
     std::uint64_t reconnects = 0;
     std::uint64_t connect_failures = 0;
+    /// Failed connects by the step that failed: resolve (dns), connect, tls, handshake.
+    std::array<std::uint64_t, 4> connect_failures_by_step{};
     std::uint64_t handler_timeouts = 0; ///< receive watchdog fired
     std::uint64_t pong_timeouts = 0;
     std::uint64_t frames = 0;
     std::uint64_t bytes = 0;
     std::uint64_t decode_errors = 0;
+    /// Decode errors by kind (the errc name); a new kind allocates once.
+    std::map<std::string, std::uint64_t, std::less<>> decode_error_kinds;
     std::uint64_t pongs = 0;
     std::uint64_t acks_unmatched = 0;
     std::uint64_t topics_rejected = 0;
@@ -94,11 +104,17 @@ class connection {
     [[nodiscard]] boost::asio::awaitable<void> run();
     /// Stops the loop: closes the connection with a close frame; nothing reconnects after.
     void stop();
+    /// Resubscribes one topic (surgical resync of a book with a gap). Thread-safe: posts to
+    /// the connection's executor; ignored when the connection is not up.
+    void request_resync(std::string topic);
 
     [[nodiscard]] connection_state state() const noexcept;
     [[nodiscard]] const connection_stats& stats() const noexcept;
     [[nodiscard]] const subscription_set& subscriptions() const noexcept;
     [[nodiscard]] const connection_options& options() const noexcept;
+    /// Last frame of any kind / last pong; epoch = never.
+    [[nodiscard]] std::chrono::steady_clock::time_point last_rx() const noexcept;
+    [[nodiscard]] std::chrono::steady_clock::time_point last_pong() const noexcept;
 
     struct impl;
 

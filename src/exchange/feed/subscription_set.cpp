@@ -112,11 +112,16 @@ subscription_set::ack_result subscription_set::on_ack(const bybit::control_frame
     return r;
 }
 
-void subscription_set::on_data(std::string_view topic) {
+void subscription_set::on_data(std::string_view topic, std::chrono::steady_clock::time_point now) {
     auto it = topics_.find(topic);
-    if (it != topics_.end() && it->second.state == topic_state::pending) {
+    if (it == topics_.end()) {
+        return;
+    }
+    if (it->second.state == topic_state::pending) {
         it->second.state = topic_state::active; // data before the ack: applied, not dropped
     }
+    it->second.last_data = now;
+    ++it->second.messages;
 }
 
 void subscription_set::on_disconnect() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -32,6 +33,8 @@ class subscription_set {
         topic_state state = topic_state::pending;
         std::string reason;      ///< the venue's text when failed
         std::string pending_req; ///< req_id of the request in flight, if any
+        std::chrono::steady_clock::time_point last_data{}; ///< last data frame; epoch = never
+        std::uint64_t messages = 0;                        ///< data frames received
     };
 
     subscription_set(model::category cat, std::vector<std::string> topics);
@@ -51,8 +54,8 @@ class subscription_set {
     };
     /// Applies a subscribe/unsubscribe acknowledgement or error frame.
     ack_result on_ack(const bybit::control_frame& c);
-    /// A data frame arrived on `topic` (it may precede its ack): the topic is active.
-    void on_data(std::string_view topic);
+    /// A data frame arrived on `topic` at `now` (it may precede its ack): the topic is active.
+    void on_data(std::string_view topic, std::chrono::steady_clock::time_point now = {});
     /// The connection was lost: every topic that is not failed goes back to pending.
     void on_disconnect();
 
