@@ -3,7 +3,9 @@
 #include <cstddef>
 #include <string>
 
+#include "cli/config.hpp"
 #include "core/result.hpp"
+#include "gateway/gateway.hpp"
 #include "model/instrument.hpp"
 #include "sim/market_model.hpp"
 
@@ -46,6 +48,20 @@ struct sim_args {
 
 /// `mdgate sim`: the Bybit v5-compatible exchange simulator (docs/simulator.md).
 int run_sim(const sim_args& args);
+
+struct run_args {
+    std::string config; ///< TOML file; empty = the defaults
+    bool check_config = false;
+    bool print = false;    ///< with check_config: print the effective configuration
+    std::string port_file; ///< write the bound HTTP port here once listening
+    cli::overrides overrides;
+};
+
+/// `mdgate run`: the gateway until SIGINT/SIGTERM. Exit 2 on a bad configuration.
+int run_gateway(const run_args& args);
+
+/// The gateway's options from a validated configuration.
+[[nodiscard]] gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg);
 
 /// "BTCUSDT,ETHUSDT" or a count ("100": SIM0000USDT...).
 [[nodiscard]] result<std::vector<sim::symbol_config>> parse_symbols(std::string_view text,

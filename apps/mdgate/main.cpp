@@ -23,9 +23,41 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("mdgate ") + MDG_VERSION);
     app.require_subcommand(1);
     std::string log_level = "info";
-    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
-        ->check(CLI::IsMember(levels))
-        ->capture_default_str();
+    auto* level_opt =
+        app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+            ->check(CLI::IsMember(levels))
+            ->capture_default_str();
+    std::string log_format = "text";
+    auto* format_opt = app.add_option("--log-format", log_format, "text or json")
+                           ->check(CLI::IsMember({"text", "json"}))
+                           ->capture_default_str();
+    std::string log_target = "stderr";
+    auto* target_opt = app.add_option("--log-target", log_target, "stderr or journald")
+                           ->check(CLI::IsMember({"stderr", "journald"}))
+                           ->capture_default_str();
+
+    mdg::app::run_args run;
+    std::string run_category;
+    std::string run_symbols;
+    std::string run_ws_url;
+    std::string run_rest_url;
+    std::string run_listen;
+    auto* run_cmd = app.add_subcommand(
+        "run", "Run the gateway: connect to the venue, keep books and market state, serve "
+               "/metrics, /healthz, /readyz and /v1/status (docs/configuration.md)");
+    run_cmd->add_option("--config", run.config, "TOML configuration file (default: built-in)");
+    run_cmd->add_flag("--check-config", run.check_config,
+                      "validate the configuration and exit (0 valid, 2 invalid)");
+    run_cmd->add_flag("--print", run.print, "with --check-config: print the effective TOML");
+    auto* cat_opt = run_cmd->add_option("--category", run_category, "spot, linear or inverse")
+                        ->check(CLI::IsMember({"spot", "linear", "inverse"}));
+    auto* sym_opt = run_cmd->add_option("--symbols", run_symbols, "comma-separated symbols");
+    auto* ws_opt = run_cmd->add_option("--ws-url", run_ws_url, "venue WebSocket URL");
+    auto* rest_opt = run_cmd->add_option("--rest-url", run_rest_url, "venue REST base URL");
+    auto* listen_opt =
+        run_cmd->add_option("--listen", run_listen, "HTTP address:port (/metrics etc.)");
+    run_cmd->add_option("--port-file", run.port_file,
+                        "write the bound HTTP port to this file once listening");
 
     mdg::app::replay_args replay;
     auto* replay_cmd = app.add_subcommand(
@@ -84,7 +116,47 @@ int main(int argc, char** argv) {
     }
 
     try {
-        mdg::core::init_logging({levels.at(log_level)});
+        mdg::core::log_options lo;
+        lo.level = levels.at(log_level);
+        lo.format = *mdg::core::parse_log_format(log_format);
+        lo.target = *mdg::core::parse_log_target(log_target);
+        mdg::core::init_logging(lo);
+        if (*run_cmd) {
+            auto& o = run.overrides;
+            if (cat_opt->count() > 0) {
+                o.category = mdg::model::parse_category(run_category);
+            }
+            if (sym_opt->count() > 0) {
+                std::vector<std::string> list;
+                std::string_view rest = run_symbols;
+                while (!rest.empty()) {
+                    const auto comma = rest.find(',');
+                    list.emplace_back(rest.substr(0, comma));
+                    rest = comma == std::string_view::npos ? std::string_view{}
+                                                           : rest.substr(comma + 1);
+                }
+                o.symbols = std::move(list);
+            }
+            if (ws_opt->count() > 0) {
+                o.ws_url = run_ws_url;
+            }
+            if (rest_opt->count() > 0) {
+                o.rest_url = run_rest_url;
+            }
+            if (listen_opt->count() > 0) {
+                o.listen = run_listen;
+            }
+            if (level_opt->count() > 0) {
+                o.log_level = log_level;
+            }
+            if (format_opt->count() > 0) {
+                o.log_format = log_format;
+            }
+            if (target_opt->count() > 0) {
+                o.log_target = log_target;
+            }
+            return mdg::app::run_gateway(run);
+        }
         replay.cat = *mdg::model::parse_category(category);
         if (*replay_cmd) {
             return mdg::app::run_replay(replay);

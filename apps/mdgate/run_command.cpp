@@ -1,0 +1,136 @@
+// `mdgate run`: the gateway (docs/configuration.md). Loads the TOML configuration, applies the
+// command-line overrides, runs until SIGINT/SIGTERM, shuts down cleanly.
+#include <csignal>
+#include <cstdio>
+#include <pthread.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "apps/mdgate/commands.hpp"
+#include "cli/listen.hpp"
+#include "core/log.hpp"
+#include "gateway/gateway.hpp"
+
+namespace mdg::app {
+
+using namespace std::chrono_literals;
+
+gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
+    gateway::gateway_options o;
+    o.cat = cfg.venue.category;
+    o.ws_url = cfg.venue.ws_url;
+    o.ca_file = cfg.venue.ca_file;
+    o.topics = cli::topics_of(cfg);
+    o.plan.symbol_aligned = cfg.connections.symbol_aligned;
+    o.plan.max_topics_per_connection = cfg.connections.max_topics_per_connection;
+    auto& c = o.connection;
+    c.ping_interval = cfg.connections.ping_interval;
+    c.pong_timeout = cfg.connections.pong_timeout;
+    c.receive_timeout = cfg.connections.receive_timeout;
+    c.session.resolve_timeout = cfg.connections.connect_timeout;
+    c.session.connect_timeout = cfg.connections.connect_timeout;
+    c.session.tls_timeout = cfg.connections.handshake_timeout;
+    c.session.handshake_timeout = cfg.connections.handshake_timeout;
+    c.session.max_frame_bytes = cfg.connections.max_frame_bytes;
+    c.backoff.base = cfg.connections.backoff_base;
+    c.backoff.cap = cfg.connections.backoff_cap;
+    c.backoff.stable_after = cfg.connections.backoff_stable_after;
+    o.budget.max_per_window = cfg.connections.connect_budget;
+    o.budget.window =
+        std::chrono::duration_cast<std::chrono::seconds>(cfg.connections.connect_budget_window);
+    o.probe_enabled = cfg.probe.enabled;
+    o.probe.url = cfg.venue.rest_url;
+    o.probe.connect_timeout = cfg.probe.connect_timeout;
+    o.probe.total_timeout = cfg.probe.total_timeout;
+    o.probe.attempts = cfg.probe.attempts;
+    o.probe.breaker.cooldown = cfg.probe.breaker_cooldown;
+    o.shards = cfg.dispatch.shards;
+    o.shard_queue = cfg.dispatch.shard_queue;
+    o.consumer_threads = cfg.dispatch.consumer_threads;
+    o.drain_timeout = cfg.dispatch.drain_timeout;
+    o.freshness.orderbook = cfg.freshness.orderbook;
+    o.freshness.tickers = cfg.freshness.tickers;
+    o.freshness.kline = cfg.freshness.kline;
+    o.freshness.trades = cfg.freshness.trades;
+    o.freshness.liquidations = cfg.freshness.liquidations;
+    o.http_enabled = cfg.http.enabled;
+    std::string ignored;
+    if (auto hp = cli::parse_listen(cfg.http.listen, ignored)) {
+        o.http.address = hp->host;
+        o.http.port = hp->port;
+    }
+    o.http.bearer_token = cfg.http.bearer_token;
+    o.http.max_connections = cfg.http.max_connections;
+    o.summary_interval = cfg.log.summary_interval;
+    o.version = MDG_VERSION;
+    return o;
+}
+
+int run_gateway(const run_args& args) {
+    std::string error;
+    cli::gateway_config cfg;
+    if (!args.config.empty()) {
+        auto loaded = cli::load_config(args.config, error);
+        if (!loaded) {
+            std::fprintf(stderr, "mdgate: %s\n", error.c_str());
+            return 2;
+        }
+        cfg = std::move(*loaded);
+    } else {
+        cfg = cli::default_config();
+    }
+    if (!cli::apply_overrides(cfg, args.overrides, error)) {
+        std::fprintf(stderr, "mdgate: %s\n", error.c_str());
+        return 2;
+    }
+    auto opts = make_gateway_options(cfg);
+    // Planning is part of validation: a topic the venue would refuse fails here.
+    auto plan = exchange::bybit::plan_connections(opts.cat, opts.topics, opts.plan, error);
+    if (!plan) {
+        std::fprintf(stderr, "mdgate: %s\n", error.c_str());
+        return 2;
+    }
+    if (args.check_config) {
+        if (args.print) {
+            std::fputs(cli::to_toml(cfg).c_str(), stdout);
+        }
+        std::fprintf(stderr,
+                     "mdgate: configuration OK: %zu symbols, %zu topics on %zu connections\n",
+                     cfg.symbols.size(), opts.topics.size(), plan->size());
+        return 0;
+    }
+    core::log_options lo;
+    lo.level = spdlog::level::from_str(cfg.log.level);
+    lo.format = *core::parse_log_format(cfg.log.format);
+    lo.target = *core::parse_log_target(cfg.log.target);
+    core::init_logging(lo);
+
+    // SIGINT/SIGTERM are taken by this thread with sigwait: block them before any thread
+    // starts so that every thread inherits the mask.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+    gateway::gateway gw(std::move(opts));
+    if (!gw.start(error)) {
+        spdlog::error("mdgate: cannot start: {}", error);
+        std::fprintf(stderr, "mdgate: %s\n", error.c_str());
+        return 2;
+    }
+    if (!args.port_file.empty()) {
+        if (auto* f = std::fopen(args.port_file.c_str(), "w")) {
+            std::fprintf(f, "%u\n", static_cast<unsigned>(gw.http_port()));
+            std::fclose(f);
+        }
+    }
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    spdlog::info("Received {}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    const bool clean = gw.stop();
+    return clean ? 0 : 1;
+}
+
+} // namespace mdg::app

@@ -1,0 +1,186 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "model/events.hpp"
+#include "model/instrument.hpp"
+
+namespace mdg::cli {
+
+/// The 15 liquid USDT perpetuals the gateway follows when no symbols are configured. The old
+/// service picked its 15 by 24 h volume at start-up; mdgate uses a fixed list so that a
+/// restart never changes what is subscribed.
+[[nodiscard]] std::vector<std::string> default_symbols();
+
+/// Everything `mdgate run` needs, read from the TOML file of docs/configuration.md. Each
+/// nested struct mirrors one TOML table. Defaults reproduce the old production setup (15
+/// symbols x 5 topics on the linear host) with mdgate's tighter timeouts.
+///
+/// A plain value: built once at start-up by the main thread, then copied or read-only shared.
+struct gateway_config {
+    using ms = std::chrono::milliseconds;
+
+    /// [venue]
+    struct venue_t {
+        std::string name = "bybit";
+        model::category category = model::category::linear;
+        /// Empty until validate(): then wss://stream.bybit.com/v5/public/<category>.
+        std::string ws_url;
+        std::string rest_url = "https://api.bybit.com";
+        /// An extra trusted CA certificate (PEM) for private hosts or tests; "" = system only.
+        std::string ca_file;
+        friend bool operator==(const venue_t&, const venue_t&) = default;
+    } venue;
+
+    /// [venue] symbols: the instruments to follow, in subscription order.
+    std::vector<std::string> symbols = default_symbols();
+
+    /// [topics] (the default for every symbol) and [symbols.<SYMBOL>] (an override).
+    struct topics_t {
+        bool tickers = true;
+        std::vector<model::kline_interval> klines{model::kline_interval::m1};
+        std::vector<std::uint16_t> orderbook_depths{50};
+        bool trades = true;
+        bool liquidations = true;
+        friend bool operator==(const topics_t&, const topics_t&) = default;
+    } topics;
+
+    /// Per-symbol replacements of `topics`, keyed by symbol (each must be in `symbols`).
+    std::map<std::string, topics_t> symbol_topics;
+
+    /// [connections]: how topics are spread over sockets and how each socket is kept alive.
+    struct connections_t {
+        bool symbol_aligned = true;                ///< never split a symbol over connections
+        std::size_t max_topics_per_connection = 0; ///< 0 = only the venue's args budget limits
+        ms ping_interval{std::chrono::seconds{20}};
+        ms pong_timeout{std::chrono::seconds{10}};
+        ms receive_timeout{std::chrono::seconds{30}}; ///< no frame at all for this long
+        ms connect_timeout{std::chrono::seconds{5}};
+        ms handshake_timeout{std::chrono::seconds{10}};
+        std::size_t max_frame_bytes = std::size_t{1} << 20;
+        ms backoff_base{std::chrono::seconds{1}};
+        ms backoff_cap{std::chrono::seconds{60}};
+        ms backoff_stable_after{std::chrono::seconds{30}};
+        std::uint32_t connect_budget = 400; ///< connection attempts per window, process-wide
+        ms connect_budget_window{std::chrono::minutes{5}};
+        friend bool operator==(const connections_t&, const connections_t&) = default;
+    } connections;
+
+    /// [probe]: the shared REST reachability check (/v5/market/time) behind a breaker.
+    struct probe_t {
+        bool enabled = true;
+        ms connect_timeout{std::chrono::seconds{5}};
+        ms total_timeout{std::chrono::seconds{10}};
+        std::uint32_t attempts = 3;
+        ms breaker_cooldown{std::chrono::seconds{30}};
+        friend bool operator==(const probe_t&, const probe_t&) = default;
+    } probe;
+
+    /// [freshness]: age after which a channel's data counts as stale; 0 = never stale.
+    struct freshness_t {
+        ms orderbook{std::chrono::seconds{5}};
+        ms tickers{std::chrono::seconds{10}};
+        ms kline{std::chrono::seconds{90}};
+        ms trades{0};
+        ms liquidations{0};
+        friend bool operator==(const freshness_t&, const freshness_t&) = default;
+    } freshness;
+
+    /// [dispatch]: state shards and the consumer pool.
+    struct dispatch_t {
+        std::size_t shards = 2;
+        std::size_t shard_queue = 65536;
+        std::size_t consumer_threads = 4;
+        std::size_t consumer_queue = 4096;
+        ms callback_budget{std::chrono::seconds{3}};
+        ms drain_timeout{std::chrono::seconds{5}};
+        friend bool operator==(const dispatch_t&, const dispatch_t&) = default;
+    } dispatch;
+
+    /// [http]: /metrics, /healthz and the status endpoints.
+    struct http_t {
+        bool enabled = true;
+        std::string listen = "127.0.0.1:8080";
+        std::string bearer_token; ///< "" = no authentication
+        std::size_t max_connections = 64;
+        friend bool operator==(const http_t&, const http_t&) = default;
+    } http;
+
+    /// [log]
+    struct log_t {
+        std::string level = "info";    ///< trace|debug|info|warn|error|critical|off
+        std::string format = "text";   ///< text|json
+        std::string target = "stderr"; ///< stderr|journald
+        ms summary_interval{std::chrono::seconds{60}};
+        friend bool operator==(const log_t&, const log_t&) = default;
+    } log;
+
+    friend bool operator==(const gateway_config&, const gateway_config&) = default;
+};
+
+/// The defaults, validated (so `venue.ws_url` is filled in).
+[[nodiscard]] gateway_config default_config();
+
+/// Parses and validates a TOML document. `source_name` (usually the file name) prefixes every
+/// error. On failure returns errc::invalid_argument and puts ONE line into `error`:
+/// `<source>:<line>: <what>` (`<source>:<line>:<column>:` for TOML syntax errors). Unknown
+/// tables and keys are errors, with a did-you-mean hint. Missing keys keep their defaults.
+/// Never throws for bad input; thread-safe.
+[[nodiscard]] result<gateway_config> parse_config(std::string_view toml_text,
+                                                  std::string_view source_name, std::string& error);
+
+/// Reads `file` (at most 1 MiB) and parses it as parse_config() does, naming it as given.
+[[nodiscard]] result<gateway_config> load_config(const std::filesystem::path& file,
+                                                 std::string& error);
+
+/// Checks every rule of docs/configuration.md and fills the derived defaults (an empty
+/// `venue.ws_url` becomes the category's public host). Returns false with one line in `error`
+/// naming the key, e.g. `'dispatch.shards' must be between 1 and 64`. Checks that `ca_file`
+/// exists when set; otherwise pure.
+[[nodiscard]] bool validate(gateway_config& cfg, std::string& error);
+
+/// The topics a symbol subscribes: its [symbols.<SYMBOL>] override, else `cfg.topics`.
+[[nodiscard]] const gateway_config::topics_t& topics_for(const gateway_config& cfg,
+                                                         std::string_view symbol);
+
+/// Every Bybit topic string, in symbol order and per symbol in the old service's order:
+/// tickers, kline.<i>..., orderbook.<d>..., publicTrade, allLiquidation (disabled ones
+/// skipped). The defaults give 75 topics.
+[[nodiscard]] std::vector<std::string> topics_of(const gateway_config& cfg);
+
+/// Command-line options of `mdgate run` that replace configuration values.
+struct overrides {
+    std::optional<model::category> category;         ///< --category
+    std::optional<std::vector<std::string>> symbols; ///< --symbols A,B
+    std::optional<std::string> ws_url;               ///< --ws-url
+    std::optional<std::string> rest_url;             ///< --rest-url
+    std::optional<std::string> listen;               ///< --listen (http.listen)
+    std::optional<std::string> log_level;            ///< --log-level
+    std::optional<std::string> log_format;           ///< --log-format
+    std::optional<std::string> log_target;           ///< --log-target
+};
+
+/// Applies `o` to `cfg` and validates the result. A new category also moves a ws_url that was
+/// Bybit's public host for the old category to the new one (a custom URL stays). New symbols
+/// drop the [symbols.<SYMBOL>] overrides of symbols no longer listed. Errors name the option:
+/// `--listen: 'x' is not a listen address: ...`. On failure `cfg` may be partly changed.
+[[nodiscard]] bool apply_overrides(gateway_config& cfg, const overrides& o, std::string& error);
+
+/// What to do with secrets (http.bearer_token) when printing a configuration.
+enum class secrets : std::uint8_t { redact, include };
+
+/// The configuration as a TOML document that parse_config() reads back to an equal value
+/// (for `mdgate run --check-config --print`). With secrets::redact a set bearer token is left
+/// out and a comment says so.
+[[nodiscard]] std::string to_toml(const gateway_config& cfg, secrets s = secrets::redact);
+
+} // namespace mdg::cli

@@ -1,0 +1,165 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <variant>
+
+#include "cli/config.hpp"
+#include "cli/duration.hpp"
+
+namespace mdg::cli::detail {
+
+using ms = std::chrono::milliseconds;
+
+/// A scalar member of one configuration table.
+template <class S>
+using member =
+    std::variant<bool S::*, ms S::*, std::size_t S::*, std::uint32_t S::*, std::string S::*>;
+
+/// One scalar key: its TOML name, where it lives, and its bounds (inclusive; milliseconds for
+/// durations, where lo == 0 allows 0 = never stale: only [freshness] does). Strings and booleans
+/// have no bounds; their rules live in the validator.
+template <class S> struct field {
+    std::string_view key;
+    member<S> m;
+    std::int64_t lo = 0;
+    std::int64_t hi = 0;
+};
+
+/// A table made only of scalar keys ([connections], [probe], ...).
+template <class S, std::size_t N> struct section {
+    std::string_view name;
+    S gateway_config::*table;
+    std::array<field<S>, N> fields;
+};
+
+template <class S, class... F>
+constexpr auto make_section(std::string_view name, S gateway_config::*table, F... f) {
+    return section<S, sizeof...(F)>{name, table, {f...}};
+}
+
+constexpr std::int64_t sec = 1000;
+constexpr std::int64_t min = 60 * sec;
+constexpr std::int64_t hour = 60 * min;
+
+using gc = gateway_config;
+using conn = gc::connections_t;
+using probe_s = gc::probe_t;
+using fresh = gc::freshness_t;
+using disp = gc::dispatch_t;
+using http_s = gc::http_t;
+using log_s = gc::log_t;
+
+// The bounds are generous sanity limits, not tuning advice; docs/configuration.md explains
+// each. Bybit caps: 500 new connections per 5 minutes per IP, 2000 args per option connection.
+inline const auto scalar_sections = std::make_tuple(
+    make_section(
+        "connections", &gc::connections, field<conn>{"symbol_aligned", &conn::symbol_aligned},
+        field<conn>{"max_topics_per_connection", &conn::max_topics_per_connection, 0, 2000},
+        field<conn>{"ping_interval", &conn::ping_interval, sec, 10 * min},
+        field<conn>{"pong_timeout", &conn::pong_timeout, sec, 5 * min},
+        field<conn>{"receive_timeout", &conn::receive_timeout, sec, hour},
+        field<conn>{"connect_timeout", &conn::connect_timeout, 100, 5 * min},
+        field<conn>{"handshake_timeout", &conn::handshake_timeout, 100, 5 * min},
+        field<conn>{"max_frame_bytes", &conn::max_frame_bytes, 4096, 64LL << 20},
+        field<conn>{"backoff_base", &conn::backoff_base, 10, 10 * min},
+        field<conn>{"backoff_cap", &conn::backoff_cap, 10, hour},
+        field<conn>{"backoff_stable_after", &conn::backoff_stable_after, sec, hour},
+        field<conn>{"connect_budget", &conn::connect_budget, 1, 500},
+        field<conn>{"connect_budget_window", &conn::connect_budget_window, sec, hour}),
+    make_section("probe", &gc::probe, field<probe_s>{"enabled", &probe_s::enabled},
+                 field<probe_s>{"connect_timeout", &probe_s::connect_timeout, 100, min},
+                 field<probe_s>{"total_timeout", &probe_s::total_timeout, 100, 5 * min},
+                 field<probe_s>{"attempts", &probe_s::attempts, 1, 10},
+                 field<probe_s>{"breaker_cooldown", &probe_s::breaker_cooldown, sec, hour}),
+    make_section("freshness", &gc::freshness,
+                 field<fresh>{"orderbook", &fresh::orderbook, 0, 24 * hour},
+                 field<fresh>{"tickers", &fresh::tickers, 0, 24 * hour},
+                 field<fresh>{"kline", &fresh::kline, 0, 24 * hour},
+                 field<fresh>{"trades", &fresh::trades, 0, 24 * hour},
+                 field<fresh>{"liquidations", &fresh::liquidations, 0, 24 * hour}),
+    make_section("dispatch", &gc::dispatch, field<disp>{"shards", &disp::shards, 1, 64},
+                 field<disp>{"shard_queue", &disp::shard_queue, 1, 1LL << 24},
+                 field<disp>{"consumer_threads", &disp::consumer_threads, 1, 256},
+                 field<disp>{"consumer_queue", &disp::consumer_queue, 1, 1LL << 24},
+                 field<disp>{"callback_budget", &disp::callback_budget, 1, 10 * min},
+                 field<disp>{"drain_timeout", &disp::drain_timeout, 1, 10 * min}),
+    make_section("http", &gc::http, field<http_s>{"enabled", &http_s::enabled},
+                 field<http_s>{"listen", &http_s::listen},
+                 field<http_s>{"bearer_token", &http_s::bearer_token},
+                 field<http_s>{"max_connections", &http_s::max_connections, 1, 65536}),
+    make_section("log", &gc::log, field<log_s>{"level", &log_s::level},
+                 field<log_s>{"format", &log_s::format}, field<log_s>{"target", &log_s::target},
+                 field<log_s>{"summary_interval", &log_s::summary_interval, sec, 24 * hour}));
+
+/// Keys of the tables read by hand.
+inline constexpr std::array<std::string_view, 9> root_keys{
+    "venue", "topics", "symbols", "connections", "probe", "freshness", "dispatch", "http", "log"};
+inline constexpr std::array<std::string_view, 6> venue_keys{"name",   "category", "symbols",
+                                                            "ws_url", "rest_url", "ca_file"};
+inline constexpr std::array<std::string_view, 5> topic_keys{"tickers", "klines", "orderbook_depths",
+                                                            "trades", "liquidations"};
+
+/// Calls `f(section)` for every scalar section, in document order.
+template <class F> void for_each_section(F&& f) {
+    std::apply([&](const auto&... s) { (f(s), ...); }, scalar_sections);
+}
+
+/// Where each key came from, so that a validation error can name the file and line (or the
+/// command-line option) of the value it rejects. A plain value, used by one thread.
+class locator {
+  public:
+    locator() = default;
+    explicit locator(std::string source) : source_(std::move(source)) {}
+
+    /// Records that `path` ("connections.ping_interval", "venue.symbols[3]") came from `where`
+    /// ("mdgate.toml:12" or "--listen").
+    void set(std::string path, std::string where) {
+        places_.insert_or_assign(std::move(path), std::move(where));
+    }
+
+    /// The place of the first of `paths` that is known; each path is tried, then its parents
+    /// ("a.b[3]" -> "a.b" -> "a"). Falls back to the source name, then to "".
+    [[nodiscard]] std::string where(std::initializer_list<std::string_view> paths) const;
+
+    /// "<where>: <message>", or just the message when nothing is known.
+    [[nodiscard]] std::string error(std::initializer_list<std::string_view> paths,
+                                    std::string_view message) const;
+
+  private:
+    std::string source_;
+    std::map<std::string, std::string, std::less<>> places_;
+};
+
+/// The validator behind validate(): every rule, with errors placed by `loc`.
+[[nodiscard]] bool check(gateway_config& cfg, const locator& loc, std::string& error);
+
+/// The range rule of a bounded field, e.g. "'dispatch.shards' must be between 1 and 64".
+template <class S>
+[[nodiscard]] std::string range_message(std::string_view table, const field<S>& f) {
+    std::string lo;
+    std::string hi;
+    std::string note;
+    if (std::holds_alternative<ms S::*>(f.m)) {
+        lo = format_duration(ms{f.lo});
+        hi = format_duration(ms{f.hi});
+        note = f.lo == 0 ? " (0s = never stale)" : "";
+    } else {
+        lo = std::to_string(f.lo);
+        hi = std::to_string(f.hi);
+        note = f.lo == 0 ? " (0 = no limit)" : "";
+    }
+    return "'" + std::string{table} + "." + std::string{f.key} + "' must be between " + lo +
+           " and " + hi + note;
+}
+
+} // namespace mdg::cli::detail

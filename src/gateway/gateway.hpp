@@ -1,0 +1,114 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "book/order_book.hpp"
+#include "core/result.hpp"
+#include "dispatch/consumer.hpp"
+#include "exchange/bybit/plan.hpp"
+#include "exchange/feed/connection.hpp"
+#include "http/server.hpp"
+#include "market/market_state.hpp"
+#include "metrics/registry.hpp"
+#include "net/connect_budget.hpp"
+#include "net/rest_probe.hpp"
+
+namespace mdg::gateway {
+
+/// How long a topic may be silent before it counts as stale, per channel. Zero: never stale
+/// (a quiet symbol's trades or liquidations may be silent for minutes; that is not a fault).
+struct freshness {
+    std::chrono::milliseconds orderbook{5000};
+    std::chrono::milliseconds tickers{10'000};
+    std::chrono::milliseconds kline{90'000};
+    std::chrono::milliseconds trades{0};
+    std::chrono::milliseconds liquidations{0};
+};
+
+/// Everything the running gateway needs (the app builds it from the TOML config and the
+/// command line).
+struct gateway_options {
+    model::category cat = model::category::linear;
+    std::string ws_url;
+    std::string ca_file;             ///< extra trusted certificate (tests, private venues)
+    std::vector<std::string> topics; ///< Bybit topic strings, in subscription order
+    exchange::bybit::plan_options plan;
+    exchange::connection_options connection; ///< template: id, url, topics are filled per plan
+    net::connect_budget::options budget;
+    bool probe_enabled = true;
+    net::probe_options probe; ///< `url` is the REST base URL
+    std::size_t shards = 2;
+    std::size_t shard_queue = 8192;
+    std::size_t consumer_threads = 4;
+    std::chrono::milliseconds drain_timeout{5000};
+    gateway::freshness freshness;
+    bool http_enabled = true;
+    http::server_options http;
+    std::chrono::milliseconds summary_interval{60'000};
+    std::string version;
+};
+
+/// A book as read from its shard (tests, the demo's truth comparison).
+struct book_copy {
+    book::book_state state = book::book_state::syncing;
+    std::uint64_t update_id = 0;
+    std::vector<model::level> bids; ///< best first
+    std::vector<model::level> asks;
+};
+
+/// The running gateway: connections (net + exchange feed) on one I/O thread, state shards,
+/// the consumer pool, metrics, the HTTP endpoints (/metrics, /healthz, /readyz, /v1/status),
+/// the throughput summary line and the systemd notifications (DESIGN.md §1, §4).
+///
+/// Lifecycle: construct, add_consumer(), start(), ... , stop(). start() and stop() are called
+/// from one controlling thread (main); the accessors marked thread-safe may be called from any
+/// thread while it runs.
+class gateway {
+  public:
+    explicit gateway(gateway_options opts);
+    ~gateway(); ///< stop()
+    gateway(const gateway&) = delete;
+    gateway& operator=(const gateway&) = delete;
+    gateway(gateway&&) = delete;
+    gateway& operator=(gateway&&) = delete;
+
+    /// Registers a consumer (before start()).
+    void add_consumer(std::shared_ptr<dispatch::consumer> c, dispatch::consumer_options opts);
+
+    /// Plans the connections, starts shards, consumers, the I/O thread and the HTTP server.
+    /// An error (bad topic, bad URL, port in use) is one line in `error`.
+    [[nodiscard]] bool start(std::string& error);
+    /// Clean shutdown: stop the HTTP server and the connections (close frames), drain the
+    /// shards, drain the consumers within drain_timeout, join. Nothing reconnects after.
+    /// Returns false when a consumer had to be abandoned. Idempotent.
+    bool stop();
+
+    /// The HTTP port actually bound (0 when HTTP is off). Thread-safe after start().
+    [[nodiscard]] std::uint16_t http_port() const noexcept;
+    /// Connections planned (the expected count). Thread-safe after start().
+    [[nodiscard]] std::size_t connection_count() const noexcept;
+
+    /// Thread-safe (they run on the I/O thread and wait): the Prometheus text, the status
+    /// JSON, and readiness with its reasons as JSON.
+    [[nodiscard]] std::string metrics_text();
+    [[nodiscard]] std::string status_json();
+    [[nodiscard]] bool ready(std::string* reasons_json = nullptr);
+    /// A copy of one book, read on its shard after everything queued so far. Thread-safe.
+    [[nodiscard]] std::optional<book_copy> book(std::string_view symbol, std::uint16_t depth);
+
+    [[nodiscard]] metrics::registry& metrics() noexcept;
+
+    struct impl;
+
+  private:
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace mdg::gateway

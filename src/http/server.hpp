@@ -1,0 +1,144 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "core/result.hpp"
+
+namespace mdg::http {
+
+/// One parsed request, as a handler sees it. Every view points into the connection's buffers
+/// and is valid only during the handler call: copy what must outlive it.
+struct request {
+    std::string_view method; ///< "GET" or "HEAD" (other methods never reach a handler)
+    std::string_view path;   ///< the target up to '?', not percent-decoded
+    std::string_view query;  ///< the target after '?' (without it); empty when absent
+    /// Every header field in arrival order, as (name, value).
+    std::vector<std::pair<std::string_view, std::string_view>> headers;
+
+    /// The value of the first field named `name` (case-insensitive); empty when absent.
+    [[nodiscard]] std::string_view header(std::string_view name) const noexcept;
+};
+
+/// What a handler answers. The server adds Content-Length, `Server: mdgate`,
+/// `Cache-Control: no-store` and Connection itself; a handler header with one of those names,
+/// or Transfer-Encoding, is replaced. A status outside 200-599, a 204/304, or a header name or
+/// value that is not a valid HTTP token / field value (CR, LF, NUL) is a handler bug: the
+/// client gets 500 and it is counted in `handler_errors`.
+struct response {
+    unsigned status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// A route's handler. It runs on the server's executor, which is the gateway's single I/O
+/// thread (the same one that reads the feed), so it must be quick and must not block: build the
+/// answer from a published snapshot, never wait for anything. An exception it throws becomes a
+/// 500 (counted in `handler_errors`, logged at most once a minute).
+using handler = std::function<response(const request&)>;
+
+struct server_options {
+    /// An IP address (IPv4 or IPv6, brackets allowed: "[::1]") or "localhost" (= 127.0.0.1).
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 8080; ///< 0 = any free port (start() returns the one bound)
+    /// Required as `Authorization: Bearer <token>` on every path but `public_paths`; empty = no
+    /// authentication. Must be visible ASCII without spaces.
+    std::string bearer_token;
+    std::vector<std::string> public_paths{"/healthz"}; ///< exact paths reachable without token
+    /// Connections served at once. One more is answered 503 and closed; beyond twice this many,
+    /// a new connection is closed without an answer (see server).
+    std::size_t max_connections = 64;
+    std::size_t max_header_bytes = 8U << 10; ///< request line + fields; more gets 431
+    std::size_t max_body_bytes = 64U << 10;  ///< request body; more gets 413
+    /// Deadline for a whole request (from its first byte to its last) and for writing the
+    /// response; a client that is slower (slowloris) is disconnected.
+    std::chrono::seconds request_timeout{10};
+    /// A keep-alive connection with no request for this long is closed.
+    std::chrono::seconds idle_timeout{30};
+};
+
+/// Counters of one server. Plain integers: read them on the server's executor only.
+struct server_stats {
+    std::uint64_t connections_accepted = 0; ///< every accepted TCP connection
+    std::uint64_t connections_open = 0;     ///< connections being served now (gauge)
+    std::uint64_t connections_refused = 0;  ///< over max_connections (503 or closed)
+    std::uint64_t requests = 0;             ///< complete requests parsed (any method, any path)
+    std::uint64_t rejected_auth = 0;        ///< 401
+    std::uint64_t rejected_limits = 0;      ///< 431, 413 and 503 (connection limit)
+    std::uint64_t bad_requests = 0;         ///< 400: malformed requests
+    std::uint64_t not_found = 0;            ///< 404
+    std::uint64_t method_not_allowed = 0;   ///< 405
+    std::uint64_t handler_errors = 0;       ///< 500: a handler threw or answered nonsense
+    std::uint64_t timeouts = 0;             ///< requests or writes cut off by request_timeout
+    std::uint64_t idle_closes = 0;          ///< keep-alive connections closed by idle_timeout
+    std::uint64_t accept_errors = 0;        ///< failed accepts (out of descriptors, ...)
+};
+
+/// A small HTTP/1.1 server for the gateway's operational endpoints (/metrics, /healthz,
+/// /readyz, /v1/status): GET and HEAD on exact paths, keep-alive, optional bearer token, and
+/// hard limits on everything a client controls (connections, header and body size, time).
+///
+/// Answers: unknown path 404; a method other than GET/HEAD on a known path 405 with
+/// `Allow: GET, HEAD`; missing or wrong token 401 with `WWW-Authenticate: Bearer` (checked
+/// before the path, so an anonymous client learns nothing about routes); malformed request
+/// (including an HTTP version other than 1.0/1.1) 400, header too large 431, body too large
+/// 413, all followed by closing the connection. A request that does not arrive completely within
+/// request_timeout gets no answer: the connection is closed.
+///
+/// Connection limit: a connection accepted while max_connections are open is answered
+/// `503 Service Unavailable` + `Connection: close` without reading its request; while
+/// max_connections such refusals are themselves still in flight, further connections are
+/// closed at once. Both count in connections_refused and rejected_limits.
+///
+/// Threading: everything runs on the executor given to the constructor, which must not run
+/// handlers concurrently (an io_context run by one thread, or a strand). route(), start() and
+/// stats() must be called on that executor or while no thread runs it; stop() and the
+/// destructor are safe from any thread. Owned by whoever created it; move-only. Destroy it
+/// (or at least stop it) before the executor's io_context.
+class server {
+  public:
+    /// Does not touch the network; `opts` are checked by start().
+    server(boost::asio::any_io_executor ex, server_options opts);
+    /// Stops the server (see stop()); does not wait for connections to end.
+    ~server();
+    server(server&&) noexcept;
+    server& operator=(server&&) noexcept;
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Serves `path` (exact match on the request path, query ignored) with `h`; a later call
+    /// for the same path replaces the handler. Precondition: before start().
+    void route(std::string path, handler h);
+
+    /// Checks the options, binds, listens and starts accepting. Returns the bound port (the
+    /// chosen one when options.port is 0). Never throws: on error `error` gets one line naming
+    /// the address ("127.0.0.1:8080: Address already in use", "bad listen address 'x'") and
+    /// the result holds the socket's error code or errc::invalid_argument. Only one start()
+    /// per server.
+    [[nodiscard]] result<std::uint16_t> start(std::string& error);
+
+    /// Stops accepting (new connects are refused once this has run on the executor) and closes
+    /// idle connections; a request being read or answered finishes, then its connection
+    /// closes. Asynchronous when called off the executor. Idempotent.
+    void stop();
+
+    /// The counters (see server_stats). Call on the executor.
+    [[nodiscard]] const server_stats& stats() const noexcept;
+
+    struct impl;
+
+  private:
+    std::shared_ptr<impl> impl_;
+};
+
+} // namespace mdg::http

@@ -1,0 +1,225 @@
+// Every way a configuration file can be wrong gives one line naming the file and line.
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cli/config.hpp"
+
+namespace mdg::cli {
+namespace {
+
+struct bad_file {
+    std::string_view name;
+    std::string_view toml;
+    std::string_view error;
+};
+
+std::string error_of(std::string_view toml) {
+    std::string error;
+    auto cfg = parse_config(toml, "mdgate.toml", error);
+    EXPECT_FALSE(cfg) << toml;
+    EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+    return error;
+}
+
+const bad_file cases[] = {
+    {"UnknownKeyWithSuggestion",
+     "[connections]\nping_interval = \"20s\"\nrecieve_timeout = \"30s\"\n",
+     "mdgate.toml:3: unknown key 'connections.recieve_timeout' (did you mean 'receive_timeout'?)"},
+    {"UnknownKeyWithoutSuggestion", "[log]\ncolour = true\n",
+     "mdgate.toml:2: unknown key 'log.colour'"},
+    {"UnknownTable", "\n[conections]\nshards = 1\n",
+     "mdgate.toml:2: unknown table 'conections' (did you mean 'connections'?)"},
+    {"UnknownTopicKey", "[topics]\norderbook_depth = [50]\n",
+     "mdgate.toml:2: unknown key 'topics.orderbook_depth' (did you mean 'orderbook_depths'?)"},
+    {"UnknownKeyInASymbolTable", "[symbols.BTCUSDT]\ntrade = false\n",
+     "mdgate.toml:2: unknown key 'symbols.BTCUSDT.trade' (did you mean 'trades'?)"},
+    {"UnknownVenueKey", "[venue]\ntestnet = true\n", "mdgate.toml:2: unknown key 'venue.testnet'"},
+    {"KeyOutsideItsTable", "ping_interval = \"20s\"\n",
+     "mdgate.toml:1: unknown key 'ping_interval' (did you mean 'connections.ping_interval'?)"},
+    {"SymbolListAtTheTopLevel", "symbols = [\"BTCUSDT\"]\n",
+     "mdgate.toml:1: 'symbols' at the top level is the table of per-symbol topics "
+     "([symbols.BTCUSDT]); put the list under [venue] as symbols = [...]"},
+    {"TableWrittenAsAValue", "log = \"debug\"\n",
+     "mdgate.toml:1: 'log' must be a table: write [log]"},
+    {"IntegerOutOfRange", "# dispatch\n[dispatch]\nshards = 100\n",
+     "mdgate.toml:3: 'dispatch.shards' must be between 1 and 64"},
+    {"NegativeInteger", "[http]\nmax_connections = -1\n",
+     "mdgate.toml:2: 'http.max_connections' must be between 1 and 65536"},
+    {"IntegerAsString", "[dispatch]\nshards = \"2\"\n",
+     "mdgate.toml:2: 'dispatch.shards' must be a whole number"},
+    {"BooleanAsString", "[topics]\ntickers = \"yes\"\n",
+     "mdgate.toml:2: 'topics.tickers' must be true or false"},
+    {"StringAsNumber", "[log]\nlevel = 3\n", "mdgate.toml:2: 'log.level' must be a string"},
+    {"BareNumberDuration", "[connections]\nping_interval = 20\n",
+     "mdgate.toml:2: 'connections.ping_interval' must be a duration string such as \"20s\" (a "
+     "whole number and a unit: 250ms, 20s, 5m, 1h), not a bare number"},
+    {"NegativeDuration", "[probe]\ntotal_timeout = \"-5s\"\n",
+     "mdgate.toml:2: 'probe.total_timeout' must not be negative"},
+    {"FractionalDuration", "[connections]\npong_timeout = \"1.5s\"\n",
+     "mdgate.toml:2: 'connections.pong_timeout' is not a duration: '1.5s' (a whole number and a "
+     "unit: 250ms, 20s, 5m, 1h)"},
+    {"DurationWithoutUnit", "[freshness]\nkline = \"90\"\n",
+     "mdgate.toml:2: 'freshness.kline' is not a duration: '90' (a whole number and a unit: "
+     "250ms, 20s, 5m, 1h)"},
+    {"ZeroDurationWhereItMakesNoSense", "[connections]\n\nping_interval = \"0s\"\n",
+     "mdgate.toml:3: 'connections.ping_interval' must be between 1s and 10m"},
+    {"FreshnessTooLong", "[freshness]\norderbook = \"25h\"\n",
+     "mdgate.toml:2: 'freshness.orderbook' must be between 0s and 24h (0s = never stale)"},
+    {"BareNonZeroFreshness", "[freshness]\ntrades = 5\n",
+     "mdgate.toml:2: 'freshness.trades' must be a duration string such as \"20s\" (a whole number "
+     "and a unit: 250ms, 20s, 5m, 1h), not a bare number"},
+    {"EmptySymbols", "[venue]\nsymbols = []\n", "mdgate.toml:2: 'venue.symbols' must not be empty"},
+    {"LowerCaseSymbolOnItsOwnLine", "[venue]\nsymbols = [\n  \"BTCUSDT\",\n  \"ethusdt\",\n]\n",
+     "mdgate.toml:4: 'venue.symbols': 'ethusdt' is not a symbol (upper-case letters and digits, "
+     "e.g. BTCUSDT)"},
+    {"SymbolWithPunctuation", "[venue]\nsymbols = [\"BTC/USDT\"]\n",
+     "mdgate.toml:2: 'venue.symbols': 'BTC/USDT' is not a symbol (upper-case letters and digits, "
+     "e.g. BTCUSDT)"},
+    {"DuplicateSymbol", "[venue]\nsymbols = [\"BTCUSDT\",\n\"ETHUSDT\", \"BTCUSDT\"]\n",
+     "mdgate.toml:3: 'venue.symbols' lists 'BTCUSDT' twice"},
+    {"SymbolsNotStrings", "[venue]\nsymbols = [\"BTCUSDT\", 1]\n",
+     "mdgate.toml:2: 'venue.symbols' must be an array of strings"},
+    {"RetiredDepth", "[topics]\norderbook_depths = [50,\n 500]\n",
+     "mdgate.toml:3: 'topics.orderbook_depths': depth 500 was retired by Bybit (2025-09-30) on "
+     "linear; valid depths: 1, 50, 200, 1000"},
+    {"DepthOfAnotherCategory", "[topics]\norderbook_depths = [25]\n",
+     "mdgate.toml:2: 'topics.orderbook_depths': depth 25 is not served on linear; valid depths: "
+     "1, 50, 200, 1000"},
+    {"OptionDepthsOnOption",
+     "[venue]\ncategory = \"option\"\nsymbols = [\"BTC-26DEC25-100000-C\"]\n[topics]\nklines = "
+     "[]\nliquidations = false\norderbook_depths = [50]\n",
+     "mdgate.toml:7: 'topics.orderbook_depths': depth 50 is not served on option; valid depths: "
+     "25, 100"},
+    {"DepthOutOfRange", "[topics]\norderbook_depths = [0]\n",
+     "mdgate.toml:2: 'topics.orderbook_depths': depth 0 is out of range 1 to 1000"},
+    {"DuplicateDepth", "[topics]\norderbook_depths = [50, 50]\n",
+     "mdgate.toml:2: 'topics.orderbook_depths' lists depth 50 twice"},
+    {"UnknownInterval", "[topics]\nklines = [\"2\"]\n",
+     "mdgate.toml:2: 'topics.klines': '2' is not a Bybit kline interval (1 3 5 15 30 60 120 240 "
+     "360 720 D W M)"},
+    {"DuplicateInterval", "[topics]\nklines = [\"1\", 1]\n",
+     "mdgate.toml:2: 'topics.klines' lists interval '1' twice"},
+    {"NoTopicAtAll",
+     "[venue]\nsymbols = [\"BTCUSDT\"]\n[symbols.BTCUSDT]\ntickers = false\nklines = "
+     "[]\norderbook_depths = []\ntrades = false\nliquidations = false\n",
+     "mdgate.toml:3: 'symbols.BTCUSDT' enables no topic"},
+    {"OverrideOfAMalformedSymbol",
+     "[venue]\nsymbols = [\"BTCUSDT\"]\n[symbols.btcusdt]\ntrades = false\n",
+     "mdgate.toml:3: [symbols] entry 'btcusdt' is not a symbol (upper-case letters and digits, "
+     "e.g. [symbols.BTCUSDT])"},
+    {"OverrideOfAnUnlistedSymbol",
+     "[venue]\nsymbols = [\"BTCUSDT\"]\n\n[symbols.ETHUSDT]\ntrades = false\n",
+     "mdgate.toml:4: [symbols] entry 'ETHUSDT' is not in 'venue.symbols'"},
+    {"LiquidationsOnSpot", "[venue]\ncategory = \"spot\"\n",
+     "mdgate.toml:2: 'topics.liquidations' must be false on spot: allLiquidation exists only on "
+     "linear and inverse"},
+    {"UnknownCategory", "[venue]\ncategory = \"futures\"\n",
+     "mdgate.toml:2: 'venue.category' must be one of spot, linear, inverse, option, got 'futures'"},
+    {"UnknownVenue", "[venue]\nname = \"binance\"\n",
+     "mdgate.toml:2: 'venue.name' must be \"bybit\" (the only venue mdgate speaks), got 'binance'"},
+    {"WsUrlWithHttpScheme", "[venue]\nws_url = \"https://stream.bybit.com/v5/public/linear\"\n",
+     "mdgate.toml:2: 'venue.ws_url' must be a ws:// or wss:// URL, got "
+     "'https://stream.bybit.com/v5/public/linear'"},
+    {"WsUrlWithoutHost", "[venue]\nws_url = \"wss:///v5/public/linear\"\n",
+     "mdgate.toml:2: 'venue.ws_url' must be a ws:// or wss:// URL with a host, got "
+     "'wss:///v5/public/linear'"},
+    {"RestUrlWithBadPort", "[venue]\nrest_url = \"https://api.bybit.com:99999\"\n",
+     "mdgate.toml:2: 'venue.rest_url' must be a http:// or https:// URL with a port from 1 to "
+     "65535, got 'https://api.bybit.com:99999'"},
+    {"MissingCaFile", "[venue]\nca_file = \"/nonexistent/ca.pem\"\n",
+     "mdgate.toml:2: 'venue.ca_file': '/nonexistent/ca.pem' is not a readable file"},
+    {"ListenWithoutPort", "[http]\nlisten = \"127.0.0.1\"\n",
+     "mdgate.toml:2: 'http.listen': '127.0.0.1' is not a listen address: expected host:port, e.g. "
+     "127.0.0.1:8080"},
+    {"TokenWithSpaces", "[http]\nbearer_token = \"not a token\"\n",
+     "mdgate.toml:2: 'http.bearer_token' must be at most 4096 printable ASCII characters without "
+     "spaces"},
+    {"UnknownLogFormat", "[log]\nformat = \"yaml\"\n",
+     "mdgate.toml:2: 'log.format' must be one of text, json, got 'yaml'"},
+    {"UnknownLogTarget", "[log]\ntarget = \"syslog\"\n",
+     "mdgate.toml:2: 'log.target' must be one of stderr, journald, got 'syslog'"},
+    {"ReceiveTimeoutBelowPingInterval", "[connections]\nreceive_timeout = \"15s\"\n",
+     "mdgate.toml:2: 'connections.receive_timeout' (15s) must be longer than "
+     "'connections.ping_interval' (20s): pongs are the only frames a quiet connection receives"},
+    {"BackoffCapBelowBase", "[connections]\nbackoff_base = \"2m\"\nbackoff_cap = \"1m\"\n",
+     "mdgate.toml:3: 'connections.backoff_cap' (1m) must not be below 'connections.backoff_base' "
+     "(2m)"},
+    {"ProbeTotalBelowConnect", "[probe]\nconnect_timeout = \"8s\"\ntotal_timeout = \"4s\"\n",
+     "mdgate.toml:3: 'probe.total_timeout' (4s) must not be below 'probe.connect_timeout' (8s)"},
+    {"FrameLimitTooSmall", "[connections]\nmax_frame_bytes = 1\n",
+     "mdgate.toml:2: 'connections.max_frame_bytes' must be between 4096 and 67108864"},
+    {"BudgetAboveTheVenueLimit", "[connections]\nconnect_budget = 501\n",
+     "mdgate.toml:2: 'connections.connect_budget' must be between 1 and 500"},
+};
+
+class ConfigErrorTest : public ::testing::TestWithParam<bad_file> {};
+
+TEST_P(ConfigErrorTest, GivesOneLineNamingTheFileAndLine) {
+    EXPECT_EQ(error_of(GetParam().toml), GetParam().error);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, ConfigErrorTest, ::testing::ValuesIn(cases),
+                         [](const auto& p) { return std::string{p.param.name}; });
+
+TEST(ConfigErrorsTest, SyntaxErrorsCarryTheParsersLineAndColumn) {
+    const auto unquoted = error_of("[venue]\ncategory = linear\n");
+    EXPECT_THAT(unquoted, ::testing::StartsWith("mdgate.toml:2:12: ")) << unquoted;
+    const auto unclosed = error_of("[venue]\ncategory = \"linear\"\nsymbols = [\"BTCUSDT\"\n");
+    EXPECT_THAT(unclosed, ::testing::StartsWith("mdgate.toml:3:22: ")) << unclosed;
+}
+
+TEST(ConfigErrorsTest, DuplicateKeysAreSyntaxErrors) {
+    const auto error = error_of("[log]\nlevel = \"info\"\nlevel = \"debug\"\n");
+    EXPECT_THAT(error, ::testing::StartsWith("mdgate.toml:3:")) << error;
+}
+
+TEST(ConfigErrorsTest, TopicsThatCannotBePackedNameTheConnectionKeys) {
+    const auto error = error_of("[connections]\nmax_topics_per_connection = 3\n");
+    EXPECT_THAT(error, ::testing::StartsWith("mdgate.toml:2: the topics do not fit on "
+                                             "connections: "))
+        << error;
+}
+
+TEST(ConfigErrorsTest, HostileBytesAreEscapedInErrors) {
+    const auto error = error_of("[log]\nlevel = \"in\\u001bfo\\nx\"\n");
+    EXPECT_EQ(error, "mdgate.toml:2: 'log.level' must be one of trace, debug, info, warn, error, "
+                     "critical, off, got 'in\\x1bfo\\x0ax'");
+}
+
+TEST(ConfigErrorsTest, InvalidUtf8IsASyntaxErrorNotACrash) {
+    const std::string text = "[log]\nlevel = \"\xff\xfe\"\n";
+    const auto error = error_of(text);
+    EXPECT_THAT(error, ::testing::StartsWith("mdgate.toml:2:")) << error;
+}
+
+TEST(ConfigErrorsTest, DamagedFilesGiveAnErrorOrAConfigNeverACrash) {
+    std::ifstream in{MDG_TEST_DATA_DIR "/../../packaging/mdgate.toml", std::ios::binary};
+    const std::string file{std::istreambuf_iterator<char>{in}, {}};
+    ASSERT_GT(file.size(), 1000U);
+    std::mt19937 rng{42}; // fixed seed: the same damage on every run
+    std::size_t errors = 0;
+    for (std::size_t i = 0; i < 400; ++i) {
+        auto text = file;
+        if (i % 2 == 0) {
+            text.resize(rng() % file.size()); // cut short
+        } else {
+            for (int flips = 0; flips < 3; ++flips) {
+                text[rng() % text.size()] = static_cast<char>(rng() % 256);
+            }
+        }
+        std::string error;
+        if (!parse_config(text, "mdgate.toml", error)) {
+            ++errors;
+            EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+            EXPECT_EQ(error.rfind("mdgate.toml", 0), 0U) << error;
+        }
+    }
+    EXPECT_GT(errors, 100U);
+}
+
+} // namespace
+} // namespace mdg::cli

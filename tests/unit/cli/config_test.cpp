@@ -1,0 +1,301 @@
+#include <gtest/gtest.h>
+
+#include "cli/config.hpp"
+#include "exchange/bybit/topic.hpp"
+
+namespace mdg::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using model::category;
+using model::kline_interval;
+
+result<gateway_config> parse(std::string_view text, std::string& error) {
+    return parse_config(text, "mdgate.toml", error);
+}
+
+// Every key changed from its default, plus two per-symbol overrides.
+gateway_config everything_changed() {
+    gateway_config c;
+    c.venue.category = category::inverse;
+    c.venue.ws_url = "ws://127.0.0.1:9000/v5/public/inverse";
+    c.venue.rest_url = "http://127.0.0.1:9000";
+    c.symbols = {"BTCUSD", "ETHUSD", "XRPUSD"};
+    c.topics.tickers = false;
+    c.topics.klines = {kline_interval::m5, kline_interval::h1, kline_interval::d1};
+    c.topics.orderbook_depths = {1, 200};
+    c.topics.trades = false;
+    c.topics.liquidations = false;
+    gateway_config::topics_t btc;
+    btc.klines = {};
+    btc.orderbook_depths = {1000};
+    c.symbol_topics["BTCUSD"] = btc;
+    gateway_config::topics_t xrp;
+    xrp.tickers = false;
+    xrp.klines = {kline_interval::mn1, kline_interval::w1};
+    xrp.orderbook_depths = {};
+    c.symbol_topics["XRPUSD"] = xrp;
+    c.connections = {false, 40, 15s, 5s, 45s, 2500ms, 7s, 4U << 20, 250ms, 2min, 1min, 100, 1h};
+    c.probe = {false, 3s, 9s, 5, 2min};
+    c.freshness = {2s, 0ms, 5min, 30s, 0ms};
+    c.dispatch = {8, 1024, 16, 512, 1500ms, 90s};
+    c.http = {false, "[::1]:9100", "s3cr3t-Token_value", 7};
+    c.log = {"debug", "json", "journald", 5min};
+    return c;
+}
+
+TEST(ConfigTest, DefaultsReproduceTheOldProductionSetup) {
+    const auto cfg = default_config();
+    EXPECT_EQ(cfg.venue.ws_url, "wss://stream.bybit.com/v5/public/linear");
+    EXPECT_EQ(cfg.venue.rest_url, "https://api.bybit.com");
+    EXPECT_EQ(cfg.venue.category, category::linear);
+    ASSERT_EQ(cfg.symbols.size(), 15U);
+    const auto topics = topics_of(cfg);
+    ASSERT_EQ(topics.size(), 75U); // 15 symbols x 5 topics
+    const std::vector<std::string> first{"tickers.BTCUSDT", "kline.1.BTCUSDT",
+                                         "orderbook.50.BTCUSDT", "publicTrade.BTCUSDT",
+                                         "allLiquidation.BTCUSDT"};
+    EXPECT_EQ(std::vector<std::string>(topics.begin(), topics.begin() + 5), first);
+    EXPECT_EQ(topics.back(), "allLiquidation.NEARUSDT");
+    for (const auto& t : topics) {
+        std::string reason;
+        EXPECT_FALSE(exchange::bybit::validate_subscription(category::linear, t, reason)) << reason;
+    }
+}
+
+TEST(ConfigTest, DefaultsAreTheDocumentedValues) {
+    const auto c = default_config();
+    EXPECT_TRUE(c.connections.symbol_aligned);
+    EXPECT_EQ(c.connections.max_topics_per_connection, 0U);
+    EXPECT_EQ(c.connections.ping_interval, 20s);
+    EXPECT_EQ(c.connections.pong_timeout, 10s);
+    EXPECT_EQ(c.connections.receive_timeout, 30s);
+    EXPECT_EQ(c.connections.max_frame_bytes, 1U << 20);
+    EXPECT_EQ(c.connections.connect_budget, 400U);
+    EXPECT_EQ(c.connections.connect_budget_window, 5min);
+    EXPECT_EQ(c.freshness.orderbook, 5s);
+    EXPECT_EQ(c.freshness.trades, 0ms); // quiet symbols: never stale
+    EXPECT_EQ(c.dispatch.shards, 2U);
+    EXPECT_EQ(c.http.listen, "127.0.0.1:8080");
+    EXPECT_TRUE(c.http.bearer_token.empty());
+    EXPECT_EQ(c.log.level, "info");
+    EXPECT_EQ(c.log.summary_interval, 60s);
+}
+
+TEST(ConfigTest, AnEmptyFileGivesTheDefaults) {
+    std::string error;
+    auto cfg = parse("# nothing set\n", error);
+    ASSERT_TRUE(cfg) << error;
+    EXPECT_EQ(*cfg, default_config());
+}
+
+TEST(ConfigTest, ThePackagedExampleEqualsTheDefaults) {
+    std::string error;
+    auto cfg = load_config(MDG_TEST_DATA_DIR "/../../packaging/mdgate.toml", error);
+    ASSERT_TRUE(cfg) << error;
+    EXPECT_EQ(*cfg, default_config());
+}
+
+TEST(ConfigTest, AFullFileRoundTrips) {
+    auto original = everything_changed();
+    std::string error;
+    ASSERT_TRUE(validate(original, error)) << error;
+    const auto text = to_toml(original, secrets::include);
+    auto back = parse(text, error);
+    ASSERT_TRUE(back) << error << "\n" << text;
+    EXPECT_EQ(*back, original) << text;
+    EXPECT_EQ(to_toml(*back, secrets::include), text);
+}
+
+TEST(ConfigTest, TheDefaultsRoundTrip) {
+    std::string error;
+    auto back = parse(to_toml(default_config()), error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(*back, default_config());
+}
+
+TEST(ConfigTest, PrintingRedactsTheBearerToken) {
+    auto cfg = default_config();
+    cfg.http.bearer_token = "s3cr3t";
+    const auto text = to_toml(cfg);
+    EXPECT_EQ(text.find("s3cr3t"), std::string::npos);
+    EXPECT_NE(text.find("# bearer_token is set"), std::string::npos);
+    EXPECT_NE(to_toml(cfg, secrets::include).find("bearer_token = \"s3cr3t\""), std::string::npos);
+}
+
+TEST(ConfigTest, ASymbolOverrideStartsFromTheTopicsTable) {
+    std::string error;
+    auto cfg = parse(R"(
+[venue]
+symbols = ["BTCUSDT", "ETHUSDT"]
+
+[topics]
+klines = ["1", "5"]
+
+[symbols.BTCUSDT]
+orderbook_depths = [1, 200]
+trades = false
+)",
+                     error);
+    ASSERT_TRUE(cfg) << error;
+    const auto& btc = topics_for(*cfg, "BTCUSDT");
+    EXPECT_EQ(btc.klines, (std::vector{kline_interval::m1, kline_interval::m5}));
+    EXPECT_EQ(btc.orderbook_depths, (std::vector<std::uint16_t>{1, 200}));
+    EXPECT_FALSE(btc.trades);
+    EXPECT_TRUE(btc.liquidations);
+    EXPECT_EQ(&topics_for(*cfg, "ETHUSDT"), &cfg->topics);
+    const std::vector<std::string> expected{
+        "tickers.BTCUSDT",      "kline.1.BTCUSDT",       "kline.5.BTCUSDT",
+        "orderbook.1.BTCUSDT",  "orderbook.200.BTCUSDT", "allLiquidation.BTCUSDT",
+        "tickers.ETHUSDT",      "kline.1.ETHUSDT",       "kline.5.ETHUSDT",
+        "orderbook.50.ETHUSDT", "publicTrade.ETHUSDT",   "allLiquidation.ETHUSDT"};
+    EXPECT_EQ(topics_of(*cfg), expected);
+}
+
+TEST(ConfigTest, TopicsOfSkipsDisabledChannelsAndKeepsTheOldOrder) {
+    auto cfg = default_config();
+    cfg.symbols = {"SOLUSDT"};
+    cfg.topics.tickers = false;
+    cfg.topics.klines = {kline_interval::h4, kline_interval::m1};
+    cfg.topics.orderbook_depths = {1000, 1};
+    cfg.topics.liquidations = false;
+    const std::vector<std::string> expected{"kline.240.SOLUSDT", "kline.1.SOLUSDT",
+                                            "orderbook.1000.SOLUSDT", "orderbook.1.SOLUSDT",
+                                            "publicTrade.SOLUSDT"};
+    EXPECT_EQ(topics_of(cfg), expected);
+}
+
+TEST(ConfigTest, ValuesInEveryAcceptedSpelling) {
+    std::string error;
+    auto cfg = parse(R"(
+[venue]
+category = "inverse"
+symbols = ["BTCUSD"]
+[topics]
+klines = [1, "60", "D"]     # integers read as the venue's spelling
+liquidations = true
+[connections]
+ping_interval = "15000ms"
+receive_timeout = "1h"
+backoff_cap = "2m"
+[freshness]
+trades = 0                  # a bare 0 is allowed here: never stale
+liquidations = "0s"
+orderbook = "250ms"
+)",
+                     error);
+    ASSERT_TRUE(cfg) << error;
+    EXPECT_EQ(cfg->venue.ws_url, "wss://stream.bybit.com/v5/public/inverse");
+    EXPECT_EQ(cfg->topics.klines,
+              (std::vector{kline_interval::m1, kline_interval::h1, kline_interval::d1}));
+    EXPECT_EQ(cfg->connections.ping_interval, 15s);
+    EXPECT_EQ(cfg->connections.receive_timeout, 1h);
+    EXPECT_EQ(cfg->connections.backoff_cap, 2min);
+    EXPECT_EQ(cfg->freshness.trades, 0ms);
+    EXPECT_EQ(cfg->freshness.liquidations, 0ms);
+    EXPECT_EQ(cfg->freshness.orderbook, 250ms);
+}
+
+TEST(ConfigTest, ValidateFillsTheWsUrlOfTheCategory) {
+    gateway_config cfg;
+    cfg.venue.category = category::spot;
+    cfg.topics.liquidations = false;
+    std::string error;
+    ASSERT_TRUE(validate(cfg, error)) << error;
+    EXPECT_EQ(cfg.venue.ws_url, "wss://stream.bybit.com/v5/public/spot");
+}
+
+TEST(ConfigTest, ValidateNamesTheKeyWithoutALocation) {
+    auto cfg = default_config();
+    cfg.dispatch.shards = 0;
+    std::string error;
+    EXPECT_FALSE(validate(cfg, error));
+    EXPECT_EQ(error, "'dispatch.shards' must be between 1 and 64");
+}
+
+TEST(ConfigTest, OverridesReplaceValuesAndMoveTheDerivedUrl) {
+    auto cfg = default_config();
+    cfg.symbol_topics["ETHUSDT"].orderbook_depths = {200};
+    cfg.symbol_topics["BTCUSDT"].orderbook_depths = {1};
+    overrides o;
+    o.category = category::inverse;
+    o.symbols = std::vector<std::string>{"BTCUSD", "BTCUSDT"};
+    o.rest_url = "http://127.0.0.1:9000";
+    o.listen = "0.0.0.0:0";
+    o.log_level = "debug";
+    o.log_format = "json";
+    o.log_target = "journald";
+    std::string error;
+    ASSERT_TRUE(apply_overrides(cfg, o, error)) << error;
+    EXPECT_EQ(cfg.venue.category, category::inverse);
+    EXPECT_EQ(cfg.venue.ws_url, "wss://stream.bybit.com/v5/public/inverse");
+    EXPECT_EQ(cfg.symbols, (std::vector<std::string>{"BTCUSD", "BTCUSDT"}));
+    EXPECT_EQ(cfg.symbol_topics.count("ETHUSDT"), 0U); // no longer listed: dropped
+    EXPECT_EQ(cfg.symbol_topics.count("BTCUSDT"), 1U);
+    EXPECT_EQ(cfg.venue.rest_url, "http://127.0.0.1:9000");
+    EXPECT_EQ(cfg.http.listen, "0.0.0.0:0");
+    EXPECT_EQ(cfg.log.level, "debug");
+    EXPECT_EQ(cfg.log.format, "json");
+    EXPECT_EQ(cfg.log.target, "journald");
+}
+
+TEST(ConfigTest, OverridesKeepACustomUrlAndTheTestnetHost) {
+    auto custom = default_config();
+    custom.venue.ws_url = "ws://127.0.0.1:9000/v5/public/linear";
+    overrides o;
+    o.category = category::inverse;
+    std::string error;
+    ASSERT_TRUE(apply_overrides(custom, o, error)) << error;
+    EXPECT_EQ(custom.venue.ws_url, "ws://127.0.0.1:9000/v5/public/linear");
+
+    auto testnet = default_config();
+    testnet.venue.ws_url = "wss://stream-testnet.bybit.com/v5/public/linear";
+    ASSERT_TRUE(apply_overrides(testnet, o, error)) << error;
+    EXPECT_EQ(testnet.venue.ws_url, "wss://stream-testnet.bybit.com/v5/public/inverse");
+
+    auto explicit_url = default_config();
+    overrides both;
+    both.category = category::inverse;
+    both.ws_url = "wss://stream.bybit.com/v5/public/linear";
+    ASSERT_TRUE(apply_overrides(explicit_url, both, error)) << error;
+    EXPECT_EQ(explicit_url.venue.ws_url, "wss://stream.bybit.com/v5/public/linear");
+}
+
+TEST(ConfigTest, OverrideErrorsNameTheOption) {
+    const auto fails = [](overrides o) {
+        auto cfg = default_config();
+        std::string error;
+        EXPECT_FALSE(apply_overrides(cfg, o, error));
+        return error;
+    };
+    overrides listen;
+    listen.listen = "::1:8080";
+    EXPECT_EQ(fails(listen), "--listen: 'http.listen': '::1:8080' is not a listen address: an "
+                             "IPv6 address needs brackets, e.g. [::1]:8080");
+    overrides url;
+    url.ws_url = "https://stream.bybit.com";
+    EXPECT_EQ(fails(url), "--ws-url: 'venue.ws_url' must be a ws:// or wss:// URL, got "
+                          "'https://stream.bybit.com'");
+    overrides symbols;
+    symbols.symbols = std::vector<std::string>{"BTCUSDT", "btcusdt"};
+    EXPECT_EQ(fails(symbols), "--symbols: 'venue.symbols': 'btcusdt' is not a symbol (upper-case "
+                              "letters and digits, e.g. BTCUSDT)");
+    overrides spot;
+    spot.category = category::spot;
+    EXPECT_EQ(fails(spot), "--category: 'topics.liquidations' must be false on spot: "
+                           "allLiquidation exists only on linear and inverse");
+    overrides level;
+    level.log_level = "verbose";
+    EXPECT_EQ(fails(level), "--log-level: 'log.level' must be one of trace, debug, info, warn, "
+                            "error, critical, off, got 'verbose'");
+}
+
+TEST(ConfigTest, LoadConfigReportsAMissingFile) {
+    std::string error;
+    auto cfg = load_config("/nonexistent/mdgate.toml", error);
+    EXPECT_FALSE(cfg);
+    EXPECT_EQ(error, "/nonexistent/mdgate.toml: cannot open: No such file or directory");
+}
+
+} // namespace
+} // namespace mdg::cli

@@ -1,0 +1,606 @@
+#include <chrono>
+#include <functional>
+#include <future>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+
+#include "http/server.hpp"
+
+namespace mdg::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using string_response = bhttp::response<bhttp::string_body>;
+using namespace std::chrono_literals;
+using namespace std::string_literals;
+
+// Every client operation gives up after this; tests assert outcomes, never durations.
+constexpr auto client_timeout = 10s;
+
+// A blocking HTTP client for tests, written with Beast: each call runs the client's own
+// io_context until the operation completes or client_timeout passes. Also sends raw bytes for
+// malformed requests.
+class test_client {
+  public:
+    explicit test_client(std::uint16_t port, const std::string& address = "127.0.0.1") {
+        stream_.expires_after(client_timeout);
+        stream_.async_connect(tcp::endpoint{asio::ip::make_address(address), port},
+                              [this](error_code ec) { connect_error_ = ec; });
+        run();
+    }
+
+    [[nodiscard]] error_code connect_error() const { return connect_error_; }
+
+    error_code send(std::string data) {
+        outgoing_ = std::move(data);
+        error_code result;
+        stream_.expires_after(client_timeout);
+        asio::async_write(stream_, asio::buffer(outgoing_),
+                          [&](error_code ec, std::size_t) { result = ec; });
+        run();
+        return result;
+    }
+
+    /// Reads one response; nullopt when the connection failed or closed first (`error()`).
+    std::optional<string_response> read(bool head = false) {
+        bhttp::response_parser<bhttp::string_body> parser;
+        parser.skip(head); // a response to HEAD has Content-Length but no body
+        parser.body_limit(1U << 20);
+        error_code result;
+        stream_.expires_after(client_timeout);
+        bhttp::async_read(stream_, buffer_, parser,
+                          [&](error_code ec, std::size_t) { result = ec; });
+        run();
+        if (result) {
+            error_ = result;
+            return std::nullopt;
+        }
+        return parser.release();
+    }
+
+    std::optional<string_response> get(const std::string& target, const std::string& extra = {},
+                                       const std::string& method = "GET") {
+        if (send(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + "\r\n")) {
+            return std::nullopt;
+        }
+        return read(method == "HEAD");
+    }
+
+    /// Reads (and discards) until the server ends the connection; returns how it ended:
+    /// eof or a reset when the server closed it, beast::error::timeout when it did not.
+    error_code wait_closed() {
+        buffer_.consume(buffer_.size());
+        error_code result;
+        stream_.expires_after(client_timeout);
+        std::function<void()> read_more = [&] {
+            stream_.async_read_some(buffer_.prepare(4096), [&](error_code ec, std::size_t n) {
+                buffer_.commit(n);
+                buffer_.consume(buffer_.size());
+                if (ec) {
+                    result = ec;
+                    return;
+                }
+                read_more();
+            });
+        };
+        read_more();
+        run();
+        return result;
+    }
+
+    void close() {
+        error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.close();
+    }
+
+    [[nodiscard]] error_code error() const { return error_; }
+
+  private:
+    void run() {
+        ioc_.restart();
+        ioc_.run();
+    }
+
+    asio::io_context ioc_;
+    beast::tcp_stream stream_{ioc_};
+    beast::flat_buffer buffer_;
+    std::string outgoing_;
+    error_code connect_error_;
+    error_code error_;
+};
+
+bool closed_by_peer(const error_code& ec) {
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+}
+
+response text(std::string body) {
+    response r;
+    r.body = std::move(body);
+    return r;
+}
+
+// The server on its own io_context thread; the test thread is the client. The test reaches
+// the server only through on_server(), which runs a function on the server's thread.
+class HttpServerTest : public ::testing::Test {
+  protected:
+    void start(server_options opts = {}) {
+        opts.port = 0;
+        server_.emplace(ioc_.get_executor(), std::move(opts));
+        server_->route("/hello", [](const request&) { return text("hello\n"); });
+        server_->route("/healthz", [](const request&) { return text("ok\n"); });
+        server_->route("/echo", [](const request& req) {
+            return text(std::string(req.method) + " " + std::string(req.path) + " " +
+                        std::string(req.query) + " " + std::string(req.header("x-probe")));
+        });
+        server_->route("/json", [](const request&) {
+            response r;
+            r.content_type = "application/json";
+            r.body = R"({"ok":true})";
+            r.headers = {{"X-Custom", "1"}, {"Cache-Control", "max-age=60"}};
+            return r;
+        });
+        server_->route("/throws",
+                       [](const request&) -> response { throw std::runtime_error("broken"); });
+        server_->route("/throws-int", [](const request&) -> response { throw 42; });
+        server_->route("/bad-header", [](const request&) {
+            response r;
+            r.headers = {{"X-Injected", "a\r\nSet-Cookie: evil=1"}};
+            return r;
+        });
+        server_->route("/bad-status", [](const request&) {
+            response r;
+            r.status = 1000;
+            return r;
+        });
+        std::string error;
+        auto port = server_->start(error);
+        ASSERT_TRUE(port) << error;
+        port_ = *port;
+        thread_ = std::thread([this] { ioc_.run(); });
+    }
+
+    void TearDown() override {
+        if (thread_.joinable()) {
+            ioc_.stop();
+            thread_.join();
+        }
+    }
+
+    template <class F> auto on_server(F f) -> decltype(f()) {
+        std::packaged_task<decltype(f())()> task(std::move(f));
+        auto result = task.get_future();
+        // Wrapped: Asio treats a bare packaged_task as a completion token.
+        asio::post(ioc_, [&task] { task(); });
+        return result.get();
+    }
+
+    server_stats stats() {
+        return on_server([this] { return server_->stats(); });
+    }
+
+    /// Waits until `pred(stats())` holds (the server may count after the client saw the
+    /// effect); false when it does not within client_timeout.
+    template <class Pred> bool stats_reach(Pred pred) {
+        const auto deadline = std::chrono::steady_clock::now() + client_timeout;
+        while (!pred(stats())) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                return false;
+            }
+            std::this_thread::yield();
+        }
+        return true;
+    }
+
+    asio::io_context ioc_; // declared first: destroyed after the server
+    asio::executor_work_guard<asio::io_context::executor_type> work_{ioc_.get_executor()};
+    std::optional<server> server_;
+    std::thread thread_;
+    std::uint16_t port_ = 0;
+};
+
+TEST_F(HttpServerTest, ServesRoutesWithStandardHeadersAnd404ForUnknownPaths) {
+    start();
+    test_client c(port_);
+    auto ok = c.get("/hello");
+    ASSERT_TRUE(ok) << c.error().message();
+    EXPECT_EQ(ok->result_int(), 200U);
+    EXPECT_EQ(ok->body(), "hello\n");
+    EXPECT_EQ((*ok)[bhttp::field::content_length], "6");
+    EXPECT_EQ((*ok)[bhttp::field::server], "mdgate");
+    EXPECT_EQ((*ok)[bhttp::field::cache_control], "no-store");
+    EXPECT_EQ((*ok)[bhttp::field::content_type], "text/plain; charset=utf-8");
+
+    auto with_query = c.get("/hello?x=1");
+    ASSERT_TRUE(with_query);
+    EXPECT_EQ(with_query->result_int(), 200U);
+
+    auto missing = c.get("/nope");
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->result_int(), 404U);
+    EXPECT_EQ((*missing)[bhttp::field::server], "mdgate");
+    EXPECT_EQ((*missing)[bhttp::field::cache_control], "no-store");
+    EXPECT_EQ((*missing)[bhttp::field::content_length], std::to_string(missing->body().size()));
+    auto prefix = c.get("/hello/more");
+    ASSERT_TRUE(prefix);
+    EXPECT_EQ(prefix->result_int(), 404U);
+    EXPECT_EQ(stats().not_found, 2U);
+}
+
+TEST_F(HttpServerTest, PassesMethodPathQueryAndHeadersToTheHandler) {
+    start();
+    test_client c(port_);
+    auto res = c.get("/echo?a=1&b=2", "X-Probe: yes\r\n");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->body(), "GET /echo a=1&b=2 yes");
+    // Absolute-form targets (RFC 9112 §3.2.2) reach the same route.
+    auto absolute = c.get("http://127.0.0.1/echo?c=3");
+    ASSERT_TRUE(absolute);
+    EXPECT_EQ(absolute->body(), "GET /echo c=3 ");
+}
+
+TEST_F(HttpServerTest, MethodsOtherThanGetAndHeadGet405WithAllow) {
+    start();
+    test_client c(port_);
+    for (const std::string method : {"POST", "PUT", "DELETE", "OPTIONS", "BREW"}) {
+        auto res = c.get("/hello", "Content-Length: 0\r\n", method);
+        ASSERT_TRUE(res) << method << ": " << c.error().message();
+        EXPECT_EQ(res->result_int(), 405U) << method;
+        EXPECT_EQ((*res)[bhttp::field::allow], "GET, HEAD") << method;
+    }
+    auto unknown = c.get("/nope", "Content-Length: 0\r\n", "POST");
+    ASSERT_TRUE(unknown);
+    EXPECT_EQ(unknown->result_int(), 404U);
+    EXPECT_EQ(stats().method_not_allowed, 5U);
+}
+
+TEST_F(HttpServerTest, HeadSendsTheHeadersOfGetWithoutTheBody) {
+    start();
+    test_client c(port_);
+    auto head = c.get("/hello", {}, "HEAD");
+    ASSERT_TRUE(head) << c.error().message();
+    EXPECT_EQ(head->result_int(), 200U);
+    EXPECT_EQ((*head)[bhttp::field::content_length], "6");
+    EXPECT_TRUE(head->body().empty());
+    // Had the server sent the body anyway, this response would not parse.
+    auto get = c.get("/hello");
+    ASSERT_TRUE(get) << c.error().message();
+    EXPECT_EQ(get->body(), "hello\n");
+}
+
+TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+    start();
+    test_client c(port_);
+    auto first = c.get("/hello");
+    auto second = c.get("/healthz");
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(first->body(), "hello\n");
+    EXPECT_EQ(second->body(), "ok\n");
+    EXPECT_TRUE(second->keep_alive());
+    // Pipelined: two requests in one write, answered in order.
+    ASSERT_FALSE(c.send("GET /echo?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /echo?n=2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto p1 = c.read();
+    auto p2 = c.read();
+    ASSERT_TRUE(p1);
+    ASSERT_TRUE(p2);
+    EXPECT_EQ(p1->body(), "GET /echo n=1 ");
+    EXPECT_EQ(p2->body(), "GET /echo n=2 ");
+    const auto s = stats();
+    EXPECT_EQ(s.connections_accepted, 1U);
+    EXPECT_EQ(s.requests, 4U);
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
+    start();
+    test_client c(port_);
+    auto res = c.get("/hello", "Connection: close\r\n");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result_int(), 200U);
+    EXPECT_FALSE(res->keep_alive());
+    EXPECT_TRUE(closed_by_peer(c.wait_closed()));
+
+    // HTTP/1.0 closes by default.
+    test_client old(port_);
+    ASSERT_FALSE(old.send("GET /hello HTTP/1.0\r\n\r\n"));
+    auto res10 = old.read();
+    ASSERT_TRUE(res10);
+    EXPECT_EQ(res10->body(), "hello\n");
+    EXPECT_TRUE(closed_by_peer(old.wait_closed()));
+    EXPECT_TRUE(stats_reach([](const server_stats& s) { return s.connections_open == 0; }));
+}
+
+TEST_F(HttpServerTest, TokenIsRequiredExceptOnPublicPaths) {
+    server_options opts;
+    opts.bearer_token = "s3cret-token";
+    start(opts);
+    test_client c(port_);
+    const std::vector<std::string> rejected = {
+        "",
+        "Authorization: Bearer s3cret-tokem\r\n",
+        "Authorization: Bearer s3cret\r\n",
+        "Authorization: Bearer s3cret-token2\r\n",
+        "Authorization: Basic czNjcmV0LXRva2Vu\r\n",
+        "Authorization: s3cret-token\r\n",
+    };
+    for (const auto& auth : rejected) {
+        auto res = c.get("/hello", auth);
+        ASSERT_TRUE(res) << auth;
+        EXPECT_EQ(res->result_int(), 401U) << auth;
+        EXPECT_EQ((*res)[bhttp::field::www_authenticate], "Bearer") << auth;
+        EXPECT_NE(res->body(), "hello\n");
+    }
+    // Unknown paths are not revealed to a client without the token.
+    auto unknown = c.get("/nope");
+    ASSERT_TRUE(unknown);
+    EXPECT_EQ(unknown->result_int(), 401U);
+
+    auto accepted = c.get("/hello", "Authorization: Bearer s3cret-token\r\n");
+    ASSERT_TRUE(accepted);
+    EXPECT_EQ(accepted->result_int(), 200U);
+    auto lower = c.get("/hello", "authorization: bearer s3cret-token\r\n");
+    ASSERT_TRUE(lower);
+    EXPECT_EQ(lower->result_int(), 200U);
+    auto health = c.get("/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->result_int(), 200U);
+    EXPECT_EQ(health->body(), "ok\n");
+    EXPECT_EQ(stats().rejected_auth, 7U);
+}
+
+TEST_F(HttpServerTest, OversizedHeaderGets431AndTheConnectionCloses) {
+    start();
+    test_client c(port_);
+    auto res = c.get("/hello", "X-Big: " + std::string(std::size_t{20} << 10, 'a') + "\r\n");
+    ASSERT_TRUE(res) << c.error().message();
+    EXPECT_EQ(res->result_int(), 431U);
+    EXPECT_FALSE(res->keep_alive());
+    EXPECT_TRUE(closed_by_peer(c.wait_closed()));
+    EXPECT_EQ(stats().rejected_limits, 1U);
+
+    test_client next(port_);
+    auto ok = next.get("/hello");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->result_int(), 200U);
+}
+
+TEST_F(HttpServerTest, OversizedBodyGets413) {
+    server_options opts;
+    opts.max_body_bytes = 1024;
+    start(opts);
+    test_client c(port_);
+    ASSERT_FALSE(c.send("GET /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
+                        std::string(100000, 'b')));
+    auto res = c.read();
+    ASSERT_TRUE(res) << c.error().message();
+    EXPECT_EQ(res->result_int(), 413U);
+    EXPECT_TRUE(closed_by_peer(c.wait_closed()));
+
+    // A chunked body that grows past the limit.
+    test_client chunked(port_);
+    ASSERT_FALSE(chunked.send("GET /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "800\r\n" +
+                              std::string(0x800, 'c') + "\r\n0\r\n\r\n"));
+    auto res2 = chunked.read();
+    ASSERT_TRUE(res2) << chunked.error().message();
+    EXPECT_EQ(res2->result_int(), 413U);
+
+    // A small body is read and ignored.
+    test_client small(port_);
+    ASSERT_FALSE(small.send("GET /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde"));
+    auto ok = small.read();
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->result_int(), 200U);
+    EXPECT_EQ(stats().rejected_limits, 2U);
+}
+
+TEST_F(HttpServerTest, MalformedRequestsGet400AndTheServerKeepsServing) {
+    start();
+    const std::vector<std::string> cases = {
+        "GARBAGE\r\n\r\n",
+        "GET\r\n\r\n",
+        "GET /hello HTTP/1.1\r\nNo colon here\r\n\r\n",
+        "GET /hello HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        "GET /hello HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        "GET /hello HTTP/1.1\r\nX: a\0b\r\n\r\n"s, // NUL in a field value
+        "GET /hel lo HTTP/1.1\r\n\r\n",
+        "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"s, // a TLS ClientHello, then CRLFs
+        "GET * HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /hello HTTP/2.0\r\n\r\n", // only HTTP/1.0 and 1.1 are spoken here
+        "GET /hello HTTP/1.2\r\n\r\n",
+    };
+    for (const auto& raw : cases) {
+        test_client c(port_);
+        ASSERT_FALSE(c.send(raw));
+        auto res = c.read();
+        ASSERT_TRUE(res) << "no answer to " << raw << ": " << c.error().message();
+        EXPECT_EQ(res->result_int(), 400U) << raw;
+        EXPECT_EQ((*res)[bhttp::field::server], "mdgate");
+    }
+    test_client next(port_);
+    auto ok = next.get("/hello");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->result_int(), 200U);
+    EXPECT_EQ(stats().bad_requests, cases.size());
+}
+
+TEST_F(HttpServerTest, ConnectionsOverTheLimitGet503OrAreClosed) {
+    server_options opts;
+    opts.max_connections = 2;
+    start(opts);
+    test_client a(port_);
+    test_client b(port_);
+    ASSERT_TRUE(a.get("/hello"));
+    ASSERT_TRUE(b.get("/hello"));
+
+    test_client third(port_);
+    if (!third.connect_error()) {
+        (void)third.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+        if (auto res = third.read()) {
+            EXPECT_EQ(res->result_int(), 503U);
+            EXPECT_FALSE(res->keep_alive());
+        } else {
+            EXPECT_TRUE(closed_by_peer(third.error())) << third.error().message();
+        }
+    }
+    EXPECT_TRUE(stats_reach([](const server_stats& s) { return s.connections_refused == 1; }));
+
+    // A slot frees up when a client leaves.
+    a.close();
+    EXPECT_TRUE(stats_reach([](const server_stats& s) { return s.connections_open == 1; }));
+    test_client later(port_);
+    auto ok = later.get("/hello");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->result_int(), 200U);
+}
+
+TEST_F(HttpServerTest, SlowClientIsDisconnectedAfterTheRequestTimeout) {
+    server_options opts;
+    opts.request_timeout = 1s;
+    start(opts);
+    test_client slow(port_);
+    ASSERT_FALSE(slow.send("GET /hello HTTP/1.1\r\nHost: x\r\n")); // never finishes the header
+    EXPECT_TRUE(closed_by_peer(slow.wait_closed()));
+    EXPECT_TRUE(stats_reach([](const server_stats& s) { return s.timeouts == 1; }));
+    EXPECT_EQ(stats().requests, 0U);
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
+    server_options opts;
+    opts.idle_timeout = 1s;
+    start(opts);
+    test_client c(port_);
+    ASSERT_TRUE(c.get("/hello"));
+    EXPECT_TRUE(closed_by_peer(c.wait_closed()));
+    EXPECT_TRUE(stats_reach([](const server_stats& s) { return s.idle_closes == 1; }));
+}
+
+TEST_F(HttpServerTest, HandlerFailuresGive500AndAreCounted) {
+    start();
+    test_client c(port_);
+    for (const char* path : {"/throws", "/throws-int", "/bad-header", "/bad-status"}) {
+        auto res = c.get(path);
+        ASSERT_TRUE(res) << path;
+        EXPECT_EQ(res->result_int(), 500U) << path;
+        EXPECT_EQ(res->count("Set-Cookie"), 0U) << path;
+    }
+    // The connection survives a failing handler.
+    auto ok = c.get("/hello");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->result_int(), 200U);
+    EXPECT_EQ(stats().handler_errors, 4U);
+}
+
+TEST_F(HttpServerTest, HandlerContentTypeAndHeadersAreSentButServerHeadersWin) {
+    start();
+    test_client c(port_);
+    auto res = c.get("/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ((*res)[bhttp::field::content_type], "application/json");
+    EXPECT_EQ((*res)["X-Custom"], "1");
+    EXPECT_EQ(res->count(bhttp::field::cache_control), 1U);
+    EXPECT_EQ((*res)[bhttp::field::cache_control], "no-store");
+    EXPECT_EQ(res->body(), R"({"ok":true})");
+}
+
+TEST_F(HttpServerTest, StopRefusesNewConnectionsAndClosesIdleOnes) {
+    start();
+    test_client idle(port_);
+    ASSERT_TRUE(idle.get("/hello"));
+    // From the test thread (stop() is safe off the executor); the empty task after it runs
+    // once the stop has.
+    server_->stop();
+    on_server([] {});
+    EXPECT_TRUE(closed_by_peer(idle.wait_closed()));
+    test_client late(port_);
+    EXPECT_TRUE(late.connect_error()) << "connected after stop()";
+    server_->stop(); // idempotent
+    on_server([] {});
+}
+
+TEST_F(HttpServerTest, ListensOnIpv6Loopback) {
+    server_options opts;
+    opts.address = "[::1]";
+    opts.port = 0;
+    server_.emplace(ioc_.get_executor(), opts);
+    server_->route("/hello", [](const request&) { return text("hello\n"); });
+    std::string error;
+    auto port = server_->start(error);
+    if (!port && port.error() == boost::system::errc::address_not_available) {
+        GTEST_SKIP() << "no IPv6 loopback here: " << error;
+    }
+    ASSERT_TRUE(port) << error;
+    port_ = *port;
+    thread_ = std::thread([this] { ioc_.run(); });
+    test_client c(port_, "::1");
+    auto res = c.get("/hello");
+    ASSERT_TRUE(res) << c.error().message();
+    EXPECT_EQ(res->result_int(), 200U);
+}
+
+TEST(HttpServerStartTest, BadOptionsAreErrorsNotExceptions) {
+    asio::io_context ioc;
+    auto fails = [&](server_options opts, std::string_view expect_in_error) {
+        server s(ioc.get_executor(), std::move(opts));
+        std::string error;
+        auto r = s.start(error);
+        EXPECT_FALSE(r) << expect_in_error;
+        EXPECT_NE(error.find(expect_in_error), std::string::npos) << error;
+        EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+    };
+    server_options base;
+    base.port = 0;
+    auto with = [&](auto change) {
+        auto o = base;
+        change(o);
+        return o;
+    };
+    fails(with([](server_options& o) { o.address = "not-an-ip"; }), "not-an-ip");
+    fails(with([](server_options& o) { o.address = "999.1.1.1"; }), "999.1.1.1");
+    fails(with([](server_options& o) { o.address = ""; }), "bad listen address");
+    fails(with([](server_options& o) { o.address = "[::1"; }), "[::1");
+    fails(with([](server_options& o) { o.address = "192.0.2.1"; }), "192.0.2.1:0"); // not ours
+    fails(with([](server_options& o) { o.max_connections = 0; }), "max_connections");
+    fails(with([](server_options& o) { o.max_header_bytes = 10; }), "max_header_bytes");
+    fails(with([](server_options& o) { o.request_timeout = 0s; }), "request_timeout");
+    fails(with([](server_options& o) { o.bearer_token = "two words"; }), "bearer_token");
+    fails(with([](server_options& o) { o.public_paths = {"healthz"}; }), "healthz");
+}
+
+TEST(HttpServerStartTest, PortInUseAndSecondStartAreErrors) {
+    asio::io_context ioc;
+    server_options any_port;
+    any_port.port = 0;
+    server first(ioc.get_executor(), any_port);
+    std::string error;
+    auto port = first.start(error);
+    ASSERT_TRUE(port) << error;
+
+    server_options same;
+    same.port = *port;
+    server second(ioc.get_executor(), same);
+    auto r = second.start(error);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), asio::error::address_in_use);
+    EXPECT_NE(error.find("127.0.0.1:" + std::to_string(*port)), std::string::npos) << error;
+
+    auto again = first.start(error);
+    EXPECT_FALSE(again);
+    EXPECT_NE(error.find("already started"), std::string::npos) << error;
+}
+
+} // namespace
+} // namespace mdg::http
