@@ -141,6 +141,8 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
     std::size_t blocked = 0; // workers inside an overrun call
     bool started = false;
     std::atomic<bool> accepting{false};
+    std::atomic<bool> closed{false};         // stop() is past its drain: no more observer calls
+    std::atomic<std::uint32_t> observers{0}; // observer calls in flight
     bool shutdown = false;
     std::vector<std::thread> workers;
     std::thread watchdog;
@@ -355,9 +357,18 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
             const auto elapsed = steady::now() - t0;
             s.running_since.store(0, std::memory_order_release);
             s.stats.delivered.fetch_add(1, std::memory_order_relaxed);
+            // After stop() the owner's observers may be gone: a thread left blocked past the
+            // drain deadline ends here, touching nothing of theirs. stop() waits for
+            // observer calls in flight (a Dekker pair: both sides seq_cst).
+            observers.fetch_add(1, std::memory_order_seq_cst);
+            if (closed.load(std::memory_order_seq_cst)) {
+                observers.fetch_sub(1, std::memory_order_seq_cst);
+                return true;
+            }
             if (s.on_duration) {
                 s.on_duration(elapsed);
             }
+            observers.fetch_sub(1, std::memory_order_seq_cst);
             if (s.overrun.exchange(false, std::memory_order_acq_rel)) {
                 spdlog::info("Consumer {}: the overrunning callback returned after {:.1f} s",
                              s.opts.name, std::chrono::duration<double>(elapsed).count());
@@ -531,6 +542,10 @@ bool consumer_pool::stop(std::chrono::milliseconds drain_deadline) {
     };
     const bool clean = c.idle_cv.wait_until(lk, deadline, drained);
     c.shutdown = true;
+    c.closed.store(true, std::memory_order_seq_cst);
+    while (c.observers.load(std::memory_order_seq_cst) != 0) {
+        std::this_thread::yield();
+    }
     for (auto& s : c.slots) {
         std::lock_guard slk(s->mu);
         s->stop.request_stop();
