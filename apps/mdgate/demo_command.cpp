@@ -13,8 +13,8 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/mdgate/commands.hpp"
-#include "exchange/feed/connection.hpp"
-#include "gateway/market_sink.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/liquidation_log.hpp"
 #include "model/fixed_point.hpp"
 #include "sim/server.hpp"
 
@@ -87,25 +87,40 @@ int run_demo(const demo_args& args) {
         std::fprintf(stderr, "mdgate: %s\n", e.what());
         return 2;
     }
-    model::instrument_registry registry;
-    gateway::market_sink sink{registry, model::category::linear};
-    net::connect_budget budget{{}};
-    exchange::connection_options copts;
-    copts.url = fmt::format("ws://127.0.0.1:{}/v5/public/linear", srv.port());
+    // The gateway as `mdgate run` builds it, pointed at the simulator: every symbol with the
+    // old production topic set, one connection per symbol, a consumer of every channel.
+    cli::gateway_config cfg = cli::default_config();
+    cfg.symbols.clear();
     for (const auto& s : opts.symbols) {
-        copts.topics.push_back("orderbook.50." + s.symbol);
+        cfg.symbols.push_back(s.symbol);
     }
-    copts.receive_timeout = 2s;
-    copts.ping_interval = 5s;
-    copts.pong_timeout = 5s;
-    copts.backoff = {200ms, 2000ms, 10'000ms};
-    exchange::connection conn{ioc.get_executor(), nullptr, budget, registry, sink, copts};
-    asio::co_spawn(ioc, conn.run(), asio::detached);
-    std::uint64_t frames_before = 0;
+    cfg.venue.ws_url = fmt::format("ws://127.0.0.1:{}/v5/public/linear", srv.port());
+    cfg.venue.rest_url = fmt::format("http://127.0.0.1:{}", srv.port());
+    cfg.connections.max_topics_per_connection = 5;
+    cfg.connections.receive_timeout = 2s;
+    cfg.connections.ping_interval = 5s;
+    cfg.connections.pong_timeout = 5s;
+    cfg.connections.backoff_base = 200ms;
+    cfg.connections.backoff_cap = 2000ms;
+    cfg.log.summary_interval = 10s;
+    cfg.http.listen = "127.0.0.1:0";
+    auto gopts = make_gateway_options(cfg);
+    gateway::gateway gw{std::move(gopts)};
+    gw.add_consumer(std::make_shared<gateway::liquidation_log>(gw.instruments(),
+                                                               gateway::liquidation_log::options{}),
+                    {.name = "liquidation_log",
+                     .channels = static_cast<std::uint8_t>(dispatch::channel_bit::liquidations)});
+    std::string error;
+    if (!gw.start(error)) {
+        std::fprintf(stderr, "mdgate: %s\n", error.c_str());
+        return 2;
+    }
+    std::uint64_t messages_before = 0;
 
     const bool tty = isatty(STDOUT_FILENO) != 0;
-    fmt::print("mdgate demo: simulator on 127.0.0.1:{}, {} symbols, {} events/s, {}{}\n\n",
-               srv.port(), opts.symbols.size(), rate,
+    fmt::print("mdgate demo: simulator on 127.0.0.1:{}, gateway http on 127.0.0.1:{}, {} symbols "
+               "x 5 topics on {} connections, {} events/s, {}{}\n\n",
+               srv.port(), gw.http_port(), opts.symbols.size(), gw.connection_count(), rate,
                args.no_faults ? "no faults" : "faults: drop, gap, stall, restart",
                tty ? "" : " (one line per second)");
     const auto start = std::chrono::steady_clock::now();
@@ -117,7 +132,6 @@ int run_demo(const demo_args& args) {
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (!ec) {
             ticker.cancel();
-            conn.stop();
             srv.stop();
             ioc.stop();
         }
@@ -128,31 +142,33 @@ int run_demo(const demo_args& args) {
             return;
         }
         const auto elapsed = std::chrono::steady_clock::now() - start;
-        std::array<std::size_t, book::book_state_count> by_state{};
+        const auto t = gw.totals();
         std::string prices;
-        std::uint64_t gaps = 0;
-        sink.state().for_each_book(
-            [&](model::instrument_id id, std::uint16_t, const market::book_entry& e) {
-                ++by_state[static_cast<std::size_t>(e.book.state())];
-                gaps += e.gaps + e.crossed;
-                const auto& info = registry.info(id);
-                if (prices.size() < 200) {
-                    prices +=
-                        fmt::format("  {} {}/{}", info.symbol, fmt_px(info.spec, e.book.best_bid()),
-                                    fmt_px(info.spec, e.book.best_ask()));
-                }
-            });
-        const auto& c = conn.stats();
+        for (const auto& s : opts.symbols) {
+            if (prices.size() > 200) {
+                break;
+            }
+            if (auto b = gw.book(s.symbol, 50)) {
+                const auto id =
+                    gw.instruments().find(model::venue::bybit, model::category::linear, s.symbol);
+                const auto spec = id ? gw.instruments().info(*id).spec : model::default_spec;
+                prices += fmt::format(
+                    "  {} {}/{}", s.symbol,
+                    fmt_px(spec, b->bids.empty() ? std::nullopt : std::optional{b->bids[0]}),
+                    fmt_px(spec, b->asks.empty() ? std::nullopt : std::optional{b->asks[0]}));
+            }
+        }
         const auto line = fmt::format(
-            "{:>3}s  {:>5} msg/s  {:<11}  books live {} syncing {} resyncing {}  reconnects {}  "
-            "gaps {}  resubscribes {}  receive timeouts {}  faults {}  errors {}",
+            "{:>3}s  {:>5} msg/s  conns live {}/{}  books live {} syncing {} resyncing {}  "
+            "reconnects {}  gaps {}  resubscribes {}  receive timeouts {}  faults {}  errors {}",
             std::chrono::duration_cast<std::chrono::seconds>(elapsed).count(),
-            c.frames - frames_before, exchange::to_string(conn.state()),
-            by_state[static_cast<std::size_t>(book::book_state::live)],
-            by_state[static_cast<std::size_t>(book::book_state::syncing)],
-            by_state[static_cast<std::size_t>(book::book_state::resyncing)], c.reconnects, gaps,
-            c.resubscribes, c.handler_timeouts, srv.stats().faults_applied, c.decode_errors);
-        frames_before = c.frames;
+            t.data_messages - messages_before, t.connections_live, t.connections,
+            t.books[static_cast<std::size_t>(book::book_state::live)],
+            t.books[static_cast<std::size_t>(book::book_state::syncing)],
+            t.books[static_cast<std::size_t>(book::book_state::resyncing)], t.reconnects,
+            t.book_gaps, t.resubscribes, t.handler_timeouts, srv.stats().faults_applied,
+            t.decode_errors);
+        messages_before = t.data_messages;
         if (tty) {
             fmt::print("\r\033[2K{}\n\033[2K{}\033[1A\r", line, prices);
         } else {
@@ -172,33 +188,33 @@ int run_demo(const demo_args& args) {
         (void)srv.apply(pause, why);
         ticker.expires_after(1s);
         ticker.async_wait([&](boost::system::error_code) {
-            sink.state().for_each_book([&](model::instrument_id id, std::uint16_t depth,
-                                           const market::book_entry& e) {
-                const auto& info = registry.info(id);
-                const auto truth = srv.truth(model::category::linear,
-                                             fmt::format("orderbook.{}.{}", depth, info.symbol));
+            for (const auto& s : opts.symbols) {
+                const auto b = gw.book(s.symbol, 50);
+                const auto truth =
+                    srv.truth(model::category::linear, fmt::format("orderbook.50.{}", s.symbol));
+                const auto id =
+                    gw.instruments().find(model::venue::bybit, model::category::linear, s.symbol);
+                const auto spec = id ? gw.instruments().info(*id).spec : model::default_spec;
                 ++compared;
-                bool same = truth && e.book.state() == book::book_state::live &&
-                            truth->u == e.book.update_id() &&
-                            truth->bids.size() == e.book.bid_count() &&
-                            truth->asks.size() == e.book.ask_count();
+                bool same = b && truth && b->state == book::book_state::live &&
+                            truth->u == b->update_id && truth->bids.size() == b->bids.size() &&
+                            truth->asks.size() == b->asks.size();
                 for (std::size_t i = 0; same && i < truth->bids.size(); ++i) {
-                    same = *model::parse_fixed(truth->bids[i].first, info.spec.price_decimals,
-                                               false) == e.book.bid(i).px.raw &&
-                           *model::parse_fixed(truth->bids[i].second, info.spec.qty_decimals,
-                                               false) == e.book.bid(i).sz.raw;
+                    same = *model::parse_fixed(truth->bids[i].first, spec.price_decimals, false) ==
+                               b->bids[i].px.raw &&
+                           *model::parse_fixed(truth->bids[i].second, spec.qty_decimals, false) ==
+                               b->bids[i].sz.raw;
                 }
                 for (std::size_t i = 0; same && i < truth->asks.size(); ++i) {
-                    same = *model::parse_fixed(truth->asks[i].first, info.spec.price_decimals,
-                                               false) == e.book.ask(i).px.raw &&
-                           *model::parse_fixed(truth->asks[i].second, info.spec.qty_decimals,
-                                               false) == e.book.ask(i).sz.raw;
+                    same = *model::parse_fixed(truth->asks[i].first, spec.price_decimals, false) ==
+                               b->asks[i].px.raw &&
+                           *model::parse_fixed(truth->asks[i].second, spec.qty_decimals, false) ==
+                               b->asks[i].sz.raw;
                 }
                 equal += same ? 1 : 0;
-            });
-            conn.stop();
+            }
+            (void)gw.stop();
             srv.stop();
-            // Let the close frame go out, then end.
             ticker.expires_after(200ms);
             ticker.async_wait([&](boost::system::error_code) { ioc.stop(); });
         });
@@ -206,15 +222,13 @@ int run_demo(const demo_args& args) {
     ticker.expires_after(1s);
     ticker.async_wait(on_tick);
     ioc.run();
+    (void)gw.stop();
 
-    const auto& c = conn.stats();
-    std::uint64_t gaps = 0;
-    sink.state().for_each_book([&](model::instrument_id, std::uint16_t,
-                                   const market::book_entry& e) { gaps += e.gaps + e.crossed; });
+    const auto t = gw.totals();
     fmt::print("{}\nsummary: {} frames, {} reconnects, {} book integrity failures repaired by {} "
                "resubscriptions, {} receive timeouts, {} faults injected, {} decode errors\n",
-               tty ? "\n" : "", c.frames, c.reconnects, gaps, c.resubscribes, c.handler_timeouts,
-               srv.stats().faults_applied, c.decode_errors);
+               tty ? "\n" : "", t.frames, t.reconnects, t.book_gaps, t.resubscribes,
+               t.handler_timeouts, srv.stats().faults_applied, t.decode_errors);
     if (finished) {
         fmt::print("books equal to the simulator's truth: {}/{}\n", equal, compared);
         return equal == compared && compared > 0 ? 0 : 1;

@@ -11,6 +11,7 @@
 #include "cli/listen.hpp"
 #include "core/log.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/liquidation_log.hpp"
 
 namespace mdg::app {
 
@@ -115,6 +116,10 @@ int run_gateway(const run_args& args) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
     gateway::gateway gw(std::move(opts));
+    gw.add_consumer(std::make_shared<gateway::liquidation_log>(gw.instruments(),
+                                                               gateway::liquidation_log::options{}),
+                    {.name = "liquidation_log",
+                     .channels = static_cast<std::uint8_t>(dispatch::channel_bit::liquidations)});
     if (!gw.start(error)) {
         spdlog::error("mdgate: cannot start: {}", error);
         std::fprintf(stderr, "mdgate: %s\n", error.c_str());

@@ -246,6 +246,10 @@ void shard::process(shard_item& it) {
                 pool_->publish_kline(k);
             }
         }
+        if (opts_.on_latency && !it.klines.empty() && it.klines.back().ts_exchange.value != 0) {
+            opts_.on_latency(item_kind::klines,
+                             it.klines.back().ts_recv - it.klines.back().ts_exchange);
+        }
         break;
     case item_kind::liquidations:
         (void)state_.on_liquidations(it.liquidations);

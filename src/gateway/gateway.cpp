@@ -305,7 +305,8 @@ void gateway::impl::collect(metrics::family_writer& w) {
             decode[k] += v;
         }
     }
-    w.begin("mdgate_ws_bytes_total", "Bytes of frames received from the venue", metrics::metric_type::counter);
+    w.begin("mdgate_ws_bytes_total", "Bytes of frames received from the venue",
+            metrics::metric_type::counter);
     w.sample({{"venue", "bybit"}, {"category", std::string(model::to_string(opts.cat))}},
              static_cast<double>(bytes));
     w.begin("mdgate_handler_timeouts_total",
@@ -330,7 +331,8 @@ void gateway::impl::collect(metrics::family_writer& w) {
         w.sample({{"kind", k}}, static_cast<double>(v));
     }
 
-    w.begin("mdgate_reconnects_total", "Reconnections per connection", metrics::metric_type::counter);
+    w.begin("mdgate_reconnects_total", "Reconnections per connection",
+            metrics::metric_type::counter);
     for (const auto& c : conns) {
         w.sample({{"connection", c->options().id}}, static_cast<double>(c->stats().reconnects));
     }
@@ -339,7 +341,8 @@ void gateway::impl::collect(metrics::family_writer& w) {
         w.sample({{"connection", c->options().id}},
                  c->state() == exchange::connection_state::live ? 1.0 : 0.0);
     }
-    w.begin("mdgate_connection_state", "1 for the connection's current state", metrics::metric_type::gauge);
+    w.begin("mdgate_connection_state", "1 for the connection's current state",
+            metrics::metric_type::gauge);
     for (const auto& c : conns) {
         for (std::size_t s = 0; s < state_names.size(); ++s) {
             w.sample({{"connection", c->options().id}, {"state", std::string(state_names[s])}},
@@ -349,7 +352,8 @@ void gateway::impl::collect(metrics::family_writer& w) {
     w.begin("mdgate_connections_expected", "Connections planned for the configured topics",
             metrics::metric_type::gauge);
     w.sample({}, static_cast<double>(conns.size()));
-    w.begin("mdgate_subscriptions_rejected_total", "Topics the venue refused", metrics::metric_type::counter);
+    w.begin("mdgate_subscriptions_rejected_total", "Topics the venue refused",
+            metrics::metric_type::counter);
     std::uint64_t rejected = 0;
     for (const auto& c : conns) {
         rejected += c->stats().topics_rejected;
@@ -385,7 +389,8 @@ void gateway::impl::collect(metrics::family_writer& w) {
     w.begin("mdgate_book_crossed_total", "Books found crossed or invalid after an update",
             metrics::metric_type::counter);
     w.sample({}, static_cast<double>(crossed));
-    w.begin("mdgate_book_resyncs_total", "Surgical resubscriptions of one book topic", metrics::metric_type::counter);
+    w.begin("mdgate_book_resyncs_total", "Surgical resubscriptions of one book topic",
+            metrics::metric_type::counter);
     w.sample({}, static_cast<double>(resyncs));
     w.begin("mdgate_books", "Expected order books by state", metrics::metric_type::gauge);
     for (std::size_t i = 0; i < books.size(); ++i) {
@@ -403,7 +408,8 @@ void gateway::impl::collect(metrics::family_writer& w) {
                  static_cast<double>(pool->stats(i).depth.load()));
     }
     w.begin("mdgate_queue_dropped_total",
-            "Items a queue dropped (full) or replaced by a newer state (conflated)", metrics::metric_type::counter);
+            "Items a queue dropped (full) or replaced by a newer state (conflated)",
+            metrics::metric_type::counter);
     for (const auto& s : shards) {
         w.sample({{"queue", fmt::format("shard_{}", &s - shards.data())}, {"reason", "full"}},
                  static_cast<double>(s->stats().dropped_full.load()));
@@ -421,12 +427,14 @@ void gateway::impl::collect(metrics::family_writer& w) {
         w.sample({{"consumer", pool->consumer_opts(i).name}},
                  static_cast<double>(pool->stats(i).timeouts.load()));
     }
-    w.begin("mdgate_consumer_events_total", "Events delivered to each consumer", metrics::metric_type::counter);
+    w.begin("mdgate_consumer_events_total", "Events delivered to each consumer",
+            metrics::metric_type::counter);
     for (std::size_t i = 0; i < pool->size(); ++i) {
         w.sample({{"consumer", pool->consumer_opts(i).name}},
                  static_cast<double>(pool->stats(i).delivered.load()));
     }
-    w.begin("mdgate_log_messages_total", "Log lines written, by level", metrics::metric_type::counter);
+    w.begin("mdgate_log_messages_total", "Log lines written, by level",
+            metrics::metric_type::counter);
     for (const auto lvl : {spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
                            spdlog::level::warn, spdlog::level::err, spdlog::level::critical}) {
         w.sample({{"level", std::string(spdlog::level::to_string_view(lvl).data(),
@@ -733,9 +741,9 @@ bool gateway::start(std::string& error) {
     };
     m.pool = std::make_unique<dispatch::consumer_pool>(std::move(po), m.registry);
     for (auto& pc : m.consumers) {
-        auto& h =
-            m.reg.histogram("mdgate_callback_duration_seconds", "Duration of consumer callbacks",
-                            metrics::callback_duration_seconds_buckets, {{"consumer", pc.opts.name}});
+        auto& h = m.reg.histogram(
+            "mdgate_callback_duration_seconds", "Duration of consumer callbacks",
+            metrics::callback_duration_seconds_buckets, {{"consumer", pc.opts.name}});
         m.pool->add(pc.c, pc.opts, [&h](std::chrono::nanoseconds d) { h.observe(seconds(d)); });
     }
     for (std::size_t i = 0; i < std::max<std::size_t>(o.shards, 1); ++i) {
@@ -748,6 +756,9 @@ bool gateway::start(std::string& error) {
         };
         so.on_handled = [&m](std::chrono::nanoseconds d) {
             m.handle_hist->observe(seconds(d));
+            if (m.opts.on_handled) {
+                m.opts.on_handled(d);
+            }
         };
         so.on_latency = [&m](dispatch::item_kind k, std::chrono::nanoseconds d) {
             m.latency_hist[static_cast<std::size_t>(k)]->observe(seconds(d));
@@ -888,6 +899,42 @@ std::string gateway::status_json() {
 bool gateway::ready(std::string* reasons_json) {
     return impl_->on_io([&] { return impl_->readiness(reasons_json); });
 }
+gateway_totals gateway::totals() {
+    return impl_->on_io([&] {
+        auto& m = *impl_;
+        gateway_totals t;
+        t.connections = m.conns.size();
+        for (const auto& c : m.conns) {
+            const auto& s = c->stats();
+            t.connections_live += c->state() == exchange::connection_state::live ? 1U : 0U;
+            t.frames += s.frames;
+            t.reconnects += s.reconnects;
+            t.handler_timeouts += s.handler_timeouts;
+            t.decode_errors += s.decode_errors;
+            t.resubscribes += s.resubscribes;
+        }
+        t.data_messages = m.data_frames();
+        for (const auto& sh : m.shards) {
+            const auto& st = sh->stats();
+            t.book_gaps += st.gaps.load() + st.crossed.load() + st.invalid.load();
+            t.queue_drops += st.dropped_full.load();
+            for (std::size_t i = 0; i < t.books.size(); ++i) {
+                t.books[i] += st.books[i].load();
+            }
+        }
+        for (std::size_t i = 0; m.pool && i < m.pool->size(); ++i) {
+            t.callback_timeouts += m.pool->stats(i).timeouts.load();
+            t.queue_drops += m.pool->stats(i).dropped_oldest.load();
+        }
+        t.network_validation_failures = m.probe ? m.probe->stats().validation_failures : 0;
+        return t;
+    });
+}
+
+const model::instrument_registry& gateway::instruments() const noexcept {
+    return impl_->registry;
+}
+
 metrics::registry& gateway::metrics() noexcept {
     return impl_->reg;
 }

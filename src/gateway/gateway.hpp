@@ -1,7 +1,9 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +55,10 @@ struct gateway_options {
     http::server_options http;
     std::chrono::milliseconds summary_interval{60'000};
     std::string version;
+    /// Extra observer of each data item's read-to-applied time, called on the shard threads
+    /// after the metrics histogram (so: thread-safe, quick, never blocking). Optional; the
+    /// benchmark (`mdgate bench`) records its percentiles with it.
+    std::function<void(std::chrono::nanoseconds)> on_handled{};
 };
 
 /// A book as read from its shard (tests, the demo's truth comparison).
@@ -61,6 +67,23 @@ struct book_copy {
     std::uint64_t update_id = 0;
     std::vector<model::level> bids; ///< best first
     std::vector<model::level> asks;
+};
+
+/// Headline figures (the demo's progress line, tests).
+struct gateway_totals {
+    std::size_t connections = 0;
+    std::size_t connections_live = 0;
+    std::array<std::size_t, book::book_state_count> books{}; ///< expected books by state
+    std::uint64_t frames = 0;
+    std::uint64_t data_messages = 0;
+    std::uint64_t reconnects = 0;
+    std::uint64_t handler_timeouts = 0;
+    std::uint64_t decode_errors = 0;
+    std::uint64_t book_gaps = 0;    ///< gaps, crossed and invalid books
+    std::uint64_t resubscribes = 0; ///< surgical resyncs sent
+    std::uint64_t callback_timeouts = 0;
+    std::uint64_t queue_drops = 0; ///< items lost: shard queue full, consumer drop_oldest
+    std::uint64_t network_validation_failures = 0;
 };
 
 /// The running gateway: connections (net + exchange feed) on one I/O thread, state shards,
@@ -100,10 +123,13 @@ class gateway {
     [[nodiscard]] std::string metrics_text();
     [[nodiscard]] std::string status_json();
     [[nodiscard]] bool ready(std::string* reasons_json = nullptr);
+    [[nodiscard]] gateway_totals totals();
     /// A copy of one book, read on its shard after everything queued so far. Thread-safe.
     [[nodiscard]] std::optional<book_copy> book(std::string_view symbol, std::uint16_t depth);
 
     [[nodiscard]] metrics::registry& metrics() noexcept;
+    /// The instruments, read-only once start() has returned (consumers may keep a pointer).
+    [[nodiscard]] const model::instrument_registry& instruments() const noexcept;
 
     struct impl;
 
