@@ -66,7 +66,7 @@ TEST(ConfigTest, DefaultsReproduceTheOldProductionSetup) {
 TEST(ConfigTest, DefaultsAreTheDocumentedValues) {
     const auto c = default_config();
     EXPECT_TRUE(c.connections.symbol_aligned);
-    EXPECT_EQ(c.connections.max_topics_per_connection, 0U);
+    EXPECT_EQ(c.connections.max_topics_per_connection, 10U);
     EXPECT_EQ(c.connections.ping_interval, 20s);
     EXPECT_EQ(c.connections.pong_timeout, 10s);
     EXPECT_EQ(c.connections.receive_timeout, 30s);
