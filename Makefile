@@ -20,7 +20,7 @@ build: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
 demo: build
-	@$(BUILD)/apps/mdgate/mdgate demo
+	@$(BUILD)/apps/mdgate/mdgate demo --report $(BUILD)/demo-report.md
 
 test: build
 	@ctest --preset $(PRESET) -j $(JOBS)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "cli/config.hpp"
@@ -26,6 +27,7 @@ struct demo_args {
     std::string symbols = "BTCUSDT,ETHUSDT,SOLUSDT";
     std::string rate = "750";
     bool no_faults = false;
+    std::string report = "mdgate-demo-report.md"; ///< "" = no report file
 };
 
 /// `mdgate demo`: the embedded default job: the simulator and a watching client in one
@@ -59,6 +61,69 @@ struct run_args {
 
 /// `mdgate run`: the gateway until SIGINT/SIGTERM. Exit 2 on a bad configuration.
 int run_gateway(const run_args& args);
+
+struct bench_args {
+    std::size_t symbols = 10;
+    unsigned depth = 50;
+    std::string mix = "book"; ///< book | typical
+    std::string duration = "5s";
+    std::string warmup = "1s";
+    std::size_t repetitions = 3;
+    std::string json;                 ///< write the JSON report here
+    double rate = 0;                  ///< > 0: fixed-rate mode at rate, 10x and 100x
+    std::string soak;                 ///< a duration: soak mode
+    double soak_bound_mb = 4;         ///< allowed RSS growth, MiB per hour
+    std::size_t frames = 100'000;     ///< data frames per pass of the frame set
+    std::size_t shards = 1;           ///< 2 cores: 1 shard + the I/O thread (see BENCHMARKS.md)
+    std::size_t consumer_threads = 2; ///< (d) needs 2: the slow consumer holds one
+    std::string slow_sleep = "1ms";   ///< (d): sleep per slow callback
+    std::string scenarios = "abcd";   ///< which of (a)..(d) to run (profiling one path)
+};
+
+/// `mdgate bench`: the end-to-end benchmark (docs/BENCHMARKS.md). Exit 2 on bad arguments or
+/// a failed run, 1 when a soak's RSS slope is over its bound.
+int run_bench(const bench_args& args);
+
+struct report_args {
+    std::string target = "http://127.0.0.1:8080";
+    std::string duration = "30m";
+    std::string checks; ///< empty: half, 2/3, 5/6 and all of the duration
+    std::string baseline;
+    std::string out = "report.md";
+    std::string json;
+    std::string svg_dir;
+    std::string interval = "5s";
+    std::string token;
+    std::string rss_limit = "1GiB"; ///< "none": no memory criterion or trigger
+    std::string prometheus;         ///< a Prometheus server: read [from, to] from it
+    std::string prom_match;         ///< extra label matchers, e.g. job="mdgate"
+    std::string from;
+    std::string to;
+    double target_handler_timeouts = 1.0; ///< per hour
+    double target_network_errors = 2.0;   ///< per hour
+    std::uint64_t max_callback_timeouts = 0;
+    std::uint64_t max_error_logs = 0;
+    std::uint64_t max_queue_drops = 0;
+    double min_throughput = 1.0;            ///< messages per full minute
+    double trigger_handler_timeouts = 10.0; ///< per hour
+    std::uint32_t trigger_restarts = 0;
+};
+
+/// `mdgate report`: the deploy-validation report (docs/report.md). Returns 0 all criteria met,
+/// 1 some not met or not demonstrable, 2 a rollback trigger fired or bad arguments, 3 could
+/// not measure.
+int run_report(const report_args& args);
+
+struct baseline_args {
+    bool from_journal = false;
+    std::string out; ///< empty or "-": stdout
+    std::string source;
+    int year = 0; ///< year of year-less journal lines when no record dates them; 0: unknown
+};
+
+/// `mdgate baseline --from-journal`: journalctl text on stdin to a baseline TOML. Exit 2 on
+/// bad input (one line on stderr).
+int run_baseline(const baseline_args& args);
 
 /// The gateway's options from a validated configuration.
 [[nodiscard]] gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg);

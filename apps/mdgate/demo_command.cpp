@@ -16,6 +16,8 @@
 #include "gateway/gateway.hpp"
 #include "gateway/liquidation_log.hpp"
 #include "model/fixed_point.hpp"
+#include "monitor/prom_text.hpp"
+#include "monitor/report.hpp"
 #include "sim/server.hpp"
 
 namespace mdg::app {
@@ -117,6 +119,26 @@ int run_demo(const demo_args& args) {
     }
     std::uint64_t messages_before = 0;
 
+    // The deploy-validation report of this run (issue #6), fed from the gateway's own /metrics
+    // text once a second, as `mdgate report` would scrape it.
+    monitor::report_options ropts;
+    ropts.target = fmt::format("http://127.0.0.1:{}", gw.http_port());
+    ropts.source = "in-process scrape every 1 s (mdgate demo)";
+    ropts.planned_duration = std::chrono::duration_cast<std::chrono::seconds>(*duration);
+    for (const double f : {0.5, 0.75, 1.0}) {
+        ropts.checks.push_back(std::chrono::duration_cast<std::chrono::seconds>(*duration * f));
+    }
+    monitor::report_builder report{ropts, core::default_clock().now()};
+    auto scrape = [&] {
+        std::string perror;
+        if (auto samples = monitor::parse_prometheus_text(gw.metrics_text(), perror)) {
+            report.feed(core::default_clock().now(), *samples);
+        } else {
+            report.feed_failure(core::default_clock().now(), perror);
+        }
+    };
+    scrape();
+
     const bool tty = isatty(STDOUT_FILENO) != 0;
     fmt::print("mdgate demo: simulator on 127.0.0.1:{}, gateway http on 127.0.0.1:{}, {} symbols "
                "x 5 topics on {} connections, {} events/s, {}{}\n\n",
@@ -142,6 +164,7 @@ int run_demo(const demo_args& args) {
             return;
         }
         const auto elapsed = std::chrono::steady_clock::now() - start;
+        scrape();
         const auto t = gw.totals();
         std::string prices;
         for (const auto& s : opts.symbols) {
@@ -230,6 +253,19 @@ int run_demo(const demo_args& args) {
                tty ? "\n" : "", t.frames, t.reconnects, t.book_gaps, t.resubscribes,
                t.handler_timeouts, srv.stats().faults_applied, t.decode_errors);
     if (finished) {
+        const auto now = core::default_clock().now();
+        const auto r = report.finish(now, false, "the planned duration elapsed", now);
+        if (!args.report.empty()) {
+            if (auto* f = std::fopen(args.report.c_str(), "w")) {
+                const auto md = monitor::render_markdown(r);
+                std::fwrite(md.data(), 1, md.size(), f);
+                std::fclose(f);
+                fmt::print("deploy-validation report of this run: {} ({})\n", args.report,
+                           r.verdict);
+            } else {
+                std::fprintf(stderr, "mdgate: cannot write %s\n", args.report.c_str());
+            }
+        }
         fmt::print("books equal to the simulator's truth: {}/{}\n", equal, compared);
         return equal == compared && compared > 0 ? 0 : 1;
     }

@@ -101,6 +101,116 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     demo_cmd->add_option("--rate", demo.rate, "market events per second")->capture_default_str();
     demo_cmd->add_flag("--no-faults", demo.no_faults, "inject no faults");
+    demo_cmd
+        ->add_option("--report", demo.report,
+                     "write the deploy-validation report of the run here (\"\" = none)")
+        ->capture_default_str();
+
+    mdg::app::bench_args bench;
+    auto* bench_cmd = app.add_subcommand(
+        "bench", "End-to-end benchmark on loopback: read only, read+decode, the gateway "
+                 "pipeline, and with a slow consumer (docs/BENCHMARKS.md)");
+    bench_cmd->add_option("--symbols", bench.symbols, "simulated symbols")->capture_default_str();
+    bench_cmd->add_option("--depth", bench.depth, "orderbook depth: 1, 50, 200 or 1000")
+        ->capture_default_str();
+    bench_cmd
+        ->add_option("--mix", bench.mix, "topics: book (orderbook only) or typical (5 per symbol)")
+        ->check(CLI::IsMember({"book", "typical"}))
+        ->capture_default_str();
+    bench_cmd->add_option("--duration", bench.duration, "measured time per run")
+        ->capture_default_str();
+    bench_cmd->add_option("--warmup", bench.warmup, "unmeasured time before each run")
+        ->capture_default_str();
+    bench_cmd->add_option("--repetitions", bench.repetitions, "runs of each scenario")
+        ->capture_default_str();
+    bench_cmd->add_option("--json", bench.json, "also write the report as JSON to this file");
+    bench_cmd->add_option("--rate", bench.rate,
+                          "fixed-rate mode: CPU and RSS at N, 10N and 100N msgs/s");
+    bench_cmd->add_option("--soak", bench.soak, "soak mode: RSS every 10 s for this long (1h)");
+    bench_cmd->add_option("--soak-bound", bench.soak_bound_mb, "allowed RSS growth, MiB/hour")
+        ->capture_default_str();
+    bench_cmd->add_option("--frames", bench.frames, "data frames per pass of the frame set")
+        ->capture_default_str();
+    bench_cmd->add_option("--shards", bench.shards, "gateway state shards")->capture_default_str();
+    bench_cmd->add_option("--consumer-threads", bench.consumer_threads, "consumer pool threads")
+        ->capture_default_str();
+    bench_cmd->add_option("--slow-sleep", bench.slow_sleep, "(d): sleep in every slow callback")
+        ->capture_default_str();
+    bench_cmd->add_option("--scenarios", bench.scenarios, "which of a, b, c, d to run (e.g. c)")
+        ->capture_default_str();
+
+    mdg::app::report_args report;
+    auto* report_cmd = app.add_subcommand(
+        "report", "Watch a running gateway (or read a past window from Prometheus) and write the "
+                  "deploy-validation report; exit 0 met, 1 not met/not demonstrable, 2 rollback, "
+                  "3 could not measure (docs/report.md)");
+    report_cmd->add_option("--target", report.target, "the gateway's HTTP base URL")
+        ->capture_default_str();
+    report_cmd->add_option("--duration", report.duration, "length of the window (30m)")
+        ->capture_default_str();
+    report_cmd->add_option("--checks", report.checks,
+                           "check times from the start (15m,20m,25m,30m; default: 1/2, 2/3, 5/6 "
+                           "and all of --duration)");
+    report_cmd->add_option("--baseline", report.baseline, "baseline TOML (mdgate baseline)");
+    report_cmd->add_option("--out", report.out, "Markdown report file")->capture_default_str();
+    report_cmd->add_option("--json", report.json, "also write the report as JSON here");
+    report_cmd->add_option("--svg-dir", report.svg_dir, "write throughput.svg and memory.svg here");
+    report_cmd->add_option("--interval", report.interval, "scrape interval")->capture_default_str();
+    report_cmd->add_option("--token", report.token, "bearer token of the gateway's HTTP API");
+    report_cmd->add_option("--rss-limit", report.rss_limit, "memory limit (1GiB, 512MiB, none)")
+        ->capture_default_str();
+    report_cmd->add_option("--prometheus", report.prometheus,
+                           "read the window from this Prometheus server instead of scraping");
+    report_cmd->add_option("--match", report.prom_match,
+                           "with --prometheus: extra label matchers, e.g. job=\"mdgate\"");
+    report_cmd->add_option("--from", report.from, "with --prometheus: now-30m, Unix s or RFC 3339");
+    report_cmd->add_option("--to", report.to, "with --prometheus: end of the window (default now)");
+    report_cmd
+        ->add_option("--target-handler-timeouts", report.target_handler_timeouts,
+                     "success: handler timeouts per hour below this")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--target-network-errors", report.target_network_errors,
+                     "success: network errors per hour below this")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--max-callback-timeouts", report.max_callback_timeouts,
+                     "success: at most this many callback timeouts in the window")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--max-error-logs", report.max_error_logs,
+                     "success: at most this many ERROR log lines in the window")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--max-queue-drops", report.max_queue_drops,
+                     "success: at most this many queue items lost in the window")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--min-throughput", report.min_throughput,
+                     "success: messages in every full minute at least this")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--trigger-handler-timeouts", report.trigger_handler_timeouts,
+                     "rollback when handler timeouts per hour are proven above this")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--trigger-restarts", report.trigger_restarts,
+                     "rollback when restarts exceed this (a crash always fires)")
+        ->capture_default_str();
+
+    mdg::app::baseline_args baseline;
+    auto* baseline_cmd = app.add_subcommand(
+        "baseline", "Count the old service's (or mdgate's) log markers in journalctl text on "
+                    "stdin and write the baseline TOML for mdgate report");
+    baseline_cmd
+        ->add_flag("--from-journal", baseline.from_journal,
+                   "read `journalctl -u UNIT` output on stdin")
+        ->required();
+    baseline_cmd->add_option("--out", baseline.out, "baseline TOML file (default: stdout)");
+    baseline_cmd->add_option("--source", baseline.source,
+                             "where the journal comes from (unit, host, query), kept in the file");
+    baseline_cmd->add_option("--year", baseline.year,
+                             "year of the journal's year-less dates when no record dates them");
 
     try {
         app.parse(argc, argv);
@@ -167,6 +277,15 @@ int main(int argc, char** argv) {
         }
         if (*demo_cmd) {
             return mdg::app::run_demo(demo);
+        }
+        if (*report_cmd) {
+            return mdg::app::run_report(report);
+        }
+        if (*baseline_cmd) {
+            return mdg::app::run_baseline(baseline);
+        }
+        if (*bench_cmd) {
+            return mdg::app::run_bench(bench);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mdgate: %s\n", e.what());

@@ -1,0 +1,611 @@
+#include "perf/bench.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <fmt/format.h>
+
+#include "core/clock.hpp"
+#include "exchange/bybit/parse.hpp"
+#include "exchange/bybit/subscribe.hpp"
+#include "exchange/bybit/topic.hpp"
+#include "gateway/gateway.hpp"
+#include "net/ws_session.hpp"
+
+namespace mdg::perf {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+[[nodiscard]] double secs(steady::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+
+[[nodiscard]] double us(std::chrono::nanoseconds d) {
+    return static_cast<double>(d.count()) / 1000.0;
+}
+
+// The sum of the samples of `name` (with any labels matching `labels_part`) in Prometheus
+// text.
+[[nodiscard]] double metric_sum(std::string_view text, std::string_view name,
+                                std::string_view labels_part = {}) {
+    double total = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto end = text.find('\n', pos);
+        if (end == std::string_view::npos) {
+            end = text.size();
+        }
+        const auto line = text.substr(pos, end - pos);
+        pos = end + 1;
+        if (line.starts_with('#') || !line.starts_with(name)) {
+            continue;
+        }
+        const auto rest = line.substr(name.size());
+        if (!rest.starts_with(' ') && !rest.starts_with('{')) {
+            continue;
+        }
+        if (!labels_part.empty() && rest.find(labels_part) == std::string_view::npos) {
+            continue;
+        }
+        const auto sp = line.rfind(' ');
+        try {
+            total += std::stod(std::string(line.substr(sp + 1)));
+        } catch (const std::exception&) {
+        }
+    }
+    return total;
+}
+
+// What every scenario measures around its window.
+struct window {
+    double cpu0 = 0;
+    std::optional<double> source0;
+    steady::time_point t0;
+    std::uint64_t n0 = 0;
+
+    void begin(const scenario_options& o, std::uint64_t messages) {
+        t0 = steady::now();
+        cpu0 = process_cpu_seconds();
+        source0 = o.source_pid ? other_process_cpu_seconds(*o.source_pid) : std::nullopt;
+        n0 = messages;
+    }
+    void end(const scenario_options& o, std::uint64_t messages, scenario_result& r) const {
+        r.seconds = secs(steady::now() - t0);
+        r.cpu_seconds = process_cpu_seconds() - cpu0;
+        if (o.source_pid && source0) {
+            if (auto s1 = other_process_cpu_seconds(*o.source_pid)) {
+                r.source_cpu_percent = (*s1 - *source0) / r.seconds * 100.0;
+            }
+        }
+        r.messages = messages - n0;
+        r.messages_per_s = r.seconds > 0 ? static_cast<double>(r.messages) / r.seconds : 0;
+        r.cpu_percent = r.seconds > 0 ? r.cpu_seconds / r.seconds * 100.0 : 0;
+        r.cpu_per_million =
+            r.messages > 0 ? r.cpu_seconds / static_cast<double>(r.messages) * 1e6 : 0;
+        r.peak_rss = peak_rss_bytes();
+        r.rss_end = rss_bytes();
+    }
+};
+
+// Sleeps until `until`, sampling RSS every `every` (if non-zero) into `out`.
+void wait_sampling(steady::time_point start, steady::time_point until,
+                   std::chrono::milliseconds every, std::vector<rss_sample>& out) {
+    if (every.count() <= 0) {
+        std::this_thread::sleep_until(until);
+        return;
+    }
+    auto next = steady::now();
+    while (next < until) {
+        std::this_thread::sleep_until(next);
+        out.push_back({secs(steady::now() - start), static_cast<double>(rss_bytes())});
+        next += every;
+    }
+    std::this_thread::sleep_until(until);
+}
+
+// (a) and (b): one WebSocket client on this thread.
+result<scenario_result> run_client(scenario s, const scenario_options& o, std::string& reason) {
+    auto url = net::parse_ws_url(o.url, reason);
+    if (!url) {
+        return url.error();
+    }
+    model::instrument_registry registry;
+    for (const auto& t : o.topics) {
+        if (auto p = exchange::bybit::parse_topic(t)) {
+            (void)registry.intern(model::venue::bybit, model::category::linear, p->symbol);
+        }
+    }
+    asio::io_context ioc{1};
+    net::ws_session session{ioc.get_executor(), nullptr, {}};
+    exchange::bybit::decoder decoder;
+    std::uint64_t frames = 0;
+    std::uint64_t errors = 0;
+    bool connected = false;
+    scenario_result r;
+    r.kind = s;
+    window w;
+    (void)reset_peak_rss();
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            net::connect_step step{};
+            if (auto ec = co_await session.connect(*url, step); ec) {
+                reason = fmt::format("connect to {} failed at {}: {}", o.url, net::to_string(step),
+                                     ec.message());
+                co_return;
+            }
+            connected = true;
+            std::uint64_t next_id = 1;
+            std::string why;
+            auto reqs =
+                exchange::bybit::build_requests(exchange::bybit::request_op::subscribe,
+                                                model::category::linear, o.topics, next_id, why);
+            if (!reqs) {
+                reason = why;
+                session.close(false);
+                co_return;
+            }
+            for (auto& q : *reqs) {
+                session.send(std::move(q.payload));
+            }
+            const exchange::bybit::parse_context base{
+                model::category::linear, &registry, false, {}};
+            for (;;) {
+                std::string_view text;
+                if (auto ec = co_await session.read(text); ec) {
+                    co_return;
+                }
+                if (s == scenario::floor) {
+                    ++frames;
+                    continue;
+                }
+                auto ctx = base;
+                ctx.ts_recv = core::default_clock().now();
+                auto d = decoder.decode(text, ctx);
+                if (!d) {
+                    ++errors;
+                } else if ((*d)->type != exchange::bybit::frame_type::control) {
+                    ++frames;
+                }
+            }
+        },
+        asio::detached);
+    asio::steady_timer timer{ioc};
+    timer.expires_after(o.warmup);
+    timer.async_wait([&](boost::system::error_code) {
+        w.begin(o, frames);
+        timer.expires_after(o.duration);
+        timer.async_wait([&](boost::system::error_code) {
+            w.end(o, frames, r);
+            session.close(false);
+        });
+    });
+    ioc.run();
+    if (!connected) {
+        return boost::system::errc::make_error_code(boost::system::errc::connection_refused);
+    }
+    r.decode_errors = errors;
+    if (r.messages == 0) {
+        reason = "no data frame arrived in the measured window";
+        return boost::system::errc::make_error_code(boost::system::errc::timed_out);
+    }
+    return r;
+}
+
+// The consumer that measures (c, d): applied -> callback latency, calls counted.
+class measuring_consumer final : public dispatch::consumer {
+  public:
+    explicit measuring_consumer(const std::atomic<bool>& recording) : recording_(recording) {}
+    void on_book(const dispatch::book_view& b, std::stop_token) override {
+        if (recording_.load(std::memory_order_relaxed)) {
+            latency.record(steady::now() - b.applied);
+        }
+        calls.fetch_add(1, std::memory_order_relaxed);
+    }
+    void on_ticker(const dispatch::ticker_view& t, std::stop_token) override {
+        if (recording_.load(std::memory_order_relaxed)) {
+            latency.record(steady::now() - t.applied);
+        }
+        calls.fetch_add(1, std::memory_order_relaxed);
+    }
+    void on_trade(const model::trade&, std::stop_token) override {
+        calls.fetch_add(1, std::memory_order_relaxed);
+    }
+    void on_kline(const model::kline&, std::stop_token) override {
+        calls.fetch_add(1, std::memory_order_relaxed);
+    }
+    void on_liquidation(const model::liquidation&, std::stop_token) override {
+        calls.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    latency_histogram latency;
+    std::atomic<std::uint64_t> calls{0};
+
+  private:
+    const std::atomic<bool>& recording_; // outlives: the gateway run
+};
+
+// (d)'s slow consumer: sleeps in every callback (a blocking sink, a slow disk, a stuck user).
+class sleeping_consumer final : public dispatch::consumer {
+  public:
+    explicit sleeping_consumer(std::chrono::microseconds d) : sleep_(d) {}
+    void on_book(const dispatch::book_view&, std::stop_token) override { nap(); }
+    void on_ticker(const dispatch::ticker_view&, std::stop_token) override { nap(); }
+    void on_trade(const model::trade&, std::stop_token) override { nap(); }
+    void on_kline(const model::kline&, std::stop_token) override { nap(); }
+    void on_liquidation(const model::liquidation&, std::stop_token) override { nap(); }
+    std::atomic<std::uint64_t> calls{0};
+
+  private:
+    void nap() {
+        std::this_thread::sleep_for(sleep_);
+        calls.fetch_add(1, std::memory_order_relaxed);
+    }
+    std::chrono::microseconds sleep_;
+};
+
+// (c) and (d): the gateway.
+result<scenario_result> run_gateway(scenario s, const scenario_options& o, std::string& reason) {
+    std::atomic<bool> recording{false};
+    std::atomic<std::uint64_t> applied{0};
+    latency_histogram handled;
+    gateway::gateway_options go;
+    go.cat = model::category::linear;
+    go.ws_url = o.url;
+    go.topics = o.topics;
+    go.probe_enabled = false;
+    go.http_enabled = false;
+    go.shards = o.shards;
+    go.consumer_threads = o.consumer_threads;
+    go.summary_interval = std::chrono::hours(24);
+    go.drain_timeout = 2s;
+    go.version = "bench";
+    go.on_handled = [&](std::chrono::nanoseconds d) {
+        applied.fetch_add(1, std::memory_order_relaxed);
+        if (recording.load(std::memory_order_relaxed)) {
+            handled.record(d);
+        }
+    };
+    auto fast = std::make_shared<measuring_consumer>(recording);
+    auto slow = std::make_shared<sleeping_consumer>(o.slow_sleep);
+    scenario_result r;
+    r.kind = s;
+    std::uint64_t fast0 = 0;
+    std::uint64_t slow0 = 0;
+    window w;
+    std::string metrics;
+    {
+        gateway::gateway gw{go};
+        dispatch::consumer_options co;
+        co.name = "measure";
+        co.book_levels = o.book_levels;
+        gw.add_consumer(fast, co);
+        if (s == scenario::slow_consumer) {
+            co.name = "slow";
+            co.budget = 10s;
+            gw.add_consumer(slow, co);
+        }
+        (void)reset_peak_rss();
+        if (!gw.start(reason)) {
+            return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+        }
+        std::this_thread::sleep_for(o.warmup);
+        fast0 = fast->calls.load();
+        slow0 = slow->calls.load();
+        recording.store(true);
+        w.begin(o, applied.load());
+        const auto start = steady::now();
+        wait_sampling(start, start + o.duration, o.rss_interval, r.rss_samples);
+        recording.store(false);
+        w.end(o, applied.load(), r);
+        r.callbacks_per_s = static_cast<double>(fast->calls.load() - fast0) / r.seconds;
+        r.slow_callbacks_per_s = static_cast<double>(slow->calls.load() - slow0) / r.seconds;
+        metrics = gw.metrics_text();
+        (void)gw.stop();
+    }
+    r.read_to_applied = figures_of(handled);
+    r.applied_to_callback = figures_of(fast->latency);
+    r.decode_errors = static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_decode_errors_total"));
+    r.gaps = static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_book_gaps_total"));
+    r.resyncs = static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_book_resyncs_total"));
+    r.queue_drops = static_cast<std::uint64_t>(
+        metric_sum(metrics, "mdgate_queue_dropped_total", R"(reason="full")"));
+    r.conflated = static_cast<std::uint64_t>(metric_sum(
+        metrics, "mdgate_queue_dropped_total", R"(queue="consumer_measure",reason="conflated")"));
+    r.books_live = static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_books", R"(="live")"));
+    r.books_total = static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_books"));
+    if (r.messages == 0) {
+        reason = "no frame was applied in the measured window (is the source up?)";
+        return boost::system::errc::make_error_code(boost::system::errc::timed_out);
+    }
+    return r;
+}
+
+} // namespace
+
+std::string_view to_string(scenario s) noexcept {
+    switch (s) {
+    case scenario::floor:
+        return "floor";
+    case scenario::decode:
+        return "decode";
+    case scenario::pipeline:
+        return "pipeline";
+    case scenario::slow_consumer:
+        return "slow_consumer";
+    }
+    return "unknown";
+}
+
+std::string_view label(scenario s) noexcept {
+    switch (s) {
+    case scenario::floor:
+        return "(a) read only";
+    case scenario::decode:
+        return "(b) read+decode";
+    case scenario::pipeline:
+        return "(c) pipeline";
+    case scenario::slow_consumer:
+        return "(d) +slow consumer";
+    }
+    return "unknown";
+}
+
+latency_figures figures_of(const latency_histogram& h) {
+    latency_figures f;
+    f.count = h.count();
+    f.p50_us = us(h.percentile(0.5));
+    f.p99_us = us(h.percentile(0.99));
+    f.p999_us = us(h.percentile(0.999));
+    f.max_us = us(h.max());
+    return f;
+}
+
+result<scenario_result> run_scenario(scenario s, const scenario_options& opts,
+                                     std::string& reason) {
+    if (opts.topics.empty() || opts.duration.count() <= 0) {
+        reason = "no topics, or a zero duration";
+        return errc::invalid_argument;
+    }
+    switch (s) {
+    case scenario::floor:
+    case scenario::decode:
+        return run_client(s, opts, reason);
+    case scenario::pipeline:
+    case scenario::slow_consumer:
+        return run_gateway(s, opts, reason);
+    }
+    return errc::invalid_argument;
+}
+
+std::string machine_description() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    std::string model;
+    unsigned cores = 0;
+    while (std::getline(in, line)) {
+        if (line.starts_with("model name")) {
+            ++cores;
+            if (model.empty()) {
+                const auto c = line.find(':');
+                model = c == std::string::npos ? line : line.substr(c + 2);
+            }
+        }
+    }
+    if (model.empty()) {
+        return "unknown";
+    }
+    return fmt::format("{} x {}", model, cores);
+}
+
+namespace {
+
+// The medians of one figure over the repetitions of one scenario.
+template <class F> summary over(const std::vector<scenario_result>& rs, F f) {
+    std::vector<double> v;
+    v.reserve(rs.size());
+    for (const auto& r : rs) {
+        v.push_back(f(r));
+    }
+    return summarize(v);
+}
+
+[[nodiscard]] std::string mb(double bytes) {
+    return fmt::format("{:.1f}", bytes / (1024.0 * 1024.0));
+}
+
+} // namespace
+
+std::string render_table(const bench_report& r) {
+    std::string out;
+    out += fmt::format("mdgate bench: {}\nmachine: {}\nframe set: {} frames per pass, {} MB\n\n",
+                       r.parameters, r.machine, r.frames_per_pass,
+                       mb(static_cast<double>(r.bytes_per_pass)));
+    double floor_rate = 0;
+    for (const auto& [s, rs] : r.runs) {
+        if (s == scenario::floor) {
+            floor_rate = over(rs, [](const auto& x) { return x.messages_per_s; }).median;
+        }
+    }
+    out += fmt::format("{:<20} {:>11} {:>7} {:>6} {:>8} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} "
+                       "{:>8} {:>9} {:>9}\n",
+                       "scenario", "msgs/s", "spread", "vs (a)", "cpu s/M", "cpu %", "src %",
+                       "peak MB", "r->a p50", "p99", "p99.9", "a->c p50", "p99", "cb/s");
+    for (const auto& [s, rs] : r.runs) {
+        const auto rate = over(rs, [](const auto& x) { return x.messages_per_s; });
+        const bool has_lat = s == scenario::pipeline || s == scenario::slow_consumer;
+        auto lat = [&](auto f) {
+            return has_lat ? fmt::format("{:.1f}", over(rs, f).median) : std::string("-");
+        };
+        out += fmt::format(
+            "{:<20} {:>11.0f} {:>6.0f}% {:>6.2f} {:>8.2f} {:>7.0f} {:>7.0f} {:>8} {:>8} {:>8} "
+            "{:>8} {:>8} {:>9} {:>9}\n",
+            label(s), rate.median, rate.spread() * 100,
+            floor_rate > 0 ? rate.median / floor_rate : 0,
+            over(rs, [](const auto& x) { return x.cpu_per_million; }).median,
+            over(rs, [](const auto& x) { return x.cpu_percent; }).median,
+            over(rs, [](const auto& x) { return x.source_cpu_percent; }).median,
+            mb(over(rs, [](const auto& x) { return static_cast<double>(x.peak_rss); }).median),
+            lat([](const auto& x) { return x.read_to_applied.p50_us; }),
+            lat([](const auto& x) { return x.read_to_applied.p99_us; }),
+            lat([](const auto& x) { return x.read_to_applied.p999_us; }),
+            lat([](const auto& x) { return x.applied_to_callback.p50_us; }),
+            lat([](const auto& x) { return x.applied_to_callback.p99_us; }),
+            has_lat ? fmt::format("{:.0f}",
+                                  over(rs, [](const auto& x) { return x.callbacks_per_s; }).median)
+                    : std::string("-"));
+    }
+    out += "\nlatencies in microseconds: r->a = frame routed to a shard -> state applied; "
+           "a->c = state applied -> consumer callback.\n";
+    std::uint64_t drops = 0;
+    std::uint64_t gaps = 0;
+    std::uint64_t errors = 0;
+    for (const auto& [s, rs] : r.runs) {
+        for (const auto& x : rs) {
+            drops += x.queue_drops;
+            gaps += x.gaps;
+            errors += x.decode_errors;
+        }
+        if (s == scenario::slow_consumer) {
+            const auto slow = over(rs, [](const auto& x) { return x.slow_callbacks_per_s; });
+            out += fmt::format("(d) slow consumer: {:.0f} callbacks/s\n", slow.median);
+        }
+    }
+    out += fmt::format(
+        "integrity: {} decode errors, {} book gaps, {} shard queue drops{}\n", errors, gaps, drops,
+        drops + gaps + errors == 0 ? " (books valid throughout)" : " (figures include resyncs)");
+    for (const auto& [target, x] : r.rates) {
+        out +=
+            fmt::format("rate {:>9.0f} msgs/s: got {:>9.0f}/s, cpu {:>5.1f}% of a core, "
+                        "RSS {} MB (peak {}), r->a p50 {:.1f} p99 {:.1f} p99.9 {:.1f} us\n",
+                        target, x.messages_per_s, x.cpu_percent, mb(static_cast<double>(x.rss_end)),
+                        mb(static_cast<double>(x.peak_rss)), x.read_to_applied.p50_us,
+                        x.read_to_applied.p99_us, x.read_to_applied.p999_us);
+    }
+    if (r.soak) {
+        out += fmt::format(
+            "soak {:.0f} s at {:.0f} msgs/s: {} RSS samples, {} -> {} MB, slope "
+            "{:.0f} bytes/hour (bound {:.0f}): {}\n",
+            r.soak->seconds, r.soak->messages_per_s, r.soak->rss_samples.size(),
+            r.soak->rss_samples.empty() ? std::string("-") : mb(r.soak->rss_samples.front().bytes),
+            mb(static_cast<double>(r.soak->rss_end)), r.soak_slope_per_hour, r.soak_bound_per_hour,
+            r.soak_slope_per_hour <= r.soak_bound_per_hour ? "PASS" : "FAIL");
+    }
+    return out;
+}
+
+namespace {
+
+void json_result(std::string& out, const scenario_result& x) {
+    auto lat = [](const latency_figures& f) {
+        return fmt::format(
+            R"({{"count":{},"p50_us":{:.3f},"p99_us":{:.3f},"p999_us":{:.3f},"max_us":{:.3f}}})",
+            f.count, f.p50_us, f.p99_us, f.p999_us, f.max_us);
+    };
+    out +=
+        fmt::format(R"({{"scenario":"{}","seconds":{:.3f},"messages":{},"messages_per_s":{:.1f},)"
+                    R"("cpu_seconds":{:.4f},"cpu_seconds_per_million":{:.4f},"cpu_percent":{:.2f},)"
+                    R"("source_cpu_percent":{:.2f},"peak_rss_bytes":{},"rss_end_bytes":{},)"
+                    R"("read_to_applied":{},"applied_to_callback":{},"callbacks_per_s":{:.1f},)"
+                    R"("slow_callbacks_per_s":{:.1f},"conflated":{},"decode_errors":{},"gaps":{},)"
+                    R"("resyncs":{},"queue_drops":{},"books_live":{},"books_total":{})",
+                    to_string(x.kind), x.seconds, x.messages, x.messages_per_s, x.cpu_seconds,
+                    x.cpu_per_million, x.cpu_percent, x.source_cpu_percent, x.peak_rss, x.rss_end,
+                    lat(x.read_to_applied), lat(x.applied_to_callback), x.callbacks_per_s,
+                    x.slow_callbacks_per_s, x.conflated, x.decode_errors, x.gaps, x.resyncs,
+                    x.queue_drops, x.books_live, x.books_total);
+    if (!x.rss_samples.empty()) {
+        out += R"(,"rss_samples":[)";
+        for (std::size_t i = 0; i < x.rss_samples.size(); ++i) {
+            out += fmt::format("{}[{:.1f},{:.0f}]", i == 0 ? "" : ",", x.rss_samples[i].seconds,
+                               x.rss_samples[i].bytes);
+        }
+        out += ']';
+    }
+    out += '}';
+}
+
+[[nodiscard]] std::string json_escape(std::string_view s) {
+    std::string out;
+    for (const char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+std::string render_json(const bench_report& r) {
+    std::string out;
+    out += fmt::format(
+        R"({{"machine":"{}","parameters":"{}","frames_per_pass":{},"bytes_per_pass":{},)"
+        R"("scenarios":[)",
+        json_escape(r.machine), json_escape(r.parameters), r.frames_per_pass, r.bytes_per_pass);
+    double floor_rate = 0;
+    for (const auto& [s, rs] : r.runs) {
+        if (s == scenario::floor) {
+            floor_rate = over(rs, [](const auto& x) { return x.messages_per_s; }).median;
+        }
+    }
+    bool first = true;
+    for (const auto& [s, rs] : r.runs) {
+        const auto rate = over(rs, [](const auto& x) { return x.messages_per_s; });
+        const auto cpu = over(rs, [](const auto& x) { return x.cpu_per_million; });
+        const auto rss = over(rs, [](const auto& x) { return static_cast<double>(x.peak_rss); });
+        const auto p99 = over(rs, [](const auto& x) { return x.read_to_applied.p99_us; });
+        out += fmt::format(
+            R"({}{{"scenario":"{}","messages_per_s":{{"median":{:.1f},"min":{:.1f},)"
+            R"("max":{:.1f}}},"ratio_to_floor":{:.4f},"cpu_seconds_per_million":{{)"
+            R"("median":{:.4f},"min":{:.4f},"max":{:.4f}}},"peak_rss_bytes":{{"median":{:.0f},)"
+            R"("min":{:.0f},"max":{:.0f}}},"read_to_applied_p99_us":{{"median":{:.3f},)"
+            R"("min":{:.3f},"max":{:.3f}}},"repetitions":[)",
+            first ? "" : ",", to_string(s), rate.median, rate.min, rate.max,
+            floor_rate > 0 ? rate.median / floor_rate : 0.0, cpu.median, cpu.min, cpu.max,
+            rss.median, rss.min, rss.max, p99.median, p99.min, p99.max);
+        first = false;
+        for (std::size_t i = 0; i < rs.size(); ++i) {
+            if (i != 0) {
+                out += ',';
+            }
+            json_result(out, rs[i]);
+        }
+        out += "]}";
+    }
+    out += R"(],"rates":[)";
+    for (std::size_t i = 0; i < r.rates.size(); ++i) {
+        out += fmt::format(R"({}{{"target_per_s":{:.1f},"result":)", i == 0 ? "" : ",",
+                           r.rates[i].first);
+        json_result(out, r.rates[i].second);
+        out += '}';
+    }
+    out += ']';
+    if (r.soak) {
+        out +=
+            fmt::format(R"(,"soak":{{"slope_bytes_per_hour":{:.1f},"bound_bytes_per_hour":{:.1f},)"
+                        R"("pass":{},"result":)",
+                        r.soak_slope_per_hour, r.soak_bound_per_hour,
+                        r.soak_slope_per_hour <= r.soak_bound_per_hour ? "true" : "false");
+        json_result(out, *r.soak);
+        out += '}';
+    }
+    out += "}\n";
+    return out;
+}
+
+} // namespace mdg::perf

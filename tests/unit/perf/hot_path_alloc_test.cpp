@@ -1,0 +1,215 @@
+// The steady-state hot path (decode -> shard item -> apply to market state -> consumer
+// publish and callback) must not allocate per message (DESIGN.md §3). A counting global
+// operator new (this binary only) counts every allocation on every thread while the measured
+// passes run.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "dispatch/consumer_pool.hpp"
+#include "dispatch/shard.hpp"
+#include "exchange/bybit/parse.hpp"
+#include "perf/frame_set.hpp"
+
+namespace {
+
+std::atomic<bool> counting{false};
+std::atomic<std::uint64_t> allocations{0};
+// MDG_ALLOC_TRAP=1 stops at the first counted allocation, for a backtrace in a debugger.
+const bool trap = std::getenv("MDG_ALLOC_TRAP") != nullptr;
+
+void* counted_alloc(std::size_t n, std::size_t align) {
+    if (counting.load(std::memory_order_relaxed)) {
+        allocations.fetch_add(1, std::memory_order_relaxed);
+        if (trap) {
+            __builtin_trap();
+        }
+    }
+    if (n == 0) {
+        n = 1;
+    }
+    void* p = align > alignof(std::max_align_t)
+                  ? std::aligned_alloc(align, (n + align - 1) / align * align)
+                  : std::malloc(n);
+    if (p == nullptr) {
+        throw std::bad_alloc();
+    }
+    return p;
+}
+
+} // namespace
+
+void* operator new(std::size_t n) {
+    return counted_alloc(n, 0);
+}
+void* operator new[](std::size_t n) {
+    return counted_alloc(n, 0);
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+    return counted_alloc(n, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+    return counted_alloc(n, static_cast<std::size_t>(a));
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+
+namespace mdg::perf {
+namespace {
+
+// A consumer that only counts (its own work must not hide the pipeline's allocations).
+class counting_consumer final : public dispatch::consumer {
+  public:
+    void on_book(const dispatch::book_view&, std::stop_token) override { ++calls; }
+    void on_ticker(const dispatch::ticker_view&, std::stop_token) override { ++calls; }
+    void on_trade(const model::trade&, std::stop_token) override { ++calls; }
+    void on_kline(const model::kline&, std::stop_token) override { ++calls; }
+    void on_liquidation(const model::liquidation&, std::stop_token) override { ++calls; }
+    std::atomic<std::uint64_t> calls{0};
+};
+
+// What the gateway's shard router does per frame: an owned copy into a reused slot.
+void route(dispatch::shard& sh, const exchange::bybit::decoded_frame& f) {
+    dispatch::shard_item* it = nullptr;
+    while ((it = sh.claim()) == nullptr) {
+        std::this_thread::yield(); // the test never drops: it waits for the shard
+    }
+    it->source = 0;
+    it->read_ns = 1;
+    switch (f.type) {
+    case exchange::bybit::frame_type::orderbook:
+        it->kind = dispatch::item_kind::book;
+        it->book = f.book;
+        it->bids.assign(f.book.bids.begin(), f.book.bids.end());
+        it->asks.assign(f.book.asks.begin(), f.book.asks.end());
+        break;
+    case exchange::bybit::frame_type::ticker:
+        it->kind = dispatch::item_kind::ticker;
+        it->ticker = f.ticker;
+        break;
+    case exchange::bybit::frame_type::trade:
+        it->kind = dispatch::item_kind::trades;
+        it->trades.assign(f.trades.begin(), f.trades.end());
+        break;
+    case exchange::bybit::frame_type::kline:
+        it->kind = dispatch::item_kind::klines;
+        it->klines.assign(f.klines.begin(), f.klines.end());
+        break;
+    case exchange::bybit::frame_type::liquidation:
+        it->kind = dispatch::item_kind::liquidations;
+        it->liquidations.assign(f.liquidations.begin(), f.liquidations.end());
+        break;
+    case exchange::bybit::frame_type::control:
+        return;
+    }
+    sh.commit();
+}
+
+TEST(HotPathAllocTest, SteadyStateDecodeRouteApplyPublishDoesNotAllocate) {
+    frame_set_options fo;
+    fo.symbols = bench_symbols(4);
+    fo.mix = topic_mix::typical;
+    fo.min_frames = 1500;
+    std::string reason;
+    auto set = make_frame_set(fo, reason);
+    ASSERT_TRUE(set) << reason;
+
+    model::instrument_registry registry;
+    for (const auto& s : fo.symbols) {
+        (void)registry.intern(model::venue::bybit, model::category::linear, s.symbol);
+    }
+    dispatch::consumer_pool pool{{.threads = 2, .namer = {}}, registry};
+    auto consumer = std::make_shared<counting_consumer>();
+    dispatch::consumer_options co;
+    co.name = "count";
+    co.queue_capacity = 256;
+    pool.add(consumer, co);
+    dispatch::shard::options so;
+    // Slots keep the capacity of the largest item they carried (a snapshot needs 50 levels, a
+    // delta a few). Slot positions repeat with a period of at most `ring` passes over the set,
+    // so after `ring` warm-up passes every slot has carried every size it will ever carry:
+    // any later allocation would be per message.
+    constexpr std::size_t ring = 16;
+    so.queue_capacity = ring;
+    std::atomic<std::uint64_t> handled{0};
+    so.on_handled = [&](std::chrono::nanoseconds) {
+        handled.fetch_add(1, std::memory_order_relaxed);
+    };
+    dispatch::shard shard{std::move(so), &pool};
+    for (const auto& t : set->topics) {
+        if (t.starts_with("orderbook.")) {
+            const auto sym = std::string_view(t).substr(t.rfind('.') + 1);
+            shard.expect_book(*registry.find(model::venue::bybit, model::category::linear, sym),
+                              fo.depth);
+        }
+    }
+    pool.start();
+    shard.start();
+
+    exchange::bybit::decoder decoder;
+    const exchange::bybit::parse_context ctx{model::category::linear, &registry, false, {}};
+    std::string text;
+    text.reserve(1U << 20U);
+    std::uint64_t routed = 0;
+    const auto run_pass = [&](std::uint64_t pass) {
+        for (const auto& f : set->frames) {
+            text.clear();
+            append_text(text, *set, f, set->sequence_offset(f.topic, pass));
+            auto d = decoder.decode(text, ctx);
+            ASSERT_TRUE(d) << d.error().message();
+            route(shard, **d);
+            ++routed;
+        }
+        while (handled.load() < routed) {
+            std::this_thread::yield();
+        }
+        while (pool.stats(0).depth.load() != 0) {
+            std::this_thread::yield();
+        }
+    };
+    for (std::uint64_t pass = 0; pass < ring + 1; ++pass) {
+        run_pass(pass); // warm-up: instruments, books, rings, slots and buffers reach size
+    }
+    const auto calls_before = consumer->calls.load();
+    counting.store(true);
+    for (std::uint64_t pass = ring + 1; pass < ring + 4; ++pass) {
+        run_pass(pass);
+    }
+    counting.store(false);
+    const auto n = allocations.load();
+    const auto messages = 3 * set->frames.size();
+    EXPECT_EQ(n, 0U) << n << " allocations for " << messages << " messages";
+    EXPECT_GT(consumer->calls.load(), calls_before); // the consumer did get work
+    EXPECT_EQ(shard.stats().gaps.load() + shard.stats().crossed.load(), 0U);
+    EXPECT_EQ(shard.stats().books[static_cast<std::size_t>(book::book_state::live)].load(), 4U);
+    shard.stop();
+    (void)pool.stop(std::chrono::milliseconds(1000));
+}
+
+} // namespace
+} // namespace mdg::perf
