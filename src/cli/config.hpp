@@ -98,7 +98,7 @@ struct gateway_config {
     /// [dispatch]: state shards and the consumer pool.
     struct dispatch_t {
         std::size_t shards = 2;
-        std::size_t shard_queue = 65536;
+        std::size_t shard_queue = 8192;
         std::size_t consumer_threads = 4;
         std::size_t consumer_queue = 4096;
         ms callback_budget{std::chrono::seconds{3}};
