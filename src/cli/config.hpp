@@ -59,7 +59,7 @@ struct gateway_config {
 
     /// [connections]: how topics are spread over sockets and how each socket is kept alive.
     struct connections_t {
-        bool symbol_aligned = true;                ///< never split a symbol over connections
+        bool symbol_aligned = true;                 ///< never split a symbol over connections
         std::size_t max_topics_per_connection = 10; ///< 0 = only the venue's args budget limits
         ms ping_interval{std::chrono::seconds{20}};
         ms pong_timeout{std::chrono::seconds{10}};
