@@ -104,11 +104,13 @@ std::string render_chart_svg(const chart& c) {
         y0 = std::min(y0, p.y);
         y1 = std::max(y1, p.y);
     }
-    const std::optional<double> limit =
-        c.limit && std::isfinite(*c.limit) ? std::optional<double>(*c.limit / scale) : std::nullopt;
-    if (limit) {
-        y1 = std::max(y1, *limit);
-        y0 = std::min(y0, *limit);
+    // A plain pair rather than std::optional: GCC 12's -Wmaybe-uninitialized misfires on an
+    // optional<double> built in a conditional expression (release builds).
+    const bool has_limit = c.limit.has_value() && std::isfinite(*c.limit);
+    const double limit = has_limit ? *c.limit / scale : 0.0;
+    if (has_limit) {
+        y1 = std::max(y1, limit);
+        y0 = std::min(y0, limit);
     }
     if (x1 <= x0) {
         x1 = x0 + 1;
@@ -186,12 +188,12 @@ std::string render_chart_svg(const chart& c) {
         }
         out += "\"/>\n";
     }
-    if (limit) {
+    if (has_limit) {
         out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" "
                            "stroke=\"#c0392b\" stroke-dasharray=\"6 4\"/>\n"
                            "<text x=\"{2:.1f}\" y=\"{3:.1f}\" text-anchor=\"end\" "
                            "fill=\"#c0392b\">{4}</text>\n",
-                           left, sy(*limit), left + pw, sy(*limit) - 4, xml_escape(c.limit_label));
+                           left, sy(limit), left + pw, sy(limit) - 4, xml_escape(c.limit_label));
     }
     out += "</svg>\n";
     return out;
