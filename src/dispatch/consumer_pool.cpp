@@ -512,6 +512,7 @@ std::size_t consumer_pool::add(std::shared_ptr<consumer> c, consumer_options opt
 }
 
 void consumer_pool::start() {
+    (void)spdlog::default_logger_raw(); // created before the threads that log (see gateway)
     auto& c = *core_;
     std::lock_guard lk(c.mu);
     if (c.started) {

@@ -58,6 +58,7 @@ void shard::start() {
         std::lock_guard lk(query_mu_);
         running_ = true;
     }
+    (void)spdlog::default_logger_raw(); // created before the thread that logs (see gateway)
     thread_ = std::thread([this] { run(); });
 }
 

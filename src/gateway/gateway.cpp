@@ -694,6 +694,10 @@ void gateway::add_consumer(std::shared_ptr<dispatch::consumer> c, dispatch::cons
 }
 
 bool gateway::start(std::string& error) {
+    // spdlog creates its registry lazily inside the (uninstrumented) shared library: make it
+    // exist before this function starts threads that log (ThreadSanitizer cannot see the
+    // library's own guard).
+    (void)spdlog::default_logger_raw();
     auto& m = *impl_;
     auto& o = m.opts;
     auto plan = exchange::bybit::plan_connections(o.cat, o.topics, o.plan, error);
