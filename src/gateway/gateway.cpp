@@ -35,25 +35,6 @@ namespace {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-// The metric label of a channel (the venue's topic prefix).
-[[nodiscard]] std::string_view channel_label(channel c) noexcept {
-    switch (c) {
-    case channel::orderbook:
-        return "orderbook";
-    case channel::public_trade:
-        return "publicTrade";
-    case channel::tickers:
-        return "tickers";
-    case channel::kline:
-        return "kline";
-    case channel::all_liquidation:
-        return "allLiquidation";
-    case channel::liquidation:
-        return "liquidation";
-    }
-    return "unknown";
-}
-
 [[nodiscard]] std::string_view item_label(dispatch::item_kind k) noexcept {
     switch (k) {
     case dispatch::item_kind::book:
@@ -113,7 +94,7 @@ class shard_router final : public exchange::frame_handler {
         if (it == nullptr) {
             core::log_limited(spdlog::level::warn, "gateway.shard_full",
                               "Shard queue full: dropped a {} frame (the shard is behind)",
-                              channel_label(f.topic.ch));
+                              exchange::bybit::to_string(f.topic.ch));
             // A dropped book update is a gap: resubscribe that book now.
             return f.type == frame_type::orderbook;
         }
@@ -264,7 +245,7 @@ void gateway::impl::setup_metrics() {
                                {"category", std::string(model::to_string(opts.cat))}};
     for (std::size_t c = 0; c < exchange::bybit::channel_count; ++c) {
         auto l = base;
-        l.emplace_back("channel", std::string(channel_label(static_cast<channel>(c))));
+        l.emplace_back("channel", std::string(exchange::bybit::to_string(static_cast<channel>(c))));
         messages[c] = &reg.counter("mdgate_ws_messages_total",
                                    "Data frames received from the venue, by channel", l);
     }

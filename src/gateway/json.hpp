@@ -7,10 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "core/log.hpp"
+
 namespace mdg::gateway {
 
 /// A minimal streaming JSON writer for the status endpoints: objects, arrays, strings
-/// (escaped per RFC 8259), integers, doubles (finite; others become null) and booleans.
+/// (escaped by core::json_escape), integers, doubles (finite; others become null) and booleans.
 /// Commas are managed; the caller keeps begin/end balanced.
 class json_writer {
   public:
@@ -78,32 +80,7 @@ class json_writer {
     }
     void string(std::string_view s) {
         out_ += '"';
-        for (const char ch : s) {
-            const auto c = static_cast<unsigned char>(ch);
-            switch (ch) {
-            case '"':
-                out_ += "\\\"";
-                break;
-            case '\\':
-                out_ += "\\\\";
-                break;
-            case '\n':
-                out_ += "\\n";
-                break;
-            case '\r':
-                out_ += "\\r";
-                break;
-            case '\t':
-                out_ += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    fmt::format_to(std::back_inserter(out_), "\\u{:04x}", c);
-                } else {
-                    out_ += ch;
-                }
-            }
-        }
+        out_ += core::json_escape(s); // also replaces invalid UTF-8: the output stays JSON
         out_ += '"';
     }
 
