@@ -1,3 +1,6 @@
+#include <chrono>
+#include <thread>
+
 #include <boost/asio.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -82,6 +85,13 @@ TEST_F(FloodServerTest, AcksThenSendsEachTopicFromItsSnapshot) {
     EXPECT_NE(got[1].find(R"("type":"snapshot")"), std::string::npos);
     for (std::size_t i = 1; i < got.size(); ++i) {
         EXPECT_NE(got[i].find("orderbook.50.SIM0001USDT"), std::string::npos) << i;
+    }
+    // The server counts a batch once its write completes, which its own thread may see after
+    // the client has read the frames: wait for the count rather than race it.
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (server_->stats().frames_sent.load() < 49U &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(1ms);
     }
     EXPECT_GE(server_->stats().frames_sent.load(), 49U);
 }
