@@ -110,8 +110,8 @@ struct report_args {
 };
 
 /// `mdgate report`: the deploy-validation report (docs/report.md). Returns 0 all criteria met,
-/// 1 some not met or not demonstrable, 2 a rollback trigger fired or bad arguments, 3 could
-/// not measure.
+/// 1 some not met or not demonstrable, 2 bad arguments, 3 could not measure, 4 a rollback
+/// trigger fired.
 int run_report(const report_args& args);
 
 struct baseline_args {

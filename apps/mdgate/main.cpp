@@ -142,8 +142,8 @@ int main(int argc, char** argv) {
     mdg::app::report_args report;
     auto* report_cmd = app.add_subcommand(
         "report", "Watch a running gateway (or read a past window from Prometheus) and write the "
-                  "deploy-validation report; exit 0 met, 1 not met/not demonstrable, 2 rollback, "
-                  "3 could not measure (docs/report.md)");
+                  "deploy-validation report; exit 0 met, 1 not met/not demonstrable, 2 bad "
+                  "arguments, 3 could not measure, 4 rollback (docs/report.md)");
     report_cmd->add_option("--target", report.target, "the gateway's HTTP base URL")
         ->capture_default_str();
     report_cmd->add_option("--duration", report.duration, "length of the window (30m)")

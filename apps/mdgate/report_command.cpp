@@ -1,7 +1,7 @@
 // `mdgate report`: watches a running gateway for a window (or reads a past window from
 // Prometheus) and writes the deploy-validation report (docs/report.md). Exit codes gate a
-// rollout: 0 all criteria met, 1 some not met or not demonstrable, 2 a rollback trigger fired
-// (or bad arguments), 3 could not measure.
+// rollout: 0 all criteria met, 1 some not met or not demonstrable, 2 bad arguments, 3 could
+// not measure, 4 a rollback trigger fired (monitor::report_exit).
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -22,6 +22,7 @@
 #include "monitor/report.hpp"
 #include "monitor/report_text.hpp"
 #include "monitor/scrape.hpp"
+#include "net/http_url.hpp"
 
 namespace mdg::app {
 
@@ -30,8 +31,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr int exit_usage = 2;
-constexpr int exit_not_measured = 3;
+constexpr int exit_usage = static_cast<int>(monitor::report_exit::usage);
+constexpr int exit_not_measured = static_cast<int>(monitor::report_exit::not_measured);
 constexpr auto progress_every = 10s; // when stderr is not a terminal
 
 int usage_error(const std::string& what) {
@@ -260,7 +261,7 @@ int run_report(const report_args& args) {
 
     monitor::report report;
     if (prometheus) {
-        auto server = monitor::parse_http_url(args.prometheus, error);
+        auto server = net::parse_http_url(args.prometheus, error, net::http_schemes::http_only);
         if (!server) {
             return usage_error("--prometheus " + error);
         }
@@ -294,7 +295,7 @@ int run_report(const report_args& args) {
         }
         report = builder.finish(*to, false, "the requested range ended (--to)", clock.now());
     } else {
-        auto target = monitor::parse_http_url(args.target, error);
+        auto target = net::parse_http_url(args.target, error, net::http_schemes::http_only);
         if (!target) {
             return usage_error("--target " + error);
         }

@@ -8,12 +8,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/json_writer.hpp"
 #include "core/log.hpp"
 #include "core/systemd.hpp"
 #include "dispatch/consumer_pool.hpp"
 #include "dispatch/shard.hpp"
 #include "exchange/bybit/topic.hpp"
-#include "gateway/json.hpp"
 #include "metrics/buckets.hpp"
 #include "metrics/process_collector.hpp"
 
@@ -21,6 +21,7 @@ namespace mdg::gateway {
 
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
+using core::json_writer;
 using namespace std::chrono_literals;
 using exchange::bybit::channel;
 using exchange::bybit::frame_type;

@@ -157,12 +157,14 @@ struct trigger {
     std::string note;
 };
 
-/// Exit codes of `mdgate report` (CI/CD gating).
+/// Exit codes of `mdgate report` (CI/CD gating; docs/report.md). Each outcome has its own
+/// code, so a pipeline never mistakes a typo in its arguments for a rollback.
 enum class report_exit : int {
     all_met = 0,      ///< every success criterion met, no trigger
     not_met = 1,      ///< some criterion not met or not demonstrable
-    rollback = 2,     ///< a rollback trigger fired
-    not_measured = 3, ///< could not measure (unreachable, series missing)
+    usage = 2,        ///< bad command-line arguments (never a report's outcome)
+    not_measured = 3, ///< could not measure (unreachable, series missing, output not written)
+    rollback = 4,     ///< a rollback trigger fired
 };
 
 /// The finished report: plain data, rendered by render_markdown / render_json.

@@ -1,9 +1,11 @@
 // Rendering a report: Markdown for people, JSON for machines, SVG charts.
-#include <cmath>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
+#include "core/json_writer.hpp"
 #include "monitor/report.hpp"
 #include "monitor/report_text.hpp"
 #include "monitor/svg.hpp"
@@ -22,122 +24,18 @@ using detail::format_span;
 
 constexpr double seconds_per_hour = 3600;
 
-/// A minimal JSON writer: commas and escaping are handled, nesting is the caller's.
-class json_out {
-  public:
-    void begin_object() { open('{'); }
-    void end_object() { close('}'); }
-    void begin_array() { open('['); }
-    void end_array() { close(']'); }
-    void key(std::string_view k) {
-        comma();
-        string(k);
-        out_ += ':';
-        after_key_ = true;
+/// `t` as a UTC timestamp string, or null.
+void time_field(core::json_writer& j, std::string_view k, std::optional<unix_nanos> t) {
+    j.key(k);
+    if (t) {
+        j.value(format_utc(*t));
+    } else {
+        j.null();
     }
-    void value(std::string_view s) {
-        comma();
-        string(s);
-    }
-    void value(const char* s) { value(std::string_view(s)); }
-    void value(double v) {
-        comma();
-        out_ += std::isfinite(v) ? fmt::format("{}", v) : "null";
-    }
-    void value(std::uint64_t v) {
-        comma();
-        out_ += std::to_string(v);
-    }
-    void value(int v) {
-        comma();
-        out_ += std::to_string(v);
-    }
-    void value(bool v) {
-        comma();
-        out_ += v ? "true" : "false";
-    }
-    void null() {
-        comma();
-        out_ += "null";
-    }
-    template <class T> void field(std::string_view k, const T& v) {
-        key(k);
-        value(v);
-    }
-    template <class T> void field(std::string_view k, const std::optional<T>& v) {
-        key(k);
-        if (v) {
-            value(*v);
-        } else {
-            null();
-        }
-    }
-    void time_field(std::string_view k, std::optional<unix_nanos> t) {
-        key(k);
-        if (t) {
-            value(format_utc(*t));
-        } else {
-            null();
-        }
-    }
-    [[nodiscard]] std::string take() { return std::move(out_); }
+}
 
-  private:
-    void open(char c) {
-        comma();
-        out_ += c;
-        first_ = true;
-    }
-    void close(char c) {
-        out_ += c;
-        first_ = false;
-    }
-    void comma() {
-        if (after_key_) {
-            after_key_ = false;
-            return;
-        }
-        if (!first_ && !out_.empty()) {
-            out_ += ',';
-        }
-        first_ = false;
-    }
-    void string(std::string_view s) {
-        out_ += '"';
-        for (const char c : s) {
-            switch (c) {
-            case '"':
-                out_ += "\\\"";
-                break;
-            case '\\':
-                out_ += "\\\\";
-                break;
-            case '\n':
-                out_ += "\\n";
-                break;
-            case '\t':
-                out_ += "\\t";
-                break;
-            case '\r':
-                out_ += "\\r";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out_ += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                } else {
-                    out_ += c;
-                }
-            }
-        }
-        out_ += '"';
-    }
-
-    std::string out_;
-    bool first_ = true;
-    bool after_key_ = false;
-};
-
-void write_interval(json_out& j, std::string_view k, const std::optional<rate_interval>& r) {
+void write_interval(core::json_writer& j, std::string_view k,
+                    const std::optional<rate_interval>& r) {
     j.key(k);
     if (!r) {
         j.null();
@@ -531,30 +429,31 @@ std::string render_markdown(const report& r, const markdown_options& opts) {
 }
 
 std::string render_json(const report& r) {
-    json_out j;
+    // Round-trip doubles: the JSON is data for machines (the Markdown rounds for people).
+    core::json_writer j{core::json_doubles::round_trip};
     j.begin_object();
     j.field("schema", "mdgate.report/1");
-    j.time_field("generated_at", r.generated_at);
+    time_field(j, "generated_at", r.generated_at);
     j.field("target", r.target);
     j.field("source", r.source);
     j.key("gateway");
     j.begin_object();
     j.field("version", r.version);
-    j.time_field("started_at", r.gateway_started_at);
+    time_field(j, "started_at", r.gateway_started_at);
     j.field("restarts", static_cast<std::uint64_t>(r.restarts));
     j.field("unreachable_at_end", r.unreachable_at_end);
-    j.time_field("unreachable_since", r.unreachable_since);
+    time_field(j, "unreachable_since", r.unreachable_since);
     j.end_object();
     j.key("window");
     j.begin_object();
-    j.time_field("start", r.window_start);
-    j.time_field("end", r.window_end);
+    time_field(j, "start", r.window_start);
+    time_field(j, "end", r.window_end);
     j.field("seconds", r.window_seconds());
     j.field("planned_seconds", static_cast<std::uint64_t>(r.planned_duration.count()));
     j.field("cut_short", r.cut_short);
     j.field("end_reason", r.end_reason);
-    j.time_field("first_scrape", r.first_scrape);
-    j.time_field("last_scrape", r.last_scrape);
+    time_field(j, "first_scrape", r.first_scrape);
+    time_field(j, "last_scrape", r.last_scrape);
     j.field("observed_seconds", r.observed_hours * seconds_per_hour);
     j.field("scrapes_ok", r.scrapes_ok);
     j.field("scrapes_failed", r.scrapes_failed);
@@ -617,7 +516,7 @@ std::string render_json(const report& r) {
     j.begin_array();
     for (const auto& m : tp.per_minute) {
         j.begin_object();
-        j.time_field("start", m.start);
+        time_field(j, "start", m.start);
         j.field("messages", m.messages);
         j.end_object();
     }
@@ -648,7 +547,7 @@ std::string render_json(const report& r) {
         j.field("offset_seconds", static_cast<std::uint64_t>(c.offset.count()));
         j.field("reached", c.reached);
         if (c.reached) {
-            j.time_field("at", c.at);
+            time_field(j, "at", c.at);
             j.key("counts");
             j.begin_object();
             for (std::size_t i = 0; i < c.counts.size(); ++i) {

@@ -44,10 +44,8 @@ std::string printable(std::string_view s) {
     return out;
 }
 
-std::string url_of(const http_endpoint& ep, std::string_view target) {
-    const bool v6 = ep.host.find(':') != std::string::npos;
-    return fmt::format("http://{}{}{}:{}{}{}", v6 ? "[" : "", ep.host, v6 ? "]" : "", ep.port,
-                       ep.base_path, target);
+std::string url_of(const net::http_url& ep, std::string_view target) {
+    return fmt::format("http://{}:{}{}{}", ep.url_host(), ep.port, ep.base_path, target);
 }
 
 /// What one GET ended with; filled by `get_once`.
@@ -59,7 +57,7 @@ struct get_outcome {
     std::string body;
 };
 
-asio::awaitable<void> get_once(const http_endpoint& ep, std::string target,
+asio::awaitable<void> get_once(const net::http_url& ep, std::string target,
                                const http_options& opts, get_outcome& out) {
     auto ex = co_await asio::this_coro::executor;
     const auto deadline = std::chrono::steady_clock::now() + opts.timeout;
@@ -77,8 +75,7 @@ asio::awaitable<void> get_once(const http_endpoint& ep, std::string target,
         co_return;
     }
     bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target, 11};
-    const bool v6 = ep.host.find(':') != std::string::npos;
-    req.set(bhttp::field::host, v6 ? "[" + ep.host + "]:" + ep.port : ep.host + ":" + ep.port);
+    req.set(bhttp::field::host, ep.url_host() + ":" + ep.port);
     req.set(bhttp::field::user_agent, "mdgate-report");
     req.set(bhttp::field::connection, "close");
     if (!opts.bearer_token.empty()) {
@@ -104,13 +101,6 @@ asio::awaitable<void> get_once(const http_endpoint& ep, std::string target,
     out.body = std::move(parser.get().body());
 }
 
-bool parse_port(std::string_view s) {
-    unsigned v = 0;
-    const auto* end = s.data() + s.size();
-    const auto [p, ec] = std::from_chars(s.data(), end, v);
-    return ec == std::errc{} && p == end && v > 0 && v <= 65535;
-}
-
 /// A Prometheus sample value: a decimal, or NaN / +Inf / -Inf in any case.
 std::optional<double> parse_value(std::string_view s) {
     if (!s.empty() && s.front() == '+') {
@@ -127,68 +117,13 @@ std::optional<double> parse_value(std::string_view s) {
 
 } // namespace
 
-result<http_endpoint> parse_http_url(std::string_view url, std::string& error) {
-    auto fail = [&](std::string_view why) -> result<http_endpoint> {
-        error = fmt::format("URL '{}': {}", printable(url), why);
-        return errc::invalid_argument;
-    };
-    constexpr std::string_view scheme = "http://";
-    if (url.starts_with("https://")) {
-        return fail("https is not supported: scrape the gateway's plain-HTTP listener");
-    }
-    if (!url.starts_with(scheme)) {
-        return fail("must start with http://");
-    }
-    std::string_view rest = url.substr(scheme.size());
-    if (rest.find_first_of("?#@ ") != std::string_view::npos) {
-        return fail("user info, queries, fragments and spaces are not allowed");
-    }
-    const auto slash = rest.find('/');
-    std::string_view authority = rest.substr(0, slash);
-    std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
-    while (!path.empty() && path.back() == '/') {
-        path.remove_suffix(1);
-    }
-    http_endpoint ep;
-    ep.base_path = std::string(path);
-    std::string_view host;
-    std::string_view port;
-    if (authority.starts_with('[')) {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) {
-            return fail("unterminated [IPv6 address]");
-        }
-        host = authority.substr(1, close - 1);
-        auto after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') {
-                return fail("junk after ]");
-            }
-            port = after.substr(1);
-        }
-    } else {
-        const auto colon = authority.find(':');
-        host = authority.substr(0, colon);
-        if (colon != std::string_view::npos) {
-            port = authority.substr(colon + 1);
-        }
-    }
-    if (host.empty()) {
-        return fail("no host");
-    }
-    if (!port.empty() || authority.ends_with(':')) {
-        if (!parse_port(port)) {
-            return fail("port must be 1-65535");
-        }
-        ep.port = std::string(port);
-    }
-    ep.host = std::string(host);
-    error.clear();
-    return ep;
-}
-
-result<std::string> http_get(const http_endpoint& ep, std::string_view target,
+result<std::string> http_get(const net::http_url& ep, std::string_view target,
                              const http_options& opts, std::string& error) {
+    if (ep.tls) {
+        error = fmt::format("GET https://{}:{}{}{}: https is not supported here", ep.url_host(),
+                            ep.port, ep.base_path, target);
+        return errc::invalid_argument;
+    }
     const std::string full_target = ep.base_path + std::string(target);
     const std::string url = url_of(ep, target);
     get_outcome out;

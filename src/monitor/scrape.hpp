@@ -19,20 +19,9 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "monitor/prom_text.hpp"
+#include "net/http_url.hpp"
 
 namespace mdg::monitor {
-
-/// A plain-HTTP server to read from: `http://host[:port][/prefix]`.
-struct http_endpoint {
-    std::string host;
-    std::string port = "80";
-    std::string base_path; ///< "" or "/prefix", never ending in '/'
-};
-
-/// Parses `http://host[:port][/prefix]` (an IPv6 host in brackets). `https://`, user info,
-/// queries, fragments, a bad port or an empty host are refused: the result is
-/// `errc::invalid_argument` and `error` holds one line. Pure; thread-safe.
-[[nodiscard]] result<http_endpoint> parse_http_url(std::string_view url, std::string& error);
 
 /// How each request is made.
 struct http_options {
@@ -46,9 +35,10 @@ struct http_options {
 
 /// One blocking `GET <base_path><target>` (HTTP/1.1, `Connection: close`). Returns the body of
 /// a 200 answer. Any other status, a timeout or a network failure is an error, with `error`
-/// holding one line naming the URL. Runs its own io_context on the calling thread; thread-safe
+/// holding one line naming the URL; so is an https `ep` (parse it with
+/// `net::http_schemes::http_only`). Runs its own io_context on the calling thread; thread-safe
 /// (shares nothing).
-[[nodiscard]] result<std::string> http_get(const http_endpoint& ep, std::string_view target,
+[[nodiscard]] result<std::string> http_get(const net::http_url& ep, std::string_view target,
                                            const http_options& opts, std::string& error);
 
 /// The few `/v1/status` fields the report shows.
@@ -89,7 +79,7 @@ struct scrape {
 
 /// A past or current window read from a Prometheus server.
 struct prometheus_range {
-    http_endpoint server;
+    net::http_url server; ///< plain http (parse_http_url with http_only)
     http_options http;
     std::string extra_matchers; ///< see report_series_selector
     unix_nanos from;

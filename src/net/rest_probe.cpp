@@ -15,7 +15,7 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
-#include "net/ws_session.hpp"
+#include "net/http_url.hpp"
 
 namespace mdg::net {
 
@@ -199,37 +199,17 @@ struct connectivity_probe::impl {
     impl(asio::any_io_executor ex_, std::shared_ptr<ssl::context> tls_, probe_options opts_)
         : ex(std::move(ex_)), tls(std::move(tls_)), opts(std::move(opts_)), breaker(opts.breaker),
           json_parser(std::max<std::size_t>(opts.max_response_bytes, 1024)) {
-        std::string_view base = opts.url;
-        std::string as_ws;
-        if (base.starts_with("https://")) {
-            as_ws = "wss://" + std::string(base.substr(8));
-        } else if (base.starts_with("http://")) {
-            as_ws = "ws://" + std::string(base.substr(7));
-        } else {
-            throw std::invalid_argument(
-                fmt::format("probe URL '{}' is not an http:// or https:// URL", base));
-        }
-        std::string reason;
-        auto parsed = parse_ws_url(as_ws, reason);
+        std::string error;
+        auto parsed = parse_http_url(opts.url, error);
         if (!parsed) {
-            throw std::invalid_argument(fmt::format("probe URL '{}': {}", base, reason));
+            throw std::invalid_argument("probe " + error);
         }
         url = std::move(*parsed);
-        if (url.target.find_first_of("?#") != std::string::npos) {
-            throw std::invalid_argument(
-                fmt::format("probe URL '{}' must not have a query or fragment", base));
-        }
-        std::string_view prefix = url.target;
-        while (prefix.ends_with('/')) {
-            prefix.remove_suffix(1);
-        }
-        url.target = std::string(prefix) + std::string(time_path);
-        const bool v6 = url.host.find(':') != std::string::npos;
-        const std::string host = v6 ? "[" + url.host + "]" : url.host;
+        target = url.base_path + std::string(time_path);
         const bool default_port = url.port == (url.tls ? "443" : "80");
-        host_header = default_port ? host : host + ":" + url.port;
-        endpoint = host + ":" + url.port;
-        display = fmt::format("{}://{}{}", url.tls ? "https" : "http", host_header, url.target);
+        host_header = default_port ? url.url_host() : url.url_host() + ":" + url.port;
+        endpoint = url.url_host() + ":" + url.port;
+        display = fmt::format("{}://{}{}", url.tls ? "https" : "http", host_header, target);
     }
 
     asio::any_io_executor ex;
@@ -237,7 +217,8 @@ struct connectivity_probe::impl {
     probe_options opts;
     circuit_breaker breaker;
     simdjson::dom::parser json_parser; ///< reused by every attempt (runs never overlap)
-    ws_url url;                        ///< host, port, tls flag and the full target path
+    http_url url;                      ///< host, port, tls flag and the path prefix
+    std::string target;                ///< the prefix and "/v5/market/time"
     std::string host_header;           ///< "host" or "host:port"
     std::string endpoint;              ///< "host:port", for reasons
     std::string display;               ///< the full URL, for reasons
@@ -350,7 +331,7 @@ asio::awaitable<attempt_result> connectivity_probe::impl::attempt(std::shared_pt
 asio::awaitable<attempt_result>
 connectivity_probe::impl::request(beast::tcp_stream& lowest, auto& stream,
                                   asio::steady_timer::time_point deadline) {
-    http::request<http::empty_body> req{http::verb::get, url.target, 11};
+    http::request<http::empty_body> req{http::verb::get, target, 11};
     req.set(http::field::host, host_header);
     req.set(http::field::user_agent, opts.user_agent);
     req.set(http::field::accept, "application/json");

@@ -96,7 +96,7 @@ struct probe_stats {
 class connectivity_probe {
   public:
     /// `tls` is used for https URLs (make_client_tls_context()); may be null for http only.
-    /// Throws std::invalid_argument when `opts.url` is not an http:// or https:// URL.
+    /// Throws std::invalid_argument when parse_http_url (net/http_url.hpp) refuses `opts.url`.
     connectivity_probe(boost::asio::any_io_executor ex,
                        std::shared_ptr<boost::asio::ssl::context> tls, probe_options opts);
     ~connectivity_probe();

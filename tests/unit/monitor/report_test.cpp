@@ -168,6 +168,15 @@ TEST(ReportTest, ProvenHandlerTimeoutRateFiresTheRollbackTrigger) {
     EXPECT_NE(r.verdict.find("ROLL BACK"), std::string::npos);
 }
 
+TEST(ReportTest, EveryOutcomeHasItsOwnExitCode) {
+    // The documented contract of `mdgate report` (docs/report.md): pipelines gate on these.
+    EXPECT_EQ(static_cast<int>(report_exit::all_met), 0);
+    EXPECT_EQ(static_cast<int>(report_exit::not_met), 1);
+    EXPECT_EQ(static_cast<int>(report_exit::usage), 2);
+    EXPECT_EQ(static_cast<int>(report_exit::not_measured), 3);
+    EXPECT_EQ(static_cast<int>(report_exit::rollback), 4);
+}
+
 TEST(ReportTest, OneEarlyEventDoesNotFireTheTrigger) {
     // 1 event in 5 minutes is 12/h observed, but the lower bound (0.6/h) is not above 10/h.
     report_builder b(options(5min, {}), at_s(0));

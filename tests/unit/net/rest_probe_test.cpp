@@ -1,13 +1,10 @@
 #include <atomic>
-#include <cstdlib>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -23,6 +20,7 @@
 
 #include "net/rest_probe.hpp"
 #include "net/ws_session.hpp"
+#include "support/local_server.hpp"
 
 namespace mdg::net {
 namespace {
@@ -58,12 +56,6 @@ class test_server {
   public:
     explicit test_server(reply mode, std::size_t failures = 0, ssl::context* tls = nullptr)
         : mode_(mode), failures_(failures), tls_(tls) {
-        acceptor_.open(tcp::v4());
-        acceptor_.set_option(tcp::acceptor::reuse_address(true));
-        acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
-        acceptor_.listen();
-        port_ = acceptor_.local_endpoint().port();
-        asio::co_spawn(ioc_, accept_loop(), asio::detached);
         thread_ = std::thread([this] { ioc_.run(); });
     }
     ~test_server() {
@@ -73,7 +65,7 @@ class test_server {
     test_server(const test_server&) = delete;
     test_server& operator=(const test_server&) = delete;
 
-    [[nodiscard]] std::uint16_t port() const { return port_; }
+    [[nodiscard]] std::uint16_t port() const { return listener_.port(); }
     [[nodiscard]] std::string url() const { return fmt::format("http://127.0.0.1:{}", port()); }
     [[nodiscard]] std::size_t requests() const { return requests_.load(); }
     [[nodiscard]] std::string last_target() const {
@@ -82,17 +74,11 @@ class test_server {
     }
 
   private:
-    asio::awaitable<void> accept_loop() {
-        for (;;) {
-            auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-            if (ec) {
-                co_return;
-            }
-            if (tls_ != nullptr) {
-                asio::co_spawn(ioc_, serve_tls(std::move(socket)), asio::detached);
-            } else {
-                asio::co_spawn(ioc_, serve_plain(std::move(socket)), asio::detached);
-            }
+    asio::awaitable<void> on_connection(tcp::socket socket) {
+        if (tls_ != nullptr) {
+            co_await serve_tls(std::move(socket));
+        } else {
+            co_await serve_plain(std::move(socket));
         }
     }
 
@@ -125,11 +111,7 @@ class test_server {
             co_return;
         }
         if (mode_ == reply::silent) {
-            // Keep the connection open and never answer: park on a timer that only the
-            // io_context's stop ends.
-            asio::steady_timer forever(stream.get_executor(),
-                                       asio::steady_timer::time_point::max());
-            co_await forever.async_wait(use_tuple);
+            co_await test::wait_forever(); // the connection stays open, never answered
             co_return;
         }
         http::response<http::string_body> res{http::status::ok, 11};
@@ -171,22 +153,14 @@ class test_server {
     std::size_t failures_;
     ssl::context* tls_; // outlives: the test
     asio::io_context ioc_;
-    tcp::acceptor acceptor_{ioc_};
-    std::uint16_t port_ = 0;
+    test::local_server listener_{ioc_.get_executor(), [this](tcp::socket s) {
+                                     return on_connection(std::move(s));
+                                 }};
     std::atomic<std::size_t> requests_{0};
     mutable std::mutex mu_;
     std::string last_target_;
     std::thread thread_;
 };
-
-// A port on which nothing listens: bound, then closed.
-std::uint16_t refused_port() {
-    asio::io_context ioc;
-    tcp::acceptor a(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-    const auto port = a.local_endpoint().port();
-    a.close();
-    return port;
-}
 
 // Captures every log line (level and text) of the default logger.
 class capture_sink final : public spdlog::sinks::base_sink<std::mutex> {
@@ -312,8 +286,16 @@ TEST_F(ConnectivityProbeTest, ValidResponseIsOkWithServerTime) {
     EXPECT_EQ(probe->breaker_state(), circuit_breaker::state::closed);
 }
 
+TEST_F(ConnectivityProbeTest, PathPrefixOfTheUrlIsKept) {
+    test_server server(reply::ok);
+    auto probe = make_probe(options(server.url() + "/api/"));
+    const auto out = check_once(*probe);
+    EXPECT_TRUE(out.ok) << out.reason;
+    EXPECT_EQ(server.last_target(), "/api/v5/market/time");
+}
+
 TEST_F(ConnectivityProbeTest, RefusedPortFailsAfterThreeAttemptsWithOneError) {
-    const auto port = refused_port();
+    const auto port = test::refused_port();
     auto probe = make_probe(options(fmt::format("http://127.0.0.1:{}", port)));
     const auto out = check_once(*probe);
     EXPECT_FALSE(out.ok);
@@ -418,7 +400,7 @@ TEST_F(ConnectivityProbeTest, ConcurrentChecksShareOneRun) {
 }
 
 TEST_F(ConnectivityProbeTest, ConcurrentFailingChecksLogOneError) {
-    const auto port = refused_port();
+    const auto port = test::refused_port();
     auto probe = make_probe(options(fmt::format("http://127.0.0.1:{}", port)));
     auto outs = start_checks(*probe, 5);
     drain();
@@ -490,7 +472,7 @@ TEST_F(ConnectivityProbeTest, StopDuringRunCancelsEveryCaller) {
 }
 
 TEST_F(ConnectivityProbeTest, StopDuringRetryWaitCancels) {
-    const auto port = refused_port();
+    const auto port = test::refused_port();
     auto o = options(fmt::format("http://127.0.0.1:{}", port));
     o.retry_waits = {1h}; // only stop() ends the wait
     auto probe = make_probe(std::move(o));
@@ -537,8 +519,8 @@ TEST_F(ConnectivityProbeTest, CancelledCallerStopsWaitingAloneWhileTheRunGoesOn)
 
 TEST(ConnectivityProbeOptionsTest, RejectsBadUrls) {
     asio::io_context ioc;
-    for (const char* bad :
-         {"ftp://x", "api.bybit.com", "http://", "http://h:123456", "https://h/?q=1", "ws://h:1"}) {
+    for (const char* bad : {"ftp://x", "api.bybit.com", "http://", "http://h:123456",
+                            "https://h/?q=1", "ws://h:1", "http://u@h:1"}) {
         probe_options o;
         o.url = bad;
         EXPECT_THROW(connectivity_probe(ioc.get_executor(), nullptr, o), std::invalid_argument)
@@ -552,42 +534,20 @@ TEST(ConnectivityProbeOptionsTest, FailureKindsHaveNames) {
     EXPECT_EQ(to_string(probe_failure::cancelled), "cancelled");
 }
 
-// A self-signed certificate for "localhost", made with the openssl tool in a temporary dir.
-struct test_cert {
-    std::filesystem::path dir;
-    std::filesystem::path cert;
-    std::filesystem::path key;
-    test_cert() {
-        dir = std::filesystem::temp_directory_path() /
-              ("mdg-probe-tls-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(dir);
-        cert = dir / "cert.pem";
-        key = dir / "key.pem";
-        const auto cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
-                         "-addext subjectAltName=DNS:localhost -keyout " +
-                         key.string() + " -out " + cert.string() + " >/dev/null 2>&1";
-        EXPECT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a certificate";
-    }
-    ~test_cert() { std::filesystem::remove_all(dir); }
-    test_cert(const test_cert&) = delete;
-    test_cert& operator=(const test_cert&) = delete;
-};
-
 class ConnectivityProbeTlsTest : public ConnectivityProbeTest {
   protected:
     void SetUp() override {
         ConnectivityProbeTest::SetUp();
-        server_ctx_.use_certificate_chain_file(cert_.cert.string());
-        server_ctx_.use_private_key_file(cert_.key.string(), ssl::context::pem);
+        cert_.use_in(server_ctx_);
     }
-    test_cert cert_;
+    test::self_signed_cert cert_{"probe-tls"};
     ssl::context server_ctx_{ssl::context::tls_server};
 };
 
 TEST_F(ConnectivityProbeTlsTest, VerifiedHttpsIsOk) {
     test_server server(reply::ok, 0, &server_ctx_);
     auto probe = make_probe(options(fmt::format("https://localhost:{}", server.port())),
-                            make_client_tls_context(cert_.cert.string()));
+                            make_client_tls_context(cert_.cert_file()));
     const auto out = check_once(*probe);
     EXPECT_TRUE(out.ok) << out.reason;
     EXPECT_EQ(out.server_time_ms, valid_time_ms);

@@ -1,8 +1,3 @@
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <unistd.h>
-
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -12,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "net/ws_session.hpp"
+#include "support/local_server.hpp"
 
 namespace mdg::net {
 namespace {
@@ -63,30 +59,8 @@ template <class F> void run(asio::io_context& ioc, F&& f) {
     ASSERT_TRUE(done) << "the coroutine did not finish";
 }
 
-// A self-signed certificate for "localhost", made with the openssl tool in a temporary dir.
-struct test_cert {
-    std::filesystem::path dir;
-    std::filesystem::path cert;
-    std::filesystem::path key;
-    test_cert() {
-        dir = std::filesystem::temp_directory_path() / ("mdg-tls-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(dir);
-        cert = dir / "cert.pem";
-        key = dir / "key.pem";
-        const auto cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
-                         "-addext subjectAltName=DNS:localhost -keyout " +
-                         key.string() + " -out " + cert.string() + " >/dev/null 2>&1";
-        EXPECT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a certificate";
-    }
-    ~test_cert() { std::filesystem::remove_all(dir); }
-};
-
-// A TLS WebSocket server that echoes every message, for one connection.
-asio::awaitable<void> tls_echo_server(tcp::acceptor& acceptor, ssl::context& ctx) {
-    auto [aec, socket] = co_await acceptor.async_accept(use_tuple);
-    if (aec) {
-        co_return;
-    }
+// A TLS WebSocket server connection that echoes every message.
+asio::awaitable<void> tls_echo(tcp::socket socket, ssl::context& ctx) {
     websocket::stream<ssl::stream<beast::tcp_stream>> ws(std::move(socket), ctx);
     auto [hec] = co_await ws.next_layer().async_handshake(ssl::stream_base::server, use_tuple);
     if (hec) {
@@ -110,26 +84,21 @@ asio::awaitable<void> tls_echo_server(tcp::acceptor& acceptor, ssl::context& ctx
 
 class WsSessionTlsTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        server_ctx_.use_certificate_chain_file(cert_.cert.string());
-        server_ctx_.use_private_key_file(cert_.key.string(), ssl::context::pem);
-        acceptor_.open(tcp::v4());
-        acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
-        acceptor_.listen();
-        asio::co_spawn(ioc_, tls_echo_server(acceptor_, server_ctx_), asio::detached);
-    }
+    void SetUp() override { cert_.use_in(server_ctx_); }
     std::string url(const std::string& host) {
-        return "wss://" + host + ":" + std::to_string(acceptor_.local_endpoint().port()) + "/echo";
+        return "wss://" + host + ":" + std::to_string(server_.port()) + "/echo";
     }
 
-    test_cert cert_;
+    test::self_signed_cert cert_{"tls"};
     asio::io_context ioc_;
     ssl::context server_ctx_{ssl::context::tls_server};
-    tcp::acceptor acceptor_{ioc_};
+    test::local_server server_{ioc_.get_executor(), [this](tcp::socket s) {
+                                   return tls_echo(std::move(s), server_ctx_);
+                               }};
 };
 
 TEST_F(WsSessionTlsTest, VerifiedTlsConnectionCarriesFrames) {
-    auto ctx = make_client_tls_context(cert_.cert.string());
+    auto ctx = make_client_tls_context(cert_.cert_file());
     std::string reason;
     const auto u = *parse_ws_url(url("localhost"), reason);
     run(ioc_, [&]() -> asio::awaitable<void> {
@@ -163,7 +132,7 @@ TEST_F(WsSessionTlsTest, UntrustedCertificateFailsAtTls) {
 }
 
 TEST_F(WsSessionTlsTest, CertificateForAnotherHostFailsAtTls) {
-    auto ctx = make_client_tls_context(cert_.cert.string());
+    auto ctx = make_client_tls_context(cert_.cert_file());
     std::string reason;
     const auto u = *parse_ws_url(url("127.0.0.1"), reason); // the certificate names localhost
     run(ioc_, [&]() -> asio::awaitable<void> {
@@ -177,12 +146,9 @@ TEST_F(WsSessionTlsTest, CertificateForAnotherHostFailsAtTls) {
 
 TEST(WsSessionTest, AServerThatNeverAnswersTheHandshakeHitsTheDeadline) {
     asio::io_context ioc;
-    tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
-    tcp::socket accepted{ioc};
-    acceptor.async_accept(accepted, [](boost::system::error_code) {}); // accepts, never talks
+    test::local_server server{ioc.get_executor(), test::hold_open}; // accepts, never talks
     std::string reason;
-    const auto u = *parse_ws_url(
-        "ws://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/", reason);
+    const auto u = *parse_ws_url("ws://127.0.0.1:" + std::to_string(server.port()) + "/", reason);
     session_options opts;
     opts.handshake_timeout = 300ms;
     run(ioc, [&]() -> asio::awaitable<void> {
@@ -196,13 +162,9 @@ TEST(WsSessionTest, AServerThatNeverAnswersTheHandshakeHitsTheDeadline) {
 
 TEST(WsSessionTest, RefusedConnectionFailsAtConnect) {
     asio::io_context ioc;
-    std::uint16_t port = 0;
-    {
-        tcp::acceptor probe{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
-        port = probe.local_endpoint().port(); // closed again: nothing listens there
-    }
     std::string reason;
-    const auto u = *parse_ws_url("ws://127.0.0.1:" + std::to_string(port) + "/", reason);
+    const auto u =
+        *parse_ws_url("ws://127.0.0.1:" + std::to_string(test::refused_port()) + "/", reason);
     run(ioc, [&]() -> asio::awaitable<void> {
         ws_session s{ioc.get_executor(), nullptr, {}};
         connect_step step{};
@@ -214,7 +176,7 @@ TEST(WsSessionTest, RefusedConnectionFailsAtConnect) {
 
 TEST(WsSessionTest, WssWithoutATlsContextIsRefused) {
     asio::io_context ioc;
-    tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
+    auto acceptor = test::loopback_acceptor(ioc.get_executor()); // listens, never accepts
     std::string reason;
     const auto u = *parse_ws_url(
         "wss://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/", reason);
