@@ -127,6 +127,9 @@ int run_baseline(const baseline_args& args);
 
 /// The gateway's options from a validated configuration.
 [[nodiscard]] gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg);
+/// Registers the consumers every gateway runs (the liquidation log), with the queue size and
+/// callback budget of `[dispatch]`.
+void add_builtin_consumers(gateway::gateway& gw, const cli::gateway_config& cfg);
 
 /// "BTCUSDT,ETHUSDT" or a count ("100": SIM0000USDT...).
 [[nodiscard]] result<std::vector<sim::symbol_config>> parse_symbols(std::string_view text,

@@ -14,7 +14,6 @@
 
 #include "apps/mdgate/commands.hpp"
 #include "gateway/gateway.hpp"
-#include "gateway/liquidation_log.hpp"
 #include "model/fixed_point.hpp"
 #include "monitor/prom_text.hpp"
 #include "monitor/report.hpp"
@@ -108,10 +107,7 @@ int run_demo(const demo_args& args) {
     cfg.http.listen = "127.0.0.1:0";
     auto gopts = make_gateway_options(cfg);
     gateway::gateway gw{std::move(gopts)};
-    gw.add_consumer(std::make_shared<gateway::liquidation_log>(gw.instruments(),
-                                                               gateway::liquidation_log::options{}),
-                    {.name = "liquidation_log",
-                     .channels = static_cast<std::uint8_t>(dispatch::channel_bit::liquidations)});
+    add_builtin_consumers(gw, cfg);
     std::string error;
     if (!gw.start(error)) {
         std::fprintf(stderr, "mdgate: %s\n", error.c_str());

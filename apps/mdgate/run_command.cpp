@@ -17,6 +17,15 @@ namespace mdg::app {
 
 using namespace std::chrono_literals;
 
+void add_builtin_consumers(gateway::gateway& gw, const cli::gateway_config& cfg) {
+    gw.add_consumer(std::make_shared<gateway::liquidation_log>(gw.instruments(),
+                                                               gateway::liquidation_log::options{}),
+                    {.name = "liquidation_log",
+                     .channels = static_cast<std::uint8_t>(dispatch::channel_bit::liquidations),
+                     .queue_capacity = cfg.dispatch.consumer_queue,
+                     .budget = cfg.dispatch.callback_budget});
+}
+
 gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     gateway::gateway_options o;
     o.cat = cfg.venue.category;
@@ -49,6 +58,7 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     o.shards = cfg.dispatch.shards;
     o.shard_queue = cfg.dispatch.shard_queue;
     o.consumer_threads = cfg.dispatch.consumer_threads;
+    o.spin = std::chrono::microseconds{cfg.dispatch.spin_us};
     o.drain_timeout = cfg.dispatch.drain_timeout;
     o.freshness.orderbook = cfg.freshness.orderbook;
     o.freshness.tickers = cfg.freshness.tickers;
@@ -116,10 +126,7 @@ int run_gateway(const run_args& args) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
     gateway::gateway gw(std::move(opts));
-    gw.add_consumer(std::make_shared<gateway::liquidation_log>(gw.instruments(),
-                                                               gateway::liquidation_log::options{}),
-                    {.name = "liquidation_log",
-                     .channels = static_cast<std::uint8_t>(dispatch::channel_bit::liquidations)});
+    add_builtin_consumers(gw, cfg);
     if (!gw.start(error)) {
         spdlog::error("mdgate: cannot start: {}", error);
         std::fprintf(stderr, "mdgate: %s\n", error.c_str());

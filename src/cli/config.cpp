@@ -18,6 +18,8 @@
 #include "exchange/bybit/plan.hpp"
 #include "exchange/bybit/topic.hpp"
 #include "exchange/bybit/venue.hpp"
+#include "net/http_url.hpp"
+#include "net/ws_session.hpp"
 
 namespace mdg::cli {
 
@@ -267,6 +269,16 @@ bool check_venue(gateway_config& cfg, const locator& loc, std::string& error) {
     }
     if (auto why = url_problem(v.rest_url, "http", "https"); !why.empty()) {
         error = loc.error({"venue.rest_url"}, "'venue.rest_url' " + why);
+        return false;
+    }
+    // The parsers the connections and the probe use have the last word: what passes here
+    // must never be refused at start.
+    if (std::string why; !net::parse_ws_url(v.ws_url, why)) {
+        error = loc.error({"venue.ws_url"}, "'venue.ws_url': " + why);
+        return false;
+    }
+    if (std::string why; !net::parse_http_url(v.rest_url, why)) {
+        error = loc.error({"venue.rest_url"}, "'venue.rest_url': " + why);
         return false;
     }
     if (!v.ca_file.empty()) {

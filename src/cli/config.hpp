@@ -101,6 +101,7 @@ struct gateway_config {
         std::size_t shard_queue = 8192;
         std::size_t consumer_threads = 4;
         std::size_t consumer_queue = 4096;
+        std::size_t spin_us = 50;
         ms callback_budget{std::chrono::seconds{3}};
         ms drain_timeout{std::chrono::seconds{5}};
         friend bool operator==(const dispatch_t&, const dispatch_t&) = default;

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/spin.hpp"
+
 namespace mdg::dispatch {
 
 using steady = std::chrono::steady_clock;
@@ -138,7 +140,12 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
     std::size_t run_head = 0;
     std::size_t running = 0;
     std::size_t alive = 0;
-    std::size_t blocked = 0; // workers inside an overrun call
+    std::size_t blocked = 0;  // workers inside an overrun call
+    std::size_t sleepers = 0; // workers waiting on cv
+    // Read without the lock by a spinning worker; written under mu (= run_queue entries).
+    std::atomic<std::size_t> queued{0};
+    // Workers that will look at the run queue under mu before they sleep (see schedule()).
+    std::atomic<std::size_t> spinners{0};
     bool started = false;
     std::atomic<bool> accepting{false};
     std::atomic<bool> closed{false};         // stop() is past its drain: no more observer calls
@@ -160,12 +167,20 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
         return fmt::format("{}.{}", to_string(kind), registry.info(id).symbol);
     }
 
+    // A worker needs waking only when more consumers wait than spinning workers will take:
+    // every worker counted in `spinners` checks the run queue under mu after this push (its
+    // decrement comes before its lock, both seq_cst), so it cannot miss this entry.
     void schedule(std::size_t i) {
+        bool wake = false;
         {
             std::lock_guard lk(mu);
             run_queue.push_back(i);
+            const auto q = queued.fetch_add(1, std::memory_order_seq_cst) + 1;
+            wake = sleepers > 0 && q > spinners.load(std::memory_order_seq_cst);
         }
-        cv.notify_one();
+        if (wake) {
+            cv.notify_one();
+        }
     }
 
     // Runs under s.mu: makes a consumer runnable when it was idle.
@@ -409,12 +424,23 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
     void worker() {
         for (;;) {
             std::size_t i = 0;
+            // One worker at a time busy-waits briefly for the next consumer with work before
+            // sleeping: a shard in a flood publishes every few microseconds, and a sleep and
+            // wake per event costs two context switches.
+            if (spinners.fetch_add(1, std::memory_order_seq_cst) == 0) {
+                (void)::mdg::core::spin_until(
+                    [this] { return queued.load(std::memory_order_relaxed) > 0; }, opts.spin);
+            }
+            spinners.fetch_sub(1, std::memory_order_seq_cst);
             {
                 std::unique_lock lk(mu);
+                ++sleepers;
                 cv.wait(lk, [&] { return shutdown || run_head < run_queue.size(); });
+                --sleepers;
                 if (shutdown) {
                     break;
                 }
+                queued.fetch_sub(1, std::memory_order_relaxed);
                 i = run_queue[run_head++];
                 if (run_head == run_queue.size()) {
                     run_queue.clear();

@@ -43,6 +43,9 @@ class consumer_pool {
     struct options {
         std::size_t threads = 4;
         topic_namer namer{}; ///< empty: "<kind>.<symbol>"
+        /// How long an idle worker busy-waits for work before it sleeps (one worker at a
+        /// time; core::spin_until). Zero: sleep at once.
+        std::chrono::nanoseconds spin = std::chrono::microseconds{50};
     };
 
     consumer_pool(options opts, const model::instrument_registry& registry);

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/spin.hpp"
+
 namespace mdg::dispatch {
 
 using steady = std::chrono::steady_clock;
@@ -136,6 +138,15 @@ void shard::run() {
         }
         if (stop_.load()) {
             break;
+        }
+        if (core::spin_until(
+                [this] {
+                    return ring_.front() != nullptr ||
+                           has_queries_.load(std::memory_order_relaxed) ||
+                           stop_.load(std::memory_order_relaxed);
+                },
+                opts_.spin)) {
+            continue;
         }
         const auto seen = signal_.load(std::memory_order_seq_cst);
         sleeping_.store(true, std::memory_order_seq_cst);

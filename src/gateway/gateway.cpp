@@ -708,6 +708,7 @@ bool gateway::start(std::string& error) {
     }
     dispatch::consumer_pool::options po;
     po.threads = o.consumer_threads;
+    po.spin = o.spin;
     po.namer = [&m](dispatch::event_kind k, model::instrument_id id, unsigned detail) {
         const auto& sym = m.registry.info(id).symbol;
         switch (k) {
@@ -736,6 +737,7 @@ bool gateway::start(std::string& error) {
         dispatch::shard::options so;
         so.index = i;
         so.queue_capacity = o.shard_queue;
+        so.spin = o.spin;
         so.resync = [&m](std::uint32_t src, model::instrument_id id, std::uint16_t depth) {
             m.conns[src]->request_resync(
                 fmt::format("orderbook.{}.{}", depth, m.registry.info(id).symbol));

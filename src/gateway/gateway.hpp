@@ -49,6 +49,9 @@ struct gateway_options {
     std::size_t shards = 2;
     std::size_t shard_queue = 8192;
     std::size_t consumer_threads = 4;
+    /// Shard threads and one idle consumer-pool worker busy-wait this long for more work
+    /// before they sleep (`[dispatch] spin_us`).
+    std::chrono::nanoseconds spin = std::chrono::microseconds{50};
     std::chrono::milliseconds drain_timeout{5000};
     gateway::freshness freshness;
     bool http_enabled = true;

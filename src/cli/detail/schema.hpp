@@ -91,6 +91,7 @@ inline const auto scalar_sections = std::make_tuple(
                  field<disp>{"shard_queue", &disp::shard_queue, 1, 1LL << 24},
                  field<disp>{"consumer_threads", &disp::consumer_threads, 1, 256},
                  field<disp>{"consumer_queue", &disp::consumer_queue, 1, 1LL << 24},
+                 field<disp>{"spin_us", &disp::spin_us, 0, 10'000},
                  field<disp>{"callback_budget", &disp::callback_budget, 1, 10 * min},
                  field<disp>{"drain_timeout", &disp::drain_timeout, 1, 10 * min}),
     make_section("http", &gc::http, field<http_s>{"enabled", &http_s::enabled},

@@ -130,6 +130,9 @@ const bad_file cases[] = {
     {"RestUrlWithBadPort", "[venue]\nrest_url = \"https://api.bybit.com:99999\"\n",
      "mdgate.toml:2: 'venue.rest_url' must be a http:// or https:// URL with a port from 1 to "
      "65535, got 'https://api.bybit.com:99999'"},
+    {"RestUrlWithAQuery", "[venue]\nrest_url = \"https://api.bybit.com/?x=1\"\n",
+     "mdgate.toml:2: 'venue.rest_url': URL 'https://api.bybit.com/?x=1': user info, queries and "
+     "fragments are not allowed"},
     {"MissingCaFile", "[venue]\nca_file = \"/nonexistent/ca.pem\"\n",
      "mdgate.toml:2: 'venue.ca_file': '/nonexistent/ca.pem' is not a readable file"},
     {"ListenWithoutPort", "[http]\nlisten = \"127.0.0.1\"\n",

@@ -189,6 +189,36 @@ TEST_F(ConsumerPool, OverrunIsCountedStopsTheTokenAndOthersKeepGoing) {
     }
 }
 
+TEST_F(ConsumerPool, AFreeThreadServesOthersWhileOneCallIsBlockedWithinItsBudget) {
+    // Idle workers spin before they sleep and a publish wakes a sleeper only when the spinners
+    // cannot take all queued work: whatever the interleaving, the second thread must serve the
+    // fast consumer while the first is blocked (no watchdog help: the budget is long). Several
+    // rounds, with and without spinning, to meet different interleavings.
+    for (const auto spin : {std::chrono::nanoseconds{0}, std::chrono::nanoseconds{50us},
+                            std::chrono::nanoseconds{5ms}}) {
+        for (int round = 0; round < 10; ++round) {
+            consumer_pool pool({.threads = 2, .spin = spin}, registry);
+            auto slow = std::make_shared<gated>();
+            auto fast = std::make_shared<counting>();
+            const auto si = pool.add(slow, {.name = "slow", .budget = 60s});
+            const auto fi = pool.add(fast, {.name = "fast"});
+            pool.start();
+            pool.publish_trade(make_trade(btc, 1));
+            ASSERT_TRUE(eventually([&] { return slow->entered() == 1; }));
+            for (std::uint64_t s = 2; s <= 20; ++s) {
+                pool.publish_trade(make_trade(btc, s));
+            }
+            ASSERT_TRUE(eventually([&] { return pool.stats(fi).delivered.load() == 20; }))
+                << "spin " << spin.count() << " ns, round " << round;
+            EXPECT_EQ(pool.stats(si).timeouts.load(), 0U);
+            EXPECT_EQ(pool.threads_alive(), 2U); // no replacement was needed
+            slow->release();
+            ASSERT_TRUE(eventually([&] { return pool.stats(si).delivered.load() == 20; }));
+            EXPECT_TRUE(pool.stop(std::chrono::milliseconds{patience}));
+        }
+    }
+}
+
 TEST_F(ConsumerPool, ThrowingCallbackIsCountedAndTheConsumerContinues) {
     struct thrower : consumer {
         void on_trade(const model::trade& t, std::stop_token) override {
