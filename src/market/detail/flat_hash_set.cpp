@@ -2,15 +2,33 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
+#include <new>
 
 #include "core/assert.hpp"
 
 namespace mdg::market::detail {
 
+namespace {
+
+std::uint64_t* zeroed_slots(std::size_t n) {
+    // calloc, not a value-initialised vector: a large zeroed block comes straight from the
+    // kernel and its pages stay untouched (not resident) until a key lands on them.
+    auto* p = static_cast<std::uint64_t*>(std::calloc(n, sizeof(std::uint64_t)));
+    if (p == nullptr) {
+        throw std::bad_alloc{};
+    }
+    return p;
+}
+
+} // namespace
+
 flat_hash_set::flat_hash_set(std::size_t min_capacity)
-    : slots_(std::bit_ceil(std::max<std::size_t>(min_capacity, 2)), empty_slot),
-      mask_(slots_.size() - 1),
-      shift_(64U - static_cast<unsigned>(std::countr_zero(slots_.size()))) {}
+    : capacity_(std::bit_ceil(std::max<std::size_t>(min_capacity, 2))),
+      slots_(zeroed_slots(capacity_)), mask_(capacity_ - 1),
+      shift_(64U - static_cast<unsigned>(std::countr_zero(capacity_))) {
+    static_assert(empty_slot == 0, "zeroed memory must read as empty slots");
+}
 
 std::size_t flat_hash_set::home(std::uint64_t key) const noexcept {
     // Fibonacci hashing: the multiply spreads any key pattern over the high bits, which index
@@ -36,7 +54,7 @@ bool flat_hash_set::insert(std::uint64_t key) noexcept {
         return true;
     }
     const std::size_t in_table = size_ - (has_zero_ ? 1U : 0U);
-    MDG_CHECK(in_table + 1 < slots_.size(), "flat_hash_set is full: the owner sized it too small");
+    MDG_CHECK(in_table + 1 < capacity_, "flat_hash_set is full: the owner sized it too small");
     const std::size_t i = find_slot(key);
     if (slots_[i] == key) {
         return false;
@@ -82,7 +100,7 @@ bool flat_hash_set::contains(std::uint64_t key) const noexcept {
 }
 
 void flat_hash_set::clear() noexcept {
-    std::fill(slots_.begin(), slots_.end(), empty_slot);
+    std::fill_n(slots_.get(), capacity_, empty_slot);
     size_ = 0;
     has_zero_ = false;
 }

@@ -2,7 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <cstdlib>
+#include <memory>
 
 namespace mdg::market::detail {
 
@@ -10,7 +11,8 @@ namespace mdg::market::detail {
 /// de-duplicate the recent contents of a bounded ring. Linear probing; erase uses backward-shift
 /// deletion, so there are no tombstones and probe lengths do not degrade under churn.
 ///
-/// All memory is allocated by the constructor; insert, erase and lookup never allocate. The
+/// All memory is allocated by the constructor (zeroed pages that become resident only as keys
+/// land on them); insert, erase and lookup never allocate. The
 /// table never grows: the owner sizes it (typically at least twice the number of keys it will
 /// ever hold) and inserting into a table with no free slot left is a bug (MDG_CHECK).
 ///
@@ -31,7 +33,7 @@ class flat_hash_set {
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
     /// Number of slots (a power of two).
-    [[nodiscard]] std::size_t capacity() const noexcept { return slots_.size(); }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
   private:
     // Slot value 0 marks an empty slot, so the key 0 is kept out of the table in a flag.
@@ -42,7 +44,12 @@ class flat_hash_set {
     // Slot holding `key`, or the empty slot where the probe for it ends.
     [[nodiscard]] std::size_t find_slot(std::uint64_t key) const noexcept;
 
-    std::vector<std::uint64_t> slots_;
+    struct free_deleter {
+        void operator()(std::uint64_t* p) const noexcept { std::free(p); }
+    };
+
+    std::size_t capacity_;
+    std::unique_ptr<std::uint64_t[], free_deleter> slots_;
     std::size_t mask_;
     unsigned shift_;
     std::size_t size_ = 0;
