@@ -79,6 +79,7 @@ int run_bench(const bench_args& args) {
     so.duration = *duration;
     so.shards = args.shards;
     so.consumer_threads = args.consumer_threads;
+    so.spin = std::chrono::microseconds{args.spin_us};
     so.slow_sleep = std::chrono::duration_cast<std::chrono::microseconds>(*slow);
     so.source_pid = source->pid();
 
@@ -86,11 +87,11 @@ int run_bench(const bench_args& args) {
     report.machine = perf::machine_description();
     report.frames_per_pass = source->frames();
     report.bytes_per_pass = source->bytes();
-    report.parameters =
-        fmt::format("{} symbols, depth {}, mix {} ({} topics), {} measured after {} warm-up, {} "
-                    "repetitions, {} shards, {} consumer threads",
-                    args.symbols, args.depth, args.mix, so.topics.size(), args.duration,
-                    args.warmup, args.repetitions, args.shards, args.consumer_threads);
+    report.parameters = fmt::format(
+        "{} symbols, depth {}, mix {} ({} topics), {} measured after {} warm-up, {} "
+        "repetitions, {} shards, {} consumer threads, spin {} us",
+        args.symbols, args.depth, args.mix, so.topics.size(), args.duration, args.warmup,
+        args.repetitions, args.shards, args.consumer_threads, args.spin_us);
     const bool modes = args.rate > 0 || soak;
     const auto fail = [&](perf::scenario s) {
         return usage(fmt::format("{}: {}", perf::to_string(s), reason));

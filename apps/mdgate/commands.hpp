@@ -76,6 +76,7 @@ struct bench_args {
     std::size_t frames = 100'000;     ///< data frames per pass of the frame set
     std::size_t shards = 1;           ///< 2 cores: 1 shard + the I/O thread (see BENCHMARKS.md)
     std::size_t consumer_threads = 2; ///< (d) needs 2: the slow consumer holds one
+    std::size_t spin_us = 50;         ///< `[dispatch] spin_us` of the gateway under test
     std::string slow_sleep = "1ms";   ///< (d): sleep per slow callback
     std::string scenarios = "abcd";   ///< which of (a)..(d) to run (profiling one path)
 };

@@ -134,6 +134,9 @@ int main(int argc, char** argv) {
     bench_cmd->add_option("--shards", bench.shards, "gateway state shards")->capture_default_str();
     bench_cmd->add_option("--consumer-threads", bench.consumer_threads, "consumer pool threads")
         ->capture_default_str();
+    bench_cmd->add_option("--spin-us", bench.spin_us, "[dispatch] spin_us of the gateway")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 10'000));
     bench_cmd->add_option("--slow-sleep", bench.slow_sleep, "(d): sleep in every slow callback")
         ->capture_default_str();
     bench_cmd->add_option("--scenarios", bench.scenarios, "which of a, b, c, d to run (e.g. c)")

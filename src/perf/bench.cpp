@@ -266,6 +266,7 @@ result<scenario_result> run_gateway(scenario s, const scenario_options& o, std::
     go.http_enabled = false;
     go.shards = o.shards;
     go.consumer_threads = o.consumer_threads;
+    go.spin = o.spin;
     go.summary_interval = std::chrono::hours(24);
     go.drain_timeout = 2s;
     go.version = "bench";

@@ -32,6 +32,7 @@ struct scenario_options {
     std::chrono::milliseconds duration{5000}; ///< measured
     std::size_t shards = 2;
     std::size_t consumer_threads = 4;
+    std::chrono::nanoseconds spin = std::chrono::microseconds{50}; ///< gateway_options::spin
     std::size_t book_levels = 25;               ///< levels per side copied for each consumer
     std::chrono::microseconds slow_sleep{1000}; ///< (d): sleep in every slow callback
     /// The source process, to report its CPU share (a saturated source means the figure is
