@@ -422,18 +422,25 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
     }
 
     void worker() {
+        // Batches run since this worker last slept (see shard::run: spinning pays in bursts).
+        std::size_t since_sleep = 0;
         for (;;) {
             std::size_t i = 0;
             // One worker at a time busy-waits briefly for the next consumer with work before
             // sleeping: a shard in a flood publishes every few microseconds, and a sleep and
             // wake per event costs two context switches.
-            if (spinners.fetch_add(1, std::memory_order_seq_cst) == 0) {
-                (void)::mdg::core::spin_until(
-                    [this] { return queued.load(std::memory_order_relaxed) > 0; }, opts.spin);
+            if (since_sleep > 1) {
+                if (spinners.fetch_add(1, std::memory_order_seq_cst) == 0) {
+                    (void)::mdg::core::spin_until(
+                        [this] { return queued.load(std::memory_order_relaxed) > 0; }, opts.spin);
+                }
+                spinners.fetch_sub(1, std::memory_order_seq_cst);
             }
-            spinners.fetch_sub(1, std::memory_order_seq_cst);
             {
                 std::unique_lock lk(mu);
+                if (run_head == run_queue.size()) {
+                    since_sleep = 0;
+                }
                 ++sleepers;
                 cv.wait(lk, [&] { return shutdown || run_head < run_queue.size(); });
                 --sleepers;
@@ -449,6 +456,7 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
                 ++running;
             }
             const bool keep = run_batch(i);
+            ++since_sleep;
             {
                 std::lock_guard lk(mu);
                 --running;

@@ -44,7 +44,8 @@ class consumer_pool {
         std::size_t threads = 4;
         topic_namer namer{}; ///< empty: "<kind>.<symbol>"
         /// How long an idle worker busy-waits for work before it sleeps (one worker at a
-        /// time; core::spin_until). Zero: sleep at once.
+        /// time, and only after more than one batch since it last slept; core::spin_until).
+        /// Zero: sleep at once.
         std::chrono::nanoseconds spin = std::chrono::microseconds{50};
     };
 

@@ -123,10 +123,15 @@ void shard::run_queries(bool all) {
 }
 
 void shard::run() {
+    // Items handled since the thread last parked: more than one means frames come in bursts
+    // or a flood, where the next one is microseconds away and spinning pays; one per wake-up
+    // (a steady trickle) means the spin would only burn CPU.
+    std::size_t since_park = 0;
     for (;;) {
         if (auto* it = ring_.front()) {
             process(*it);
             ring_.pop();
+            ++since_park;
             stats_.items.fetch_add(1, std::memory_order_relaxed);
             if (has_queries_.load(std::memory_order_relaxed)) {
                 run_queries(false);
@@ -139,15 +144,16 @@ void shard::run() {
         if (stop_.load()) {
             break;
         }
-        if (core::spin_until(
-                [this] {
-                    return ring_.front() != nullptr ||
-                           has_queries_.load(std::memory_order_relaxed) ||
-                           stop_.load(std::memory_order_relaxed);
-                },
-                opts_.spin)) {
+        if (since_park > 1 && core::spin_until(
+                                  [this] {
+                                      return ring_.front() != nullptr ||
+                                             has_queries_.load(std::memory_order_relaxed) ||
+                                             stop_.load(std::memory_order_relaxed);
+                                  },
+                                  opts_.spin)) {
             continue;
         }
+        since_park = 0;
         const auto seen = signal_.load(std::memory_order_seq_cst);
         sleeping_.store(true, std::memory_order_seq_cst);
         if (ring_.front() == nullptr && !stop_.load() && !has_queries_.load()) {

@@ -87,9 +87,10 @@ class shard {
         /// time of every data item, and local receive time minus venue time per item kind.
         std::function<void(std::chrono::nanoseconds)> on_handled{};
         std::function<void(item_kind, std::chrono::nanoseconds)> on_latency{};
-        /// How long the thread busy-waits for the next item before it parks (core::spin_until):
-        /// in a flood the next frame is microseconds away, and a park + wake per frame costs
-        /// two context switches. Zero: park at once (lowest idle CPU).
+        /// How long the thread busy-waits for the next item before it parks (core::spin_until),
+        /// when it handled more than one item since it last parked: in a burst or a flood the
+        /// next frame is microseconds away and a park + wake per frame costs two context
+        /// switches; a steady trickle (one item per wake-up) parks at once. Zero: never spin.
         std::chrono::nanoseconds spin = std::chrono::microseconds{50};
     };
 
