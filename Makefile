@@ -32,7 +32,7 @@ asan:
 tsan: setup
 	@cmake --preset tsan >/dev/null
 	@cmake --build --preset tsan -j $(JOBS)
-	@ctest --preset tsan -j $(JOBS) -L integration -E '^(cli|js|observability|report)\.'
+	@ctest --preset tsan -j $(JOBS) -L '^(integration|dispatch)$$' -E '^(cli|js|observability|report)\.'
 
 bench: build
 	@$(BUILD)/bench/mdg_bench
