@@ -1,22 +1,28 @@
 #include "net/ws_session.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <deque>
-#include <optional>
+#include <random>
 #include <stdexcept>
 #include <variant>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/error.hpp>
 #include <fmt/format.h>
+
+#include "net/ws_frame.hpp"
 
 namespace mdg::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
@@ -112,56 +118,114 @@ bool is_expected_close(const boost::system::error_code& ec) noexcept {
 }
 
 struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
-    using plain_ws = websocket::stream<beast::tcp_stream>;
-    using tls_ws = websocket::stream<ssl::stream<beast::tcp_stream>>;
+    using plain_stream = beast::tcp_stream;
+    using tls_stream = ssl::stream<beast::tcp_stream>;
+
+    /// Bytes asked of the socket per read when no frame needs more: a flood fills it, and every
+    /// frame in it is handed out without another trip through the scheduler.
+    static constexpr std::size_t read_chunk = 64 * 1024;
 
     impl(asio::any_io_executor ex_, std::shared_ptr<ssl::context> tls_, session_options opts_)
-        : ex(std::move(ex_)), tls(std::move(tls_)), opts(std::move(opts_)), wake(ex) {
+        : ex(std::move(ex_)), tls(std::move(tls_)), opts(std::move(opts_)),
+          reader(opts.max_frame_bytes), wake(ex) {
         wake.expires_at(asio::steady_timer::time_point::max());
+        std::random_device rd;
+        rng = (std::uint64_t{rd()} << 32) ^ rd();
     }
 
     asio::any_io_executor ex;
     std::shared_ptr<ssl::context> tls;
     session_options opts;
-    std::variant<std::monostate, plain_ws, tls_ws> ws;
-    beast::flat_buffer buffer;
-    std::deque<std::string> queue;
+    std::variant<std::monostate, plain_stream, tls_stream> stream;
+    beast::flat_buffer buffer; ///< bytes read and not yet handed out; the handshake's leftovers
+    ws::reader reader;
+    std::size_t handed_out = 0;    ///< bytes of the frame read() returned last, dropped next time
+    std::deque<std::string> queue; ///< encoded frames, written in order by writer()
     std::size_t queued = 0;
     asio::steady_timer wake;
-    bool open = false;
-    bool closing = false;
-    bool want_close_frame = false;
+    std::uint64_t rng;
+    bool open = false;         ///< read() may hand out frames, send() queues
+    bool close_queued = false; ///< our close frame is queued (or written): nothing after it
+    bool close_written = false;
+    bool shut_after_close = false; ///< the peer closed or failed: no need to wait for its close
+    bool shut = false;             ///< the socket is closed
 
     beast::tcp_stream& tcp_layer() {
-        if (auto* p = std::get_if<plain_ws>(&ws)) {
-            return beast::get_lowest_layer(*p);
+        if (auto* p = std::get_if<plain_stream>(&stream)) {
+            return *p;
         }
-        return beast::get_lowest_layer(std::get<tls_ws>(ws));
+        return beast::get_lowest_layer(std::get<tls_stream>(stream));
     }
 
     template <class F> decltype(auto) visit(F&& f) {
-        if (auto* p = std::get_if<plain_ws>(&ws)) {
+        if (auto* p = std::get_if<plain_stream>(&stream)) {
             return f(*p);
         }
-        return f(std::get<tls_ws>(ws));
+        return f(std::get<tls_stream>(stream));
     }
 
+    std::uint64_t next_random() noexcept { // splitmix64
+        std::uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30U)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27U)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31U);
+    }
+
+    std::array<std::uint8_t, 4> next_mask() noexcept {
+        const auto r = next_random();
+        return {static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(r >> 8U),
+                static_cast<std::uint8_t>(r >> 16U), static_cast<std::uint8_t>(r >> 24U)};
+    }
+
+    std::string encode(ws::opcode op, std::string_view payload) {
+        std::string frame;
+        frame.reserve(payload.size() + 14);
+        ws::append_frame(frame, op, payload, next_mask());
+        return frame;
+    }
+
+    void shutdown_now() {
+        if (shut) {
+            return;
+        }
+        shut = true;
+        open = false;
+        queue.clear();
+        queued = 0;
+        wake.cancel();
+        boost::system::error_code ignored;
+        tcp_layer().socket().close(ignored);
+    }
+
+    /// Queues our close frame as the last frame; frames not yet written are dropped.
+    void queue_close(std::uint16_t code) {
+        if (close_queued) {
+            return;
+        }
+        close_queued = true;
+        queue.clear();
+        queued = 0;
+        // 1005 means the peer sent no code: the echo carries none either (RFC 6455 5.5.1).
+        queue.push_back(
+            encode(ws::opcode::close, code == 1005 ? std::string{} : ws::close_payload(code)));
+        wake.cancel();
+    }
+
+    /// The one writer: frames go out in order, never two writes at once. After our close frame
+    /// it waits (bounded by the handshake timeout) for the peer's close, then closes the socket.
     asio::awaitable<void> writer() {
         auto self = shared_from_this();
         for (;;) {
-            if (want_close_frame) {
-                want_close_frame = false;
-                co_await visit([](auto& s) {
-                    return s.async_close(websocket::close_code::normal, use_tuple);
-                });
-                boost::system::error_code ignored;
-                tcp_layer().socket().close(ignored);
-                co_return;
-            }
-            if (!open) {
+            if (shut) {
                 co_return;
             }
             if (queue.empty()) {
+                if (close_written) {
+                    wake.expires_after(opts.handshake_timeout);
+                    co_await wake.async_wait(use_tuple);
+                    shutdown_now();
+                    co_return;
+                }
                 wake.expires_at(asio::steady_timer::time_point::max());
                 co_await wake.async_wait(use_tuple);
                 continue;
@@ -169,17 +233,72 @@ struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
             std::string frame = std::move(queue.front());
             queue.pop_front();
             queued -= frame.size();
-            auto [ec, n] = co_await visit([&](auto& s) {
-                s.text(true);
-                return s.async_write(asio::buffer(frame), use_tuple);
-            });
+            const bool is_close = close_queued && queue.empty();
+            auto [ec, n] = co_await visit(
+                [&](auto& s) { return asio::async_write(s, asio::buffer(frame), use_tuple); });
             if (ec) {
-                open = false;
-                boost::system::error_code ignored;
-                tcp_layer().socket().close(ignored);
+                shutdown_now();
                 co_return;
             }
+            if (is_close) {
+                close_written = true;
+                if (shut_after_close) {
+                    shutdown_now();
+                    co_return;
+                }
+            }
         }
+    }
+
+    /// The HTTP upgrade (RFC 6455 4.1) over a connected (and TLS-established) stream. Bytes the
+    /// server sent after its headers stay in `buffer` for read().
+    template <class Stream>
+    asio::awaitable<boost::system::error_code> upgrade(Stream& s, const ws_url& url,
+                                                       const std::string& host_header) {
+        beast::get_lowest_layer(s).expires_after(opts.handshake_timeout);
+        std::array<std::uint8_t, 16> nonce{};
+        for (std::size_t i = 0; i < nonce.size(); i += 8) {
+            const auto r = next_random();
+            std::memcpy(nonce.data() + i, &r, 8);
+        }
+        const std::string key = ws::make_key(nonce);
+        http::request<http::empty_body> req{http::verb::get, url.target, 11};
+        req.set(http::field::host, host_header);
+        req.set(http::field::upgrade, "websocket");
+        req.set(http::field::connection, "Upgrade");
+        req.set(http::field::sec_websocket_key, key);
+        req.set(http::field::sec_websocket_version, "13");
+        req.set(http::field::user_agent, opts.user_agent);
+        auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
+        if (wec) {
+            co_return wec;
+        }
+        http::response_parser<http::empty_body> parser;
+        parser.header_limit(16 * 1024);
+        auto [rec, rn] = co_await http::async_read_header(s, buffer, parser, use_tuple);
+        if (rec) {
+            co_return rec;
+        }
+        const auto& res = parser.get();
+        if (res.result() != http::status::switching_protocols) {
+            co_return websocket::error::upgrade_declined;
+        }
+        if (!beast::iequals(res[http::field::upgrade], "websocket")) {
+            co_return websocket::error::no_upgrade_websocket;
+        }
+        if (!http::token_list(res[http::field::connection]).exists("upgrade")) {
+            co_return websocket::error::no_connection_upgrade;
+        }
+        if (res[http::field::sec_websocket_accept] != ws::accept_for(key)) {
+            co_return websocket::error::bad_sec_accept;
+        }
+        // No extension was offered, so none may be in use (permessage-deflate would set RSV1).
+        if (res.find(http::field::sec_websocket_extensions) != res.end()) {
+            co_return websocket::error::bad_http_version; // closest code: a bad response
+        }
+        beast::get_lowest_layer(s).expires_never();
+        // Deadlines after the handshake are the feed's (receive watchdog, pong deadline).
+        co_return boost::system::error_code{};
     }
 };
 
@@ -228,38 +347,16 @@ asio::awaitable<boost::system::error_code> ws_session::connect(const ws_url& url
     }
     stream.socket().set_option(tcp::no_delay(true));
 
-    auto handshake = [&](auto& ws,
-                         std::string host_header) -> asio::awaitable<boost::system::error_code> {
-        failed_step = connect_step::handshake;
-        beast::get_lowest_layer(ws).expires_after(d.opts.handshake_timeout);
-        ws.set_option(websocket::stream_base::decorator(
-            [ua = d.opts.user_agent](auto& req) { req.set(beast::http::field::user_agent, ua); }));
-        auto [hec] = co_await ws.async_handshake(host_header, url.target, use_tuple);
-        if (hec) {
-            co_return hec;
-        }
-        beast::get_lowest_layer(ws).expires_never();
-        // Deadlines after the handshake are the feed's (receive watchdog, pong deadline).
-        websocket::stream_base::timeout t{};
-        t.handshake_timeout = d.opts.handshake_timeout;
-        t.idle_timeout = websocket::stream_base::none();
-        t.keep_alive_pings = false;
-        ws.set_option(t);
-        ws.read_message_max(d.opts.max_frame_bytes);
-        co_return boost::system::error_code{};
-    };
     const bool default_port = url.port == (url.tls ? "443" : "80");
     const std::string host_header = default_port ? url.host : url.host + ":" + url.port;
 
     boost::system::error_code ec;
     if (url.tls) {
+        failed_step = connect_step::tls;
         if (!d.tls) {
-            failed_step = connect_step::tls;
             co_return asio::error::no_protocol_option;
         }
-        failed_step = connect_step::tls;
-        auto& ws = d.ws.emplace<impl::tls_ws>(std::move(stream), *d.tls);
-        auto& tls_stream = ws.next_layer();
+        auto& tls_stream = d.stream.emplace<impl::tls_stream>(std::move(stream), *d.tls);
         // SNI, and the certificate must name the host.
         // SSL_set_tlsext_host_name, spelled out: the macro casts the C way.
         if (SSL_ctrl(tls_stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
@@ -268,15 +365,17 @@ asio::awaitable<boost::system::error_code> ws_session::connect(const ws_url& url
                                                 asio::error::get_ssl_category()};
         }
         tls_stream.set_verify_callback(ssl::host_name_verification(url.host));
-        beast::get_lowest_layer(ws).expires_after(d.opts.tls_timeout);
+        beast::get_lowest_layer(tls_stream).expires_after(d.opts.tls_timeout);
         auto [tec] = co_await tls_stream.async_handshake(ssl::stream_base::client, use_tuple);
         if (tec) {
             co_return tec;
         }
-        ec = co_await handshake(ws, host_header);
+        failed_step = connect_step::handshake;
+        ec = co_await d.upgrade(tls_stream, url, host_header);
     } else {
-        auto& ws = d.ws.emplace<impl::plain_ws>(std::move(stream));
-        ec = co_await handshake(ws, host_header);
+        failed_step = connect_step::handshake;
+        auto& plain = d.stream.emplace<impl::plain_stream>(std::move(stream));
+        ec = co_await d.upgrade(plain, url, host_header);
     }
     if (ec) {
         co_return ec;
@@ -291,34 +390,74 @@ asio::awaitable<boost::system::error_code> ws_session::connect(const ws_url& url
 asio::awaitable<boost::system::error_code> ws_session::read(std::string_view& text) {
     auto self = impl_;
     auto& d = *self;
-    if (!d.open) {
-        co_return asio::error::not_connected;
-    }
     for (;;) {
-        d.buffer.consume(d.buffer.size());
-        auto [ec, n] = co_await d.visit([&](auto& s) { return s.async_read(d.buffer, use_tuple); });
-        if (ec) {
-            d.open = false;
-            d.wake.cancel();
-            co_return ec;
+        if (!d.open) {
+            co_return asio::error::not_connected;
         }
-        const bool is_text = d.visit([](auto& s) { return s.got_text(); });
-        if (!is_text) {
+        d.buffer.consume(d.handed_out);
+        d.handed_out = 0;
+        const auto in = d.buffer.cdata();
+        const auto ev = d.reader.next({static_cast<const char*>(in.data()), in.size()});
+        switch (ev.kind) {
+        case ws::event_kind::need_more: {
+            const std::size_t want = std::max(impl::read_chunk, ev.needed - in.size());
+            auto [ec, n] = co_await d.visit(
+                [&](auto& s) { return s.async_read_some(d.buffer.prepare(want), use_tuple); });
+            if (ec) {
+                d.shutdown_now();
+                co_return ec;
+            }
+            d.buffer.commit(n);
             continue;
         }
-        const auto data = d.buffer.cdata();
-        text = {static_cast<const char*>(data.data()), data.size()};
-        co_return boost::system::error_code{};
+        case ws::event_kind::consumed:
+        case ws::event_kind::binary:
+            d.handed_out = ev.size;
+            continue;
+        case ws::event_kind::ping:
+            if (!d.close_queued) { // ahead of queued data frames, never inside one
+                auto pong = d.encode(ws::opcode::pong, ev.payload);
+                d.queued += pong.size();
+                d.queue.push_front(std::move(pong));
+                d.wake.cancel();
+            }
+            d.handed_out = ev.size;
+            continue;
+        case ws::event_kind::text:
+            d.handed_out = ev.size;
+            text = ev.payload;
+            co_return boost::system::error_code{};
+        case ws::event_kind::close:
+            d.handed_out = ev.size;
+            d.open = false;
+            d.shut_after_close = true;
+            if (d.close_written) {
+                d.shutdown_now();
+            } else {
+                d.queue_close(ev.code); // echoes the peer's code; no-op if ours is queued
+            }
+            co_return websocket::error::closed;
+        case ws::event_kind::error:
+            d.open = false;
+            d.shut_after_close = true;
+            if (d.close_written) {
+                d.shutdown_now();
+            } else {
+                d.queue_close(ev.code);
+            }
+            co_return ev.ec;
+        }
     }
 }
 
 void ws_session::send(std::string text) {
     auto& d = *impl_;
-    if (!d.open || d.closing) {
+    if (!d.open || d.close_queued) {
         return;
     }
-    d.queued += text.size();
-    d.queue.push_back(std::move(text));
+    auto frame = d.encode(ws::opcode::text, text);
+    d.queued += frame.size();
+    d.queue.push_back(std::move(frame));
     d.wake.cancel();
 }
 
@@ -328,21 +467,14 @@ std::size_t ws_session::queued_bytes() const noexcept {
 
 void ws_session::close(bool graceful) {
     auto& d = *impl_;
-    if (d.closing || std::holds_alternative<std::monostate>(d.ws)) {
+    if (std::holds_alternative<std::monostate>(d.stream) || d.shut) {
         return;
     }
-    d.closing = true;
-    d.queue.clear();
-    d.queued = 0;
     if (graceful && d.open) {
-        d.want_close_frame = true; // the writer sends it, never overlapping a write
-        d.wake.cancel();
+        d.queue_close(ws::close_code::normal); // the writer sends it, never overlapping a write
         return;
     }
-    d.open = false;
-    d.wake.cancel();
-    boost::system::error_code ignored;
-    d.tcp_layer().socket().close(ignored);
+    d.shutdown_now();
 }
 
 } // namespace mdg::net

@@ -50,8 +50,9 @@ make_client_tls_context(const std::string& ca_file = {});
 /// One client WebSocket connection, plain (ws://, loopback) or TLS (wss://, certificate and
 /// host-name verification, SNI). Every step of connecting has a deadline; after that there is
 /// one reader (read()) and at most one write in flight: send() queues, a writer coroutine
-/// drains the queue. Protocol pings from the server are answered by Beast; application pings
-/// are the feed's job (they are just frames).
+/// drains the queue. Protocol pings from the server are answered here; application pings
+/// are the feed's job (they are just frames). The framing is ours (ws_frame.hpp): reads of up
+/// to 64 kB, and every complete frame in them handed out without another read.
 ///
 /// Owned by one connection's coroutine; all members must run on that coroutine's executor
 /// (not thread-safe). Move-only.
