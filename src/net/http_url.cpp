@@ -28,41 +28,12 @@ bool has_space_or_control(std::string_view s) {
 
 } // namespace
 
-std::string http_url::url_host() const {
-    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
-
-result<http_url> parse_http_url(std::string_view url, std::string& error, http_schemes schemes) {
-    auto fail = [&](std::string_view why) -> result<http_url> {
-        error = fmt::format("URL '{}': {}", core::printable_line(url), why);
+result<url_authority> parse_url_authority(std::string_view authority, std::string_view default_port,
+                                          std::string& why) {
+    auto fail = [&](std::string_view w) -> result<url_authority> {
+        why = w;
         return errc::invalid_argument;
     };
-    http_url out;
-    std::string_view rest;
-    if (url.starts_with("https://")) {
-        if (schemes == http_schemes::http_only) {
-            return fail("https is not supported here: give a plain http:// address");
-        }
-        out.tls = true;
-        rest = url.substr(8);
-    } else if (url.starts_with("http://")) {
-        rest = url.substr(7);
-    } else {
-        return fail(schemes == http_schemes::http_only ? "must start with http://"
-                                                       : "must start with http:// or https://");
-    }
-    if (rest.find_first_of("?#@") != std::string_view::npos) {
-        return fail("user info, queries and fragments are not allowed");
-    }
-    if (has_space_or_control(rest)) {
-        return fail("spaces and control characters are not allowed");
-    }
-    const auto slash = rest.find('/');
-    const auto authority = rest.substr(0, slash);
-    auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-    while (path.ends_with('/')) {
-        path.remove_suffix(1);
-    }
     std::string_view host;
     std::string_view port;
     bool has_port = false;
@@ -98,8 +69,54 @@ result<http_url> parse_http_url(std::string_view url, std::string& error, http_s
     if (has_port && !valid_port(port)) {
         return fail("port must be 1-65535");
     }
+    url_authority out;
     out.host = std::string(host);
-    out.port = has_port ? std::string(port) : (out.tls ? "443" : "80");
+    out.port = std::string(has_port ? port : default_port);
+    return out;
+}
+
+std::string http_url::url_host() const {
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+result<http_url> parse_http_url(std::string_view url, std::string& error, http_schemes schemes) {
+    auto fail = [&](std::string_view why) -> result<http_url> {
+        error = fmt::format("URL '{}': {}", core::printable_line(url), why);
+        return errc::invalid_argument;
+    };
+    http_url out;
+    std::string_view rest;
+    if (url.starts_with("https://")) {
+        if (schemes == http_schemes::http_only) {
+            return fail("https is not supported here: give a plain http:// address");
+        }
+        out.tls = true;
+        rest = url.substr(8);
+    } else if (url.starts_with("http://")) {
+        rest = url.substr(7);
+    } else {
+        return fail(schemes == http_schemes::http_only ? "must start with http://"
+                                                       : "must start with http:// or https://");
+    }
+    if (rest.find_first_of("?#@") != std::string_view::npos) {
+        return fail("user info, queries and fragments are not allowed");
+    }
+    if (has_space_or_control(rest)) {
+        return fail("spaces and control characters are not allowed");
+    }
+    const auto slash = rest.find('/');
+    const auto authority = rest.substr(0, slash);
+    auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    while (path.ends_with('/')) {
+        path.remove_suffix(1);
+    }
+    std::string why;
+    auto a = parse_url_authority(authority, out.tls ? "443" : "80", why);
+    if (!a) {
+        return fail(why);
+    }
+    out.host = std::move(a->host);
+    out.port = std::move(a->port);
     out.base_path = std::string(path);
     error.clear();
     return out;

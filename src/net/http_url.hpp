@@ -20,6 +20,19 @@ struct http_url {
     [[nodiscard]] std::string url_host() const;
 };
 
+/// The host and port of a URL's authority, as every URL parser here reads it.
+struct url_authority {
+    std::string host; ///< an IPv6 literal without its brackets
+    std::string port; ///< `default_port` when the authority has none
+};
+
+/// Parses `host`, `host:port`, `[v6]` or `[v6]:port`. Refused (errc::invalid_argument, the
+/// reason in `why`, without the URL): an empty host, an unterminated or non-IPv6 bracket, junk
+/// after `]`, a port that is not a number from 1 to 65535 (an empty one after ':' included).
+/// User info, spaces and control characters are the caller's to refuse first. Pure.
+[[nodiscard]] result<url_authority>
+parse_url_authority(std::string_view authority, std::string_view default_port, std::string& why);
+
 /// Which schemes a caller of parse_http_url can serve.
 enum class http_schemes : std::uint8_t { http_only, http_and_https };
 

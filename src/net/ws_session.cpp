@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <deque>
+#include <numeric>
 #include <random>
 #include <stdexcept>
 #include <variant>
@@ -16,6 +17,8 @@
 #include <boost/beast/websocket/error.hpp>
 #include <fmt/format.h>
 
+#include "core/log.hpp"
+#include "net/http_url.hpp"
 #include "net/ws_frame.hpp"
 
 namespace mdg::net {
@@ -48,6 +51,10 @@ std::string_view to_string(connect_step s) noexcept {
 }
 
 result<ws_url> parse_ws_url(std::string_view url, std::string& reason) {
+    auto fail = [&](std::string_view why) -> result<ws_url> {
+        reason = fmt::format("URL '{}': {}", core::printable_line(url), why);
+        return errc::invalid_argument;
+    };
     ws_url out;
     std::string_view rest;
     if (url.starts_with("wss://")) {
@@ -56,39 +63,33 @@ result<ws_url> parse_ws_url(std::string_view url, std::string& reason) {
     } else if (url.starts_with("ws://")) {
         rest = url.substr(5);
     } else {
-        reason = fmt::format("'{}' is not a ws:// or wss:// URL", url);
-        return errc::invalid_argument;
+        return fail("must start with ws:// or wss://");
     }
-    const auto slash = rest.find('/');
-    const auto authority = rest.substr(0, slash);
-    out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-    std::string_view host = authority;
-    std::string_view port;
-    if (authority.starts_with('[')) { // [::1]:9000
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) {
-            reason = fmt::format("bad IPv6 host in '{}'", url);
-            return errc::invalid_argument;
-        }
-        host = authority.substr(1, close - 1);
-        if (close + 1 < authority.size() && authority[close + 1] == ':') {
-            port = authority.substr(close + 2);
-        }
-    } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-        host = authority.substr(0, colon);
-        port = authority.substr(colon + 1);
+    if (rest.find_first_of("#@") != std::string_view::npos) {
+        return fail("user info and fragments are not allowed");
     }
-    if (host.empty()) {
-        reason = fmt::format("no host in '{}'", url);
-        return errc::invalid_argument;
+    if (std::any_of(rest.begin(), rest.end(), [](char c) {
+            const auto u = static_cast<unsigned char>(c);
+            return u <= 0x20 || u == 0x7f;
+        })) {
+        return fail("spaces and control characters are not allowed");
     }
-    if (!port.empty() &&
-        (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos)) {
-        reason = fmt::format("bad port in '{}'", url);
-        return errc::invalid_argument;
+    const auto end = rest.find_first_of("/?");
+    std::string why;
+    auto a = parse_url_authority(rest.substr(0, end), out.tls ? "443" : "80", why);
+    if (!a) {
+        return fail(why);
     }
-    out.host = host;
-    out.port = port.empty() ? (out.tls ? "443" : "80") : std::string(port);
+    out.host = std::move(a->host);
+    out.port = std::move(a->port);
+    if (end == std::string_view::npos) {
+        out.target = "/";
+    } else if (rest[end] == '?') {
+        out.target = "/" + std::string(rest.substr(end)); // "ws://h?x=1" asks for "/?x=1"
+    } else {
+        out.target = std::string(rest.substr(end));
+    }
+    reason.clear();
     return out;
 }
 
@@ -127,7 +128,7 @@ struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
 
     impl(asio::any_io_executor ex_, std::shared_ptr<ssl::context> tls_, session_options opts_)
         : ex(std::move(ex_)), tls(std::move(tls_)), opts(std::move(opts_)),
-          reader(opts.max_frame_bytes), wake(ex) {
+          reader(opts.max_frame_bytes), wake(ex), grace(ex) {
         wake.expires_at(asio::steady_timer::time_point::max());
         std::random_device rd;
         rng = (std::uint64_t{rd()} << 32) ^ rd();
@@ -139,10 +140,12 @@ struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
     std::variant<std::monostate, plain_stream, tls_stream> stream;
     beast::flat_buffer buffer; ///< bytes read and not yet handed out; the handshake's leftovers
     ws::reader reader;
-    std::size_t handed_out = 0;    ///< bytes of the frame read() returned last, dropped next time
-    std::deque<std::string> queue; ///< encoded frames, written in order by writer()
-    std::size_t queued = 0;
+    std::size_t handed_out = 0; ///< bytes of the frame read() returned last, dropped next time
+    std::deque<std::string> controls; ///< pongs and our close, written before `queue`, in order
+    std::deque<std::string> queue;    ///< encoded data frames, written in order by writer()
+    std::size_t queued = 0;           ///< bytes in both
     asio::steady_timer wake;
+    asio::steady_timer grace; ///< bounds the wait for a close frame after the owner let go
     std::uint64_t rng;
     bool open = false;         ///< read() may hand out frames, send() queues
     bool close_queued = false; ///< our close frame is queued (or written): nothing after it
@@ -164,7 +167,11 @@ struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
         return f(std::get<tls_stream>(stream));
     }
 
-    std::uint64_t next_random() noexcept { // splitmix64
+    /// Masks and the handshake nonce. RFC 6455 10.3 asks for unpredictable masks so that a
+    /// hostile script cannot steer the bytes a browser puts on the wire; this client sends
+    /// only its own subscribe and ping messages, so a generator seeded from random_device is
+    /// enough (splitmix64).
+    std::uint64_t next_random() noexcept {
         std::uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
         z = (z ^ (z >> 30U)) * 0xBF58476D1CE4E5B9ULL;
         z = (z ^ (z >> 27U)) * 0x94D049BB133111EBULL;
@@ -191,10 +198,18 @@ struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
         shut = true;
         open = false;
         queue.clear();
+        controls.clear();
         queued = 0;
         wake.cancel();
+        grace.cancel();
         boost::system::error_code ignored;
         tcp_layer().socket().close(ignored);
+    }
+
+    void push_control(std::string frame) {
+        queued += frame.size();
+        controls.push_back(std::move(frame));
+        wake.cancel();
     }
 
     /// Queues our close frame as the last frame; frames not yet written are dropped.
@@ -203,12 +218,12 @@ struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
             return;
         }
         close_queued = true;
+        queued -= std::accumulate(queue.begin(), queue.end(), std::size_t{0},
+                                  [](std::size_t n, const std::string& f) { return n + f.size(); });
         queue.clear();
-        queued = 0;
         // 1005 means the peer sent no code: the echo carries none either (RFC 6455 5.5.1).
-        queue.push_back(
+        push_control(
             encode(ws::opcode::close, code == 1005 ? std::string{} : ws::close_payload(code)));
-        wake.cancel();
     }
 
     /// The one writer: frames go out in order, never two writes at once. After our close frame
@@ -219,7 +234,7 @@ struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
             if (shut) {
                 co_return;
             }
-            if (queue.empty()) {
+            if (controls.empty() && queue.empty()) {
                 if (close_written) {
                     wake.expires_after(opts.handshake_timeout);
                     co_await wake.async_wait(use_tuple);
@@ -230,10 +245,11 @@ struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
                 co_await wake.async_wait(use_tuple);
                 continue;
             }
-            std::string frame = std::move(queue.front());
-            queue.pop_front();
+            auto& from = controls.empty() ? queue : controls;
+            std::string frame = std::move(from.front());
+            from.pop_front();
             queued -= frame.size();
-            const bool is_close = close_queued && queue.empty();
+            const bool is_close = close_queued && controls.empty() && queue.empty();
             auto [ec, n] = co_await visit(
                 [&](auto& s) { return asio::async_write(s, asio::buffer(frame), use_tuple); });
             if (ec) {
@@ -294,7 +310,7 @@ struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
         }
         // No extension was offered, so none may be in use (permessage-deflate would set RSV1).
         if (res.find(http::field::sec_websocket_extensions) != res.end()) {
-            co_return websocket::error::bad_http_version; // closest code: a bad response
+            co_return boost::system::errc::make_error_code(boost::system::errc::protocol_error);
         }
         beast::get_lowest_layer(s).expires_never();
         // Deadlines after the handshake are the feed's (receive watchdog, pong deadline).
@@ -348,7 +364,9 @@ asio::awaitable<boost::system::error_code> ws_session::connect(const ws_url& url
     stream.socket().set_option(tcp::no_delay(true));
 
     const bool default_port = url.port == (url.tls ? "443" : "80");
-    const std::string host_header = default_port ? url.host : url.host + ":" + url.port;
+    const std::string host =
+        url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+    const std::string host_header = default_port ? host : host + ":" + url.port;
 
     boost::system::error_code ec;
     if (url.tls) {
@@ -416,10 +434,7 @@ asio::awaitable<boost::system::error_code> ws_session::read(std::string_view& te
             continue;
         case ws::event_kind::ping:
             if (!d.close_queued) { // ahead of queued data frames, never inside one
-                auto pong = d.encode(ws::opcode::pong, ev.payload);
-                d.queued += pong.size();
-                d.queue.push_front(std::move(pong));
-                d.wake.cancel();
+                d.push_control(d.encode(ws::opcode::pong, ev.payload));
             }
             d.handed_out = ev.size;
             continue;
@@ -468,6 +483,20 @@ std::size_t ws_session::queued_bytes() const noexcept {
 void ws_session::close(bool graceful) {
     auto& d = *impl_;
     if (std::holds_alternative<std::monostate>(d.stream) || d.shut) {
+        return;
+    }
+    if (d.close_queued && !d.close_written) {
+        // Our close frame (an echo, a protocol error's code, or close(true) just before) is
+        // waiting for the writer, which holds the state alive: let it go out, then the writer
+        // closes the socket. The grace timer closes it if the peer does not take the bytes.
+        d.open = false;
+        d.shut_after_close = true;
+        d.grace.expires_after(std::chrono::seconds(1));
+        d.grace.async_wait([self = impl_](boost::system::error_code ec) {
+            if (!ec) {
+                self->shutdown_now();
+            }
+        });
         return;
     }
     if (graceful && d.open) {

@@ -24,8 +24,11 @@ struct ws_url {
     std::string target; ///< path and query, "/" when empty
 };
 
-/// Parses "wss://stream.bybit.com/v5/public/linear" or "ws://127.0.0.1:9000/v5/public/spot".
-/// Errors: invalid_argument (with `reason`).
+/// Parses "wss://stream.bybit.com/v5/public/linear" or "ws://127.0.0.1:9000/v5/public/spot?x=1"
+/// (a query is kept in the target). The host and port are read as parse_http_url reads them
+/// (parse_url_authority). Refused, with invalid_argument and one line in `reason` that quotes
+/// the URL: another scheme, user info, a fragment, spaces or control characters, and what
+/// parse_url_authority refuses (no host, a bad IPv6 literal, a port outside 1-65535).
 [[nodiscard]] result<ws_url> parse_ws_url(std::string_view url, std::string& reason);
 
 struct session_options {

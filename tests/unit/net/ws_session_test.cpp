@@ -37,8 +37,14 @@ TEST(WsUrlTest, ParsesPlainAndTlsUrls) {
     ASSERT_TRUE(c);
     EXPECT_EQ(c->host, "::1");
     EXPECT_EQ(c->target, "/");
-    for (const char* bad :
-         {"http://x/", "ws://", "ws://host:port/", "ws://h:123456/", "ws://[::1"}) {
+    auto d = parse_ws_url("ws://h:9000?x=1", reason);
+    ASSERT_TRUE(d) << reason;
+    EXPECT_EQ(d->host, "h");
+    EXPECT_EQ(d->target, "/?x=1");
+    // The authority is read as parse_http_url reads it: these were accepted before.
+    for (const char* bad : {"http://x/", "ws://", "ws://host:port/", "ws://h:123456/", "ws://[::1",
+                            "ws://h:0/", "ws://h:99999/", "ws://h:/", "ws://[::1]x/", "ws://[zz]/",
+                            "ws://u@h/", "ws://h/a b", "ws://h/#f"}) {
         EXPECT_FALSE(parse_ws_url(bad, reason)) << bad;
         EXPECT_FALSE(reason.empty());
     }

@@ -1,0 +1,768 @@
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "net/ws_frame.hpp"
+
+namespace mdg::net::ws {
+namespace {
+
+// Server frames are written by hand here, byte by byte as RFC 6455 section 5.2 draws them, so
+// that the reader is never checked against our own encoder.
+
+/// The header of a frame: FIN, RSV (3 bits, RSV1 = 4), opcode, MASK and the 7/16/64-bit length.
+std::string header(bool fin, std::uint8_t op, std::uint64_t length, std::uint8_t rsv = 0,
+                   bool masked = false) {
+    std::string out;
+    out.push_back(static_cast<char>((fin ? 0x80U : 0U) | ((rsv & 0x7U) << 4U) | (op & 0xFU)));
+    const unsigned mask_bit = masked ? 0x80U : 0U;
+    if (length < 126) {
+        out.push_back(static_cast<char>(mask_bit | static_cast<unsigned>(length)));
+    } else if (length <= 0xFFFF) {
+        out.push_back(static_cast<char>(mask_bit | 126U));
+        out.push_back(static_cast<char>((length >> 8U) & 0xFFU));
+        out.push_back(static_cast<char>(length & 0xFFU));
+    } else {
+        out.push_back(static_cast<char>(mask_bit | 127U));
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            out.push_back(static_cast<char>((length >> static_cast<unsigned>(shift)) & 0xFFU));
+        }
+    }
+    return out;
+}
+
+/// A whole server frame. `masked` (a protocol error from a server) adds a fixed mask key.
+std::string frame(bool fin, std::uint8_t op, std::string_view payload, std::uint8_t rsv = 0,
+                  bool masked = false) {
+    std::string out = header(fin, op, payload.size(), rsv, masked);
+    if (!masked) {
+        out.append(payload);
+        return out;
+    }
+    const std::array<std::uint8_t, 4> key{0x11, 0x22, 0x33, 0x44};
+    for (auto k : key) {
+        out.push_back(static_cast<char>(k));
+    }
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+        out.push_back(static_cast<char>(static_cast<std::uint8_t>(payload[i]) ^ key[i % 4]));
+    }
+    return out;
+}
+
+constexpr std::uint8_t op_cont = 0x0;
+constexpr std::uint8_t op_text = 0x1;
+constexpr std::uint8_t op_binary = 0x2;
+constexpr std::uint8_t op_close = 0x8;
+constexpr std::uint8_t op_ping = 0x9;
+constexpr std::uint8_t op_pong = 0xA;
+
+std::string close_body(std::uint16_t code, std::string_view reason = {}) {
+    std::string out;
+    out.push_back(static_cast<char>(code >> 8U));
+    out.push_back(static_cast<char>(code & 0xFFU));
+    out.append(reason);
+    return out;
+}
+
+/// An event with its payload copied, so that it outlives the next call to next().
+struct seen {
+    event_kind kind = event_kind::need_more;
+    std::size_t size = 0;
+    std::string payload;
+    std::uint16_t code = 0;
+    bool operator==(const seen&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const seen& s) {
+    return os << "{kind " << static_cast<int>(s.kind) << ", size " << s.size << ", payload '"
+              << s.payload << "', code " << s.code << "}";
+}
+
+seen copy(const event& ev) {
+    return {ev.kind, ev.size, std::string(ev.payload), ev.code};
+}
+
+/// Feeds `input` all at once: every event until need_more or error (included).
+std::vector<seen> drain(reader& r, std::string_view input) {
+    std::vector<seen> out;
+    for (int guard = 0; guard < 100'000; ++guard) {
+        const auto ev = r.next(input);
+        if (ev.kind == event_kind::need_more) {
+            return out;
+        }
+        out.push_back(copy(ev));
+        if (ev.kind == event_kind::error) {
+            return out;
+        }
+        if (ev.size == 0 || ev.size > input.size()) {
+            ADD_FAILURE() << "event of size " << ev.size << " with " << input.size()
+                          << " bytes of input";
+            return out;
+        }
+        input.remove_prefix(ev.size);
+    }
+    ADD_FAILURE() << "the reader never asked for more";
+    return out;
+}
+
+constexpr std::size_t one_mib = std::size_t{1} << 20U;
+
+TEST(WsFrameReaderTest, SingleTextFrameIsAViewIntoTheInput) {
+    reader r{one_mib};
+    const std::string in = frame(true, op_text, R"({"a":1})");
+    const auto ev = r.next(in);
+    EXPECT_EQ(ev.kind, event_kind::text);
+    EXPECT_EQ(ev.payload, R"({"a":1})");
+    EXPECT_EQ(ev.size, in.size());
+    EXPECT_EQ(ev.payload.data(), in.data() + 2) << "the payload was copied";
+    EXPECT_FALSE(ev.ec);
+    EXPECT_FALSE(r.in_message());
+}
+
+TEST(WsFrameReaderTest, EmptyTextFrameIsAnEmptyMessage) {
+    reader r{one_mib};
+    const std::string in = frame(true, op_text, "");
+    const auto ev = r.next(in);
+    EXPECT_EQ(ev.kind, event_kind::text);
+    EXPECT_TRUE(ev.payload.empty());
+    EXPECT_EQ(ev.size, 2U);
+}
+
+TEST(WsFrameReaderTest, FramesBackToBackComeOutOneByOne) {
+    reader r{one_mib};
+    std::string in;
+    for (int i = 0; i < 10; ++i) {
+        in += frame(true, op_text, "m" + std::to_string(i));
+    }
+    in += frame(true, op_text, "a tail"); // and half of another one
+    in.resize(in.size() - 3);
+    std::string_view rest = in;
+    for (int i = 0; i < 10; ++i) {
+        const auto ev = r.next(rest);
+        ASSERT_EQ(ev.kind, event_kind::text) << i;
+        EXPECT_EQ(ev.payload, "m" + std::to_string(i));
+        EXPECT_EQ(ev.payload.data(), rest.data() + 2);
+        rest.remove_prefix(ev.size);
+    }
+    const auto ev = r.next(rest);
+    EXPECT_EQ(ev.kind, event_kind::need_more);
+    EXPECT_EQ(ev.needed, 2U + 6U);
+    EXPECT_EQ(ev.size, 0U);
+}
+
+TEST(WsFrameReaderTest, SixteenAndSixtyFourBitLengths) {
+    for (const std::size_t n :
+         {std::size_t{0}, std::size_t{1}, std::size_t{125}, std::size_t{126}, std::size_t{127},
+          std::size_t{65535}, std::size_t{65536}, std::size_t{100'000}}) {
+        SCOPED_TRACE(n);
+        reader r{one_mib};
+        std::string payload(n, 'x');
+        for (std::size_t i = 0; i < n; ++i) {
+            payload[i] = static_cast<char>('a' + i % 26);
+        }
+        const std::string in = frame(true, op_text, payload);
+        const std::size_t head = n < 126 ? 2 : n <= 0xFFFF ? 4 : 10;
+        ASSERT_EQ(in.size(), head + n);
+        const auto ev = r.next(in);
+        ASSERT_EQ(ev.kind, event_kind::text);
+        EXPECT_EQ(ev.size, head + n);
+        EXPECT_EQ(ev.payload.size(), n);
+        EXPECT_TRUE(ev.payload == payload);
+        EXPECT_EQ(ev.payload.data(), in.data() + head);
+
+        // One byte short: the reader asks for exactly the whole frame.
+        reader r2{one_mib};
+        const auto short_ev = r2.next(std::string_view(in).substr(0, in.size() - 1));
+        if (n > 0) {
+            EXPECT_EQ(short_ev.kind, event_kind::need_more);
+            EXPECT_EQ(short_ev.needed, head + n);
+        }
+    }
+}
+
+TEST(WsFrameReaderTest, NeedMoreBeforeTheHeaderIsComplete) {
+    reader r{one_mib};
+    auto ev = r.next("");
+    EXPECT_EQ(ev.kind, event_kind::need_more);
+    EXPECT_GT(ev.needed, 0U);
+    EXPECT_EQ(ev.size, 0U);
+    const std::string in = frame(true, op_text, std::string(300, 'y')); // 4-byte header
+    for (std::size_t have = 1; have < 4; ++have) {
+        ev = r.next(std::string_view(in).substr(0, have));
+        EXPECT_EQ(ev.kind, event_kind::need_more) << have;
+        EXPECT_GT(ev.needed, have);
+    }
+    ev = r.next(std::string_view(in).substr(0, 4));
+    EXPECT_EQ(ev.kind, event_kind::need_more);
+    EXPECT_EQ(ev.needed, 304U);
+}
+
+// A stream that uses most of what the reader knows: a text message, a ping, a pong, a
+// fragmented message with a ping inside, 16- and 64-bit lengths, a binary message, a close.
+struct stream_part {
+    std::string bytes;
+    std::size_t header = 0;
+};
+
+std::vector<stream_part> sample_stream(bool big) {
+    std::vector<stream_part> parts;
+    auto add = [&](bool fin, std::uint8_t op, std::string_view payload) {
+        const std::size_t head = payload.size() < 126 ? 2 : payload.size() <= 0xFFFF ? 4 : 10;
+        parts.push_back({frame(fin, op, payload), head});
+    };
+    add(true, op_text, "first");
+    add(true, op_ping, "are you there");
+    add(true, op_pong, "unsolicited");
+    add(false, op_text, R"({"part":)");
+    add(false, op_cont, "");
+    add(true, op_ping, "mid");
+    add(false, op_cont, std::string(200, 'q'));
+    add(true, op_pong, "");
+    add(true, op_cont, "}");
+    add(true, op_binary, std::string("\x00\x01\x02", 3));
+    if (big) {
+        add(true, op_text, std::string(70'000, 'B'));
+        add(false, op_binary, std::string(300, 'c'));
+        add(true, op_cont, std::string(65'536, 'd'));
+    }
+    add(true, op_text, "");
+    add(true, op_close, close_body(1000, "bye"));
+    return parts;
+}
+
+void expect_same_events_one_byte_at_a_time(bool big) {
+    const auto parts = sample_stream(big);
+    std::string all;
+    for (const auto& p : parts) {
+        all += p.bytes;
+    }
+    reader whole{one_mib};
+    const auto expected = drain(whole, all);
+    ASSERT_EQ(expected.size(), parts.size());
+
+    reader r{one_mib};
+    std::vector<seen> got;
+    std::string buf;
+    std::size_t part = 0;
+    for (const char c : all) {
+        buf.push_back(c);
+        for (;;) {
+            const auto ev = r.next(buf);
+            if (ev.kind == event_kind::need_more) {
+                ASSERT_GT(ev.needed, buf.size());
+                if (buf.empty()) {
+                    break; // between frames (after the last one, too)
+                }
+                ASSERT_LT(part, parts.size());
+                if (buf.size() >= parts[part].header) {
+                    ASSERT_EQ(ev.needed, parts[part].bytes.size())
+                        << "part " << part << " with " << buf.size() << " bytes";
+                }
+                break;
+            }
+            ASSERT_NE(ev.kind, event_kind::error) << ev.ec.message() << " at part " << part;
+            ASSERT_GT(ev.size, 0U);
+            got.push_back(copy(ev));
+            buf.erase(0, ev.size);
+            ++part;
+        }
+    }
+    EXPECT_TRUE(buf.empty());
+    EXPECT_EQ(got, expected);
+}
+
+TEST(WsFrameReaderTest, EverySplitPointGivesTheSameEvents) {
+    expect_same_events_one_byte_at_a_time(false);
+}
+
+TEST(WsFrameReaderTest, EverySplitPointGivesTheSameEventsWithLongFrames) {
+    expect_same_events_one_byte_at_a_time(true);
+}
+
+TEST(WsFrameReaderTest, EverySplitPointGivesTheSameEventsAsTheStreamMeans) {
+    // What all-at-once must give in the first place (the test above only compares the two).
+    const auto parts = sample_stream(false);
+    std::string all;
+    for (const auto& p : parts) {
+        all += p.bytes;
+    }
+    reader r{one_mib};
+    const auto got = drain(r, all);
+    const std::vector<seen> want{
+        {event_kind::text, parts[0].bytes.size(), "first", 0},
+        {event_kind::ping, parts[1].bytes.size(), "are you there", 0},
+        {event_kind::consumed, parts[2].bytes.size(), "", 0},
+        {event_kind::consumed, parts[3].bytes.size(), "", 0},
+        {event_kind::consumed, parts[4].bytes.size(), "", 0},
+        {event_kind::ping, parts[5].bytes.size(), "mid", 0},
+        {event_kind::consumed, parts[6].bytes.size(), "", 0},
+        {event_kind::consumed, parts[7].bytes.size(), "", 0},
+        {event_kind::text, parts[8].bytes.size(), R"({"part":)" + std::string(200, 'q') + "}", 0},
+        {event_kind::binary, parts[9].bytes.size(), std::string("\x00\x01\x02", 3), 0},
+        {event_kind::text, parts[10].bytes.size(), "", 0},
+        {event_kind::close, parts[11].bytes.size(), "bye", 1000},
+    };
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        // A consumed frame's payload is not part of the contract.
+        auto g = got[i];
+        if (g.kind == event_kind::consumed) {
+            g.payload.clear();
+        }
+        EXPECT_EQ(g, want[i]) << "event " << i;
+    }
+}
+
+TEST(WsFrameReaderTest, FragmentedTextIsDeliveredWhole) {
+    reader r{one_mib};
+    const std::string a = frame(false, op_text, "Hel");
+    const std::string b = frame(false, op_cont, "l");
+    const std::string c = frame(true, op_cont, "o!");
+    EXPECT_FALSE(r.in_message());
+    auto ev = r.next(a + b);
+    EXPECT_EQ(ev.kind, event_kind::consumed);
+    EXPECT_EQ(ev.size, a.size());
+    EXPECT_TRUE(r.in_message());
+    ev = r.next(b);
+    EXPECT_EQ(ev.kind, event_kind::consumed);
+    EXPECT_EQ(ev.size, b.size());
+    EXPECT_TRUE(r.in_message());
+    ev = r.next(c);
+    EXPECT_EQ(ev.kind, event_kind::text);
+    EXPECT_EQ(ev.size, c.size());
+    EXPECT_EQ(ev.payload, "Hello!");
+    EXPECT_FALSE(r.in_message());
+
+    // The reader is ready for the next message, fragmented or not.
+    const std::string next_in = frame(true, op_text, "next"); // the payload points into it
+    ev = r.next(next_in);
+    EXPECT_EQ(ev.kind, event_kind::text);
+    EXPECT_EQ(ev.payload, "next");
+    EXPECT_EQ(drain(r, frame(false, op_text, "x") + frame(true, op_cont, "y")).back(),
+              (seen{event_kind::text, 3, "xy", 0}));
+}
+
+TEST(WsFrameReaderTest, PingBetweenFragmentsDoesNotBreakTheMessage) {
+    reader r{one_mib};
+    const std::string in = frame(false, op_text, "ab") + frame(true, op_ping, "p1") +
+                           frame(false, op_cont, "cd") + frame(true, op_pong, "p2") +
+                           frame(true, op_cont, "ef");
+    std::string_view rest = in;
+    std::vector<event_kind> kinds;
+    std::vector<bool> inside;
+    std::string ping_payload;
+    std::string text;
+    for (;;) {
+        const auto ev = r.next(rest);
+        if (ev.kind == event_kind::need_more) {
+            break;
+        }
+        ASSERT_NE(ev.kind, event_kind::error) << ev.ec.message();
+        kinds.push_back(ev.kind);
+        inside.push_back(r.in_message());
+        if (ev.kind == event_kind::ping) {
+            ping_payload = ev.payload;
+        }
+        if (ev.kind == event_kind::text) {
+            text = ev.payload;
+        }
+        rest.remove_prefix(ev.size);
+    }
+    EXPECT_EQ(kinds,
+              (std::vector<event_kind>{event_kind::consumed, event_kind::ping, event_kind::consumed,
+                                       event_kind::consumed, event_kind::text}));
+    EXPECT_EQ(inside, (std::vector<bool>{true, true, true, true, false}));
+    EXPECT_EQ(ping_payload, "p1");
+    EXPECT_EQ(text, "abcdef");
+    EXPECT_TRUE(rest.empty());
+}
+
+TEST(WsFrameReaderTest, BinaryMessagesAreBinary) {
+    reader r{one_mib};
+    const std::string bytes("\x00\xff\x10", 3);
+    auto got = drain(r, frame(true, op_binary, bytes));
+    ASSERT_EQ(got.size(), 1U);
+    EXPECT_EQ(got[0].kind, event_kind::binary);
+    EXPECT_EQ(got[0].payload, bytes);
+    got = drain(r, frame(false, op_binary, "ab") + frame(true, op_cont, "cd"));
+    ASSERT_EQ(got.size(), 2U);
+    EXPECT_EQ(got[1].kind, event_kind::binary);
+    EXPECT_EQ(got[1].payload, "abcd");
+}
+
+TEST(WsFrameReaderTest, PingCarriesItsPayloadAndPongIsConsumed) {
+    reader r{one_mib};
+    const std::string ping = frame(true, op_ping, "hb-42");
+    auto ev = r.next(ping);
+    EXPECT_EQ(ev.kind, event_kind::ping);
+    EXPECT_EQ(ev.payload, "hb-42");
+    EXPECT_EQ(ev.size, ping.size());
+    const std::string empty_ping = frame(true, op_ping, "");
+    ev = r.next(empty_ping);
+    EXPECT_EQ(ev.kind, event_kind::ping);
+    EXPECT_TRUE(ev.payload.empty());
+    const std::string max_ping = frame(true, op_ping, std::string(125, 'p'));
+    ev = r.next(max_ping);
+    EXPECT_EQ(ev.kind, event_kind::ping);
+    EXPECT_EQ(ev.payload.size(), 125U);
+    const std::string pong = frame(true, op_pong, "hb-42");
+    ev = r.next(pong);
+    EXPECT_EQ(ev.kind, event_kind::consumed);
+    EXPECT_EQ(ev.size, pong.size());
+}
+
+TEST(WsFrameReaderTest, CloseCarriesCodeAndReason) {
+    reader r{one_mib};
+    const std::string c = frame(true, op_close, close_body(1000, "bye"));
+    auto ev = r.next(c);
+    EXPECT_EQ(ev.kind, event_kind::close);
+    EXPECT_EQ(ev.code, 1000);
+    EXPECT_EQ(ev.payload, "bye");
+    EXPECT_EQ(ev.size, c.size());
+
+    reader r2{one_mib};
+    const std::string empty_close = frame(true, op_close, "");
+    ev = r2.next(empty_close);
+    EXPECT_EQ(ev.kind, event_kind::close);
+    EXPECT_EQ(ev.code, 1005) << "no status code";
+    EXPECT_TRUE(ev.payload.empty());
+
+    reader r3{one_mib};
+    const std::string code_only = frame(true, op_close, close_body(4001));
+    ev = r3.next(code_only);
+    EXPECT_EQ(ev.kind, event_kind::close);
+    EXPECT_EQ(ev.code, 4001);
+    EXPECT_TRUE(ev.payload.empty());
+}
+
+TEST(WsFrameReaderTest, ValidCloseCodesAreAccepted) {
+    for (const std::uint16_t code : std::vector<std::uint16_t>{
+             1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
+        reader r{one_mib};
+        const std::string in = frame(true, op_close, close_body(code, "r"));
+        const auto ev = r.next(in);
+        EXPECT_EQ(ev.kind, event_kind::close) << code << ": " << ev.ec.message();
+        EXPECT_EQ(ev.code, code);
+        EXPECT_EQ(ev.payload, "r");
+    }
+}
+
+/// Feeds `input` and expects a protocol error with `code`, then the same error again.
+void expect_error(std::string_view input, std::uint16_t code, std::size_t max = one_mib) {
+    reader r{max};
+    const auto events = drain(r, input);
+    ASSERT_FALSE(events.empty()) << "no event at all";
+    const auto& last = events.back();
+    ASSERT_EQ(last.kind, event_kind::error) << last;
+    EXPECT_EQ(last.code, code);
+    EXPECT_EQ(last.size, 0U);
+    // The exact error is the reader's; it must be an error and stay the same.
+    const auto first = r.next(input);
+    EXPECT_EQ(first.kind, event_kind::error);
+    EXPECT_TRUE(first.ec);
+    EXPECT_EQ(first.code, code);
+    const auto again = r.next("");
+    EXPECT_EQ(again.kind, event_kind::error);
+    EXPECT_EQ(again.ec, first.ec);
+    EXPECT_EQ(again.code, code);
+    const std::string good = frame(true, op_text, "fine");
+    const auto with_good_input = r.next(good);
+    EXPECT_EQ(with_good_input.kind, event_kind::error);
+    EXPECT_EQ(with_good_input.ec, first.ec);
+    EXPECT_EQ(with_good_input.code, code);
+}
+
+TEST(WsFrameReaderTest, ReservedBitsAreAProtocolError) {
+    for (const std::uint8_t rsv : {std::uint8_t{4}, std::uint8_t{2}, std::uint8_t{1}}) {
+        SCOPED_TRACE(static_cast<int>(rsv));
+        expect_error(frame(true, op_text, "x", rsv), 1002);
+        expect_error(frame(true, op_ping, "x", rsv), 1002);
+    }
+}
+
+TEST(WsFrameReaderTest, UnknownOpcodesAreAProtocolError) {
+    for (const std::uint8_t op :
+         std::vector<std::uint8_t>{0x3, 0x4, 0x5, 0x6, 0x7, 0xB, 0xC, 0xD, 0xE, 0xF}) {
+        SCOPED_TRACE(static_cast<int>(op));
+        expect_error(frame(true, op, "x"), 1002);
+    }
+}
+
+TEST(WsFrameReaderTest, MaskedServerFrameIsAProtocolError) {
+    expect_error(frame(true, op_text, "hello", 0, true), 1002);
+    expect_error(frame(true, op_ping, "", 0, true), 1002);
+}
+
+TEST(WsFrameReaderTest, FragmentedControlFrameIsAProtocolError) {
+    expect_error(frame(false, op_ping, "x"), 1002);
+    expect_error(frame(false, op_pong, "x"), 1002);
+    expect_error(frame(false, op_close, close_body(1000)), 1002);
+}
+
+TEST(WsFrameReaderTest, ControlFrameOver125BytesIsAProtocolError) {
+    expect_error(frame(true, op_ping, std::string(126, 'p')), 1002);
+    expect_error(frame(true, op_pong, std::string(126, 'p')), 1002);
+    expect_error(frame(true, op_close, close_body(1000, std::string(124, 'r'))), 1002);
+    // From the header alone.
+    expect_error(header(true, op_ping, 126), 1002);
+}
+
+TEST(WsFrameReaderTest, ContinuationWithoutAMessageIsAProtocolError) {
+    expect_error(frame(true, op_cont, "x"), 1002);
+    expect_error(frame(false, op_cont, "x"), 1002);
+    // After a message has ended, too.
+    expect_error(frame(false, op_text, "a") + frame(true, op_cont, "b") + frame(true, op_cont, "c"),
+                 1002);
+}
+
+TEST(WsFrameReaderTest, NewMessageInsideAFragmentedOneIsAProtocolError) {
+    expect_error(frame(false, op_text, "a") + frame(true, op_text, "b"), 1002);
+    expect_error(frame(false, op_text, "a") + frame(false, op_binary, "b"), 1002);
+    expect_error(
+        frame(false, op_binary, "a") + frame(true, op_ping, "") + frame(true, op_text, "b"), 1002);
+}
+
+TEST(WsFrameReaderTest, SixtyFourBitLengthWithTheTopBitSetIsAProtocolError) {
+    std::string h = header(true, op_text, 0x1'0000'0000ULL);
+    h[2] = static_cast<char>(0x80); // now 2^63 + 2^32
+    expect_error(h, 1002);
+    expect_error(h, 1002, std::numeric_limits<std::size_t>::max());
+}
+
+TEST(WsFrameReaderTest, OneByteClosePayloadIsAProtocolError) {
+    expect_error(frame(true, op_close, "\x03"), 1002);
+}
+
+TEST(WsFrameReaderTest, InvalidCloseCodesAreAProtocolError) {
+    for (const std::uint16_t code :
+         std::vector<std::uint16_t>{0, 999, 1005, 1006, 1015, 5000, 65535}) {
+        SCOPED_TRACE(code);
+        expect_error(frame(true, op_close, close_body(code, "r")), 1002);
+    }
+}
+
+TEST(WsFrameReaderTest, ReservedCloseCodesAreAProtocolError) {
+    // RFC 6455 7.4.2: 1004 is reserved, 1016-2999 are for future versions of the protocol.
+    for (const std::uint16_t code : std::vector<std::uint16_t>{1004, 1016, 2000, 2999}) {
+        SCOPED_TRACE(code);
+        expect_error(frame(true, op_close, close_body(code)), 1002);
+    }
+}
+
+TEST(WsFrameReaderTest, TooBigFrameIsRefusedFromItsHeader) {
+    // No payload bytes at all: the header says enough.
+    expect_error(header(true, op_text, 2000), 1009, 1024);
+    expect_error(header(true, op_binary, 2000), 1009, 1024);
+    expect_error(header(true, op_text, 1ULL << 40U), 1009, 1024);
+    expect_error(header(false, op_text, 1025), 1009, 1024);
+    // And with them.
+    expect_error(frame(true, op_text, std::string(1025, 'x')), 1009, 1024);
+}
+
+TEST(WsFrameReaderTest, MessageOfExactlyTheLimitIsFine) {
+    reader r{1024};
+    const auto got = drain(r, frame(true, op_text, std::string(1024, 'x')) +
+                                  frame(false, op_text, std::string(1000, 'y')) +
+                                  frame(true, op_cont, std::string(24, 'z')));
+    ASSERT_EQ(got.size(), 3U);
+    EXPECT_EQ(got[0].kind, event_kind::text);
+    EXPECT_EQ(got[0].payload.size(), 1024U);
+    EXPECT_EQ(got[2].kind, event_kind::text);
+    EXPECT_EQ(got[2].payload, std::string(1000, 'y') + std::string(24, 'z'));
+}
+
+TEST(WsFrameReaderTest, TooBigFragmentedMessageIsRefused) {
+    expect_error(frame(false, op_text, std::string(600, 'a')) +
+                     frame(true, op_cont, std::string(600, 'b')),
+                 1009, 1024);
+    // Detected at the header of the fragment that goes over.
+    expect_error(frame(false, op_text, std::string(600, 'a')) +
+                     frame(false, op_cont, std::string(400, 'b')) + header(true, op_cont, 25),
+                 1009, 1024);
+    expect_error(frame(false, op_binary, std::string(1000, 'a')) + header(false, op_cont, 1000),
+                 1009, 1024);
+}
+
+TEST(WsFrameReaderTest, ErrorsAreFoundFromTheHeaderAlone) {
+    // Two bytes are enough to know: no need to wait for a payload that may never come.
+    reader r{one_mib};
+    const std::string in = header(true, op_text, 50, 4);
+    const auto ev = r.next(in);
+    EXPECT_EQ(ev.kind, event_kind::error);
+    EXPECT_EQ(ev.code, 1002);
+}
+
+// Client frames: a reader of our own encoder's output, unmasking by hand.
+struct client_frame {
+    std::uint8_t byte0 = 0;
+    bool masked = false;
+    std::size_t header = 0;
+    std::uint64_t length = 0;
+    std::array<std::uint8_t, 4> key{};
+    std::string payload; // unmasked
+};
+
+client_frame decode_client(std::string_view in) {
+    client_frame f;
+    f.byte0 = static_cast<std::uint8_t>(in.at(0));
+    const auto b1 = static_cast<std::uint8_t>(in.at(1));
+    f.masked = (b1 & 0x80U) != 0;
+    std::size_t pos = 2;
+    f.length = b1 & 0x7FU;
+    if (f.length == 126) {
+        f.length = (std::uint64_t{static_cast<std::uint8_t>(in.at(2))} << 8U) |
+                   static_cast<std::uint8_t>(in.at(3));
+        pos = 4;
+    } else if (f.length == 127) {
+        f.length = 0;
+        for (std::size_t i = 0; i < 8; ++i) {
+            f.length = (f.length << 8U) | static_cast<std::uint8_t>(in.at(2 + i));
+        }
+        pos = 10;
+    }
+    if (f.masked) {
+        for (std::size_t i = 0; i < 4; ++i) {
+            f.key[i] = static_cast<std::uint8_t>(in.at(pos + i));
+        }
+        pos += 4;
+    }
+    f.header = pos;
+    for (std::size_t i = 0; i < f.length && pos + i < in.size(); ++i) {
+        f.payload.push_back(
+            static_cast<char>(static_cast<std::uint8_t>(in[pos + i]) ^ f.key[i % 4]));
+    }
+    return f;
+}
+
+TEST(WsFrameWriterTest, FinOpcodeAndMaskBitAreSet) {
+    const std::array<std::uint8_t, 4> mask{0xA1, 0xB2, 0xC3, 0xD4};
+    const std::vector<std::pair<opcode, std::uint8_t>> cases{
+        {opcode::text, 0x81}, {opcode::binary, 0x82}, {opcode::close, 0x88},
+        {opcode::ping, 0x89}, {opcode::pong, 0x8A},
+    };
+    for (const auto& [op, byte0] : cases) {
+        std::string out;
+        append_frame(out, op, "abc", mask);
+        ASSERT_GE(out.size(), 2U);
+        EXPECT_EQ(static_cast<std::uint8_t>(out[0]), byte0);
+        EXPECT_EQ(static_cast<std::uint8_t>(out[1]), 0x80U | 3U);
+    }
+}
+
+TEST(WsFrameWriterTest, LengthFormsMaskKeyAndMaskedPayload) {
+    const std::array<std::uint8_t, 4> mask{0xA1, 0xB2, 0xC3, 0xD4};
+    for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{125}, std::size_t{126},
+                                std::size_t{65535}, std::size_t{65536}, std::size_t{70'001}}) {
+        SCOPED_TRACE(n);
+        std::string payload(n, '\0');
+        for (std::size_t i = 0; i < n; ++i) {
+            payload[i] = static_cast<char>(i * 7 % 251);
+        }
+        std::string out = "prefix"; // appends, does not replace
+        append_frame(out, opcode::text, payload, mask);
+        ASSERT_TRUE(out.starts_with("prefix"));
+        const std::string_view f = std::string_view(out).substr(6);
+        const std::size_t head = (n < 126 ? 2 : n <= 0xFFFF ? 4 : 10) + 4;
+        ASSERT_EQ(f.size(), head + n);
+        const auto b1 = static_cast<std::uint8_t>(f[1]);
+        EXPECT_EQ(b1 & 0x80U, 0x80U) << "MASK bit";
+        if (n < 126) {
+            EXPECT_EQ(b1 & 0x7FU, n);
+        } else if (n <= 0xFFFF) {
+            EXPECT_EQ(b1 & 0x7FU, 126U);
+            EXPECT_EQ(static_cast<std::uint8_t>(f[2]), (n >> 8U) & 0xFFU);
+            EXPECT_EQ(static_cast<std::uint8_t>(f[3]), n & 0xFFU);
+        } else {
+            EXPECT_EQ(b1 & 0x7FU, 127U);
+            std::uint64_t len = 0;
+            for (std::size_t i = 0; i < 8; ++i) {
+                len = (len << 8U) | static_cast<std::uint8_t>(f[2 + i]);
+            }
+            EXPECT_EQ(len, n);
+        }
+        for (std::size_t i = 0; i < 4; ++i) {
+            EXPECT_EQ(static_cast<std::uint8_t>(f[head - 4 + i]), mask[i]) << "key byte " << i;
+        }
+        // Masked on the wire: byte i is payload[i] ^ mask[i % 4].
+        bool all_masked = true;
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto want =
+                static_cast<std::uint8_t>(static_cast<std::uint8_t>(payload[i]) ^ mask[i % 4]);
+            if (static_cast<std::uint8_t>(f[head + i]) != want) {
+                all_masked = false;
+                ADD_FAILURE() << "byte " << i << " is not masked right";
+                break;
+            }
+        }
+        EXPECT_TRUE(all_masked);
+        const auto back = decode_client(f);
+        EXPECT_EQ(back.byte0, 0x81);
+        EXPECT_TRUE(back.masked);
+        EXPECT_EQ(back.length, n);
+        EXPECT_EQ(back.header, head);
+        EXPECT_TRUE(back.payload == payload);
+    }
+}
+
+TEST(WsFrameWriterTest, FramesAppendBackToBack) {
+    std::string out;
+    append_frame(out, opcode::text, "one", {1, 2, 3, 4});
+    append_frame(out, opcode::pong, "two", {5, 6, 7, 8});
+    const auto first = decode_client(out);
+    EXPECT_EQ(first.payload, "one");
+    const auto second = decode_client(std::string_view(out).substr(first.header + first.length));
+    EXPECT_EQ(second.byte0, 0x8A);
+    EXPECT_EQ(second.payload, "two");
+    EXPECT_EQ(out.size(), 2 * (2 + 4 + 3U));
+}
+
+TEST(WsFrameWriterTest, CloseFrameCarriesCodeAndReason) {
+    std::string out;
+    append_frame(out, opcode::close, close_payload(1000, "bye"), {9, 8, 7, 6});
+    const auto f = decode_client(out);
+    EXPECT_EQ(f.byte0, 0x88);
+    EXPECT_EQ(f.payload, std::string("\x03\xe8"
+                                     "bye",
+                                     5));
+}
+
+TEST(WsFrameHelpersTest, ClosePayloadIsCodeInNetworkOrderThenReason) {
+    EXPECT_EQ(close_payload(1000, "bye"), std::string("\x03\xe8"
+                                                      "bye",
+                                                      5));
+    EXPECT_EQ(close_payload(1002), std::string("\x03\xea", 2));
+    EXPECT_EQ(close_payload(1009), std::string("\x03\xf1", 2));
+    EXPECT_EQ(close_payload(4999, "x"), std::string("\x13\x87x", 3));
+}
+
+TEST(WsFrameHelpersTest, AcceptForMatchesTheRfcExample) {
+    // RFC 6455 section 1.3.
+    EXPECT_EQ(accept_for("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+TEST(WsFrameHelpersTest, MakeKeyIsTheBase64OfTheNonce) {
+    std::array<std::uint8_t, 16> nonce{};
+    for (std::size_t i = 0; i < nonce.size(); ++i) {
+        nonce[i] = static_cast<std::uint8_t>(i);
+    }
+    EXPECT_EQ(make_key(nonce), "AAECAwQFBgcICQoLDA0ODw==");
+    nonce.fill(0xFF);
+    EXPECT_EQ(make_key(nonce), "/////////////////////w==");
+    // The RFC's sample nonce is the 16 bytes of "the sample nonce".
+    const std::string_view sample = "the sample nonce";
+    for (std::size_t i = 0; i < nonce.size(); ++i) {
+        nonce[i] = static_cast<std::uint8_t>(sample[i]);
+    }
+    EXPECT_EQ(make_key(nonce), "dGhlIHNhbXBsZSBub25jZQ==");
+}
+
+} // namespace
+} // namespace mdg::net::ws
