@@ -11,66 +11,14 @@
 #include <gtest/gtest.h>
 
 #include "net/ws_frame.hpp"
+#include "support/ws_frames.hpp"
 
 namespace mdg::net::ws {
 namespace {
 
-// Server frames are written by hand here, byte by byte as RFC 6455 section 5.2 draws them, so
-// that the reader is never checked against our own encoder.
-
-/// The header of a frame: FIN, RSV (3 bits, RSV1 = 4), opcode, MASK and the 7/16/64-bit length.
-std::string header(bool fin, std::uint8_t op, std::uint64_t length, std::uint8_t rsv = 0,
-                   bool masked = false) {
-    std::string out;
-    out.push_back(static_cast<char>((fin ? 0x80U : 0U) | ((rsv & 0x7U) << 4U) | (op & 0xFU)));
-    const unsigned mask_bit = masked ? 0x80U : 0U;
-    if (length < 126) {
-        out.push_back(static_cast<char>(mask_bit | static_cast<unsigned>(length)));
-    } else if (length <= 0xFFFF) {
-        out.push_back(static_cast<char>(mask_bit | 126U));
-        out.push_back(static_cast<char>((length >> 8U) & 0xFFU));
-        out.push_back(static_cast<char>(length & 0xFFU));
-    } else {
-        out.push_back(static_cast<char>(mask_bit | 127U));
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            out.push_back(static_cast<char>((length >> static_cast<unsigned>(shift)) & 0xFFU));
-        }
-    }
-    return out;
-}
-
-/// A whole server frame. `masked` (a protocol error from a server) adds a fixed mask key.
-std::string frame(bool fin, std::uint8_t op, std::string_view payload, std::uint8_t rsv = 0,
-                  bool masked = false) {
-    std::string out = header(fin, op, payload.size(), rsv, masked);
-    if (!masked) {
-        out.append(payload);
-        return out;
-    }
-    const std::array<std::uint8_t, 4> key{0x11, 0x22, 0x33, 0x44};
-    for (auto k : key) {
-        out.push_back(static_cast<char>(k));
-    }
-    for (std::size_t i = 0; i < payload.size(); ++i) {
-        out.push_back(static_cast<char>(static_cast<std::uint8_t>(payload[i]) ^ key[i % 4]));
-    }
-    return out;
-}
-
-constexpr std::uint8_t op_cont = 0x0;
-constexpr std::uint8_t op_text = 0x1;
-constexpr std::uint8_t op_binary = 0x2;
-constexpr std::uint8_t op_close = 0x8;
-constexpr std::uint8_t op_ping = 0x9;
-constexpr std::uint8_t op_pong = 0xA;
-
-std::string close_body(std::uint16_t code, std::string_view reason = {}) {
-    std::string out;
-    out.push_back(static_cast<char>(code >> 8U));
-    out.push_back(static_cast<char>(code & 0xFFU));
-    out.append(reason);
-    return out;
-}
+// Server frames are written by hand (support/ws_frames.hpp), so that the reader is never
+// checked against our own encoder.
+using namespace test::ws_frames; // frame(), header(), close_body(), op_*
 
 /// An event with its payload copied, so that it outlives the next call to next().
 struct seen {
@@ -238,12 +186,18 @@ std::vector<stream_part> sample_stream(bool big) {
     return parts;
 }
 
-void expect_same_events_one_byte_at_a_time(bool big) {
-    const auto parts = sample_stream(big);
+/// The whole stream, as one string.
+std::string joined(const std::vector<stream_part>& parts) {
     std::string all;
     for (const auto& p : parts) {
         all += p.bytes;
     }
+    return all;
+}
+
+void expect_same_events_one_byte_at_a_time(bool big) {
+    const auto parts = sample_stream(big);
+    const std::string all = joined(parts);
     reader whole{one_mib};
     const auto expected = drain(whole, all);
     ASSERT_EQ(expected.size(), parts.size());
@@ -290,10 +244,7 @@ TEST(WsFrameReaderTest, EverySplitPointGivesTheSameEventsWithLongFrames) {
 TEST(WsFrameReaderTest, EverySplitPointGivesTheSameEventsAsTheStreamMeans) {
     // What all-at-once must give in the first place (the test above only compares the two).
     const auto parts = sample_stream(false);
-    std::string all;
-    for (const auto& p : parts) {
-        all += p.bytes;
-    }
+    const std::string all = joined(parts);
     reader r{one_mib};
     const auto got = drain(r, all);
     const std::vector<seen> want{

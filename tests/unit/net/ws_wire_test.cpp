@@ -1,6 +1,7 @@
 #include <array>
 #include <cctype>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -18,6 +19,7 @@
 
 #include "net/ws_session.hpp"
 #include "support/local_server.hpp"
+#include "support/ws_frames.hpp"
 
 // ws_session against a raw server written here by hand: the server reads the upgrade request,
 // answers it with bytes of its own (and the Sec-WebSocket-Accept computed with OpenSSL, not with
@@ -32,54 +34,7 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-constexpr std::uint8_t op_cont = 0x0;
-constexpr std::uint8_t op_text = 0x1;
-constexpr std::uint8_t op_binary = 0x2;
-constexpr std::uint8_t op_close = 0x8;
-constexpr std::uint8_t op_ping = 0x9;
-constexpr std::uint8_t op_pong = 0xA;
-
-/// A server frame, byte by byte as RFC 6455 section 5.2 draws it. RSV is 3 bits (RSV1 = 4);
-/// `masked` (which a server must not do) adds a fixed mask key.
-std::string frame(bool fin, std::uint8_t op, std::string_view payload, std::uint8_t rsv = 0,
-                  bool masked = false) {
-    std::string out;
-    out.push_back(static_cast<char>((fin ? 0x80U : 0U) | ((rsv & 0x7U) << 4U) | (op & 0xFU)));
-    const unsigned mask_bit = masked ? 0x80U : 0U;
-    const std::uint64_t length = payload.size();
-    if (length < 126) {
-        out.push_back(static_cast<char>(mask_bit | static_cast<unsigned>(length)));
-    } else if (length <= 0xFFFF) {
-        out.push_back(static_cast<char>(mask_bit | 126U));
-        out.push_back(static_cast<char>((length >> 8U) & 0xFFU));
-        out.push_back(static_cast<char>(length & 0xFFU));
-    } else {
-        out.push_back(static_cast<char>(mask_bit | 127U));
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            out.push_back(static_cast<char>((length >> static_cast<unsigned>(shift)) & 0xFFU));
-        }
-    }
-    if (!masked) {
-        out.append(payload);
-        return out;
-    }
-    const std::array<std::uint8_t, 4> key{0x11, 0x22, 0x33, 0x44};
-    for (auto k : key) {
-        out.push_back(static_cast<char>(k));
-    }
-    for (std::size_t i = 0; i < payload.size(); ++i) {
-        out.push_back(static_cast<char>(static_cast<std::uint8_t>(payload[i]) ^ key[i % 4]));
-    }
-    return out;
-}
-
-std::string close_body(std::uint16_t code, std::string_view reason = {}) {
-    std::string out;
-    out.push_back(static_cast<char>(code >> 8U));
-    out.push_back(static_cast<char>(code & 0xFFU));
-    out.append(reason);
-    return out;
-}
+using namespace test::ws_frames; // frame(), header(), close_body(), op_*
 
 /// base64(SHA-1(key + GUID)), RFC 6455 section 4.2.2, with OpenSSL.
 std::string expected_accept(std::string_view key) {
@@ -408,6 +363,72 @@ class WsWireTest : public ::testing::Test {
         co_return std::pair{ec, std::string(text)};
     }
 
+    /// Reads one text message for each of `want` and compares them in order; stops at the
+    /// first read that fails (a test failure).
+    static asio::awaitable<void> expect_texts(ws_session& s, std::vector<std::string> want) {
+        for (std::size_t i = 0; i < want.size(); ++i) {
+            auto [ec, text] = co_await read_text(s);
+            if (ec) {
+                ADD_FAILURE() << "message " << i << ": " << ec.message();
+                co_return;
+            }
+            // Sizes and a prefix, not the whole text: some messages are 200 kB.
+            EXPECT_TRUE(text == want[i])
+                << "message " << i << " is '" << text.substr(0, 40) << "' (" << text.size()
+                << " bytes), not '" << want[i].substr(0, 40) << "' (" << want[i].size()
+                << " bytes)";
+        }
+    }
+
+    /// The same for texts given one by one. Not a coroutine: GCC 12 cannot build a braced list
+    /// of strings inside one ("array used as initializer").
+    template <std::convertible_to<std::string_view>... Texts>
+    static asio::awaitable<void> expect_texts(ws_session& s, const Texts&... want) {
+        return expect_texts(s, std::vector<std::string>{std::string(std::string_view(want))...});
+    }
+
+    /// Runs `body` (a coroutine taking the ws_session&) on a session opened to the raw server;
+    /// the test stops there if it does not open.
+    template <class Body> void with_open_session(Body body, session_options opts = {}) {
+        run([&]() -> asio::awaitable<void> {
+            auto s = session(std::move(opts));
+            if (!co_await open(s)) {
+                co_return;
+            }
+            co_await body(s);
+        });
+    }
+
+    /// Opens a session, expects `want` as its first text messages, then closes it.
+    void expect_texts_then_close(std::vector<std::string> want) {
+        with_open_session([&](ws_session& s) -> asio::awaitable<void> {
+            co_await expect_texts(s, want);
+            s.close(false);
+        });
+    }
+
+    /// How a read() started by start_read() ended.
+    struct pending_read {
+        bool done = false;
+        boost::system::error_code ec;
+    };
+
+    /// Starts a read() on `s` as a coroutine of its own (as exchange::feed's read loop does)
+    /// and lets it run until it waits for the server.
+    asio::awaitable<void> start_read(ws_session& s, pending_read& r) {
+        asio::co_spawn(
+            ioc_,
+            [&]() -> asio::awaitable<void> {
+                std::string_view text;
+                r.ec = co_await s.read(text);
+                r.done = true;
+                log_.notify();
+            },
+            asio::detached);
+        asio::steady_timer yield_once(ioc_, 0s);
+        co_await yield_once.async_wait(use_tuple);
+    }
+
     ws_session session(session_options opts = {}) {
         return ws_session{ioc_.get_executor(), nullptr, std::move(opts)};
     }
@@ -452,19 +473,7 @@ TEST_F(WsWireTest, UpgradeRequestCarriesTheRfcHeaders) {
 
 TEST_F(WsWireTest, FramesInTheSameWriteAsThe101AreDelivered) {
     serve(sends(frame(true, op_text, "first") + frame(true, op_text, "second")));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        auto [ec1, a] = co_await read_text(s);
-        EXPECT_FALSE(ec1) << ec1.message();
-        EXPECT_EQ(a, "first");
-        auto [ec2, b] = co_await read_text(s);
-        EXPECT_FALSE(ec2) << ec2.message();
-        EXPECT_EQ(b, "second");
-        s.close(false);
-    });
+    expect_texts_then_close({"first", "second"});
 }
 
 /// 200 text frames of varied sizes (7- and 16-bit lengths), "m<i>:" then filler.
@@ -490,41 +499,13 @@ std::string as_frames(const std::vector<std::string>& messages) {
 TEST_F(WsWireTest, TwoHundredFramesInOneWriteAreReadInOrder) {
     const auto messages = two_hundred_messages();
     serve(sends(as_frames(messages)));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        for (std::size_t i = 0; i < messages.size(); ++i) {
-            auto [ec, text] = co_await read_text(s);
-            if (ec) {
-                ADD_FAILURE() << "message " << i << ": " << ec.message();
-                co_return;
-            }
-            EXPECT_EQ(text, messages[i]);
-        }
-        s.close(false);
-    });
+    expect_texts_then_close(messages);
 }
 
 TEST_F(WsWireTest, TwoHundredFramesOneBytePerWriteAreReadInOrder) {
     const auto messages = two_hundred_messages();
     serve(dribbles(as_frames(messages)));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        for (std::size_t i = 0; i < messages.size(); ++i) {
-            auto [ec, text] = co_await read_text(s);
-            if (ec) {
-                ADD_FAILURE() << "message " << i << ": " << ec.message();
-                co_return;
-            }
-            EXPECT_EQ(text, messages[i]);
-        }
-        s.close(false);
-    });
+    expect_texts_then_close(messages);
 }
 
 TEST_F(WsWireTest, HandshakeAndFramesOneBytePerWrite) {
@@ -532,19 +513,7 @@ TEST_F(WsWireTest, HandshakeAndFramesOneBytePerWrite) {
                         frame(true, op_cont, std::string(300, 'b')) + frame(true, op_text, "c"));
     script.dribble_all = true;
     serve(std::move(script));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        auto [ec, text] = co_await read_text(s);
-        EXPECT_FALSE(ec) << ec.message();
-        EXPECT_EQ(text, "a" + std::string(300, 'b'));
-        auto [ec2, text2] = co_await read_text(s);
-        EXPECT_FALSE(ec2) << ec2.message();
-        EXPECT_EQ(text2, "c");
-        s.close(false);
-    });
+    expect_texts_then_close({"a" + std::string(300, 'b'), "c"});
 }
 
 TEST_F(WsWireTest, FramesLargerThanOneReadAreReadWhole) {
@@ -557,39 +526,15 @@ TEST_F(WsWireTest, FramesLargerThanOneReadAreReadWhole) {
     messages.emplace_back(200'000, 'Z');
     messages.emplace_back("after the big one");
     serve(sends(as_frames(messages)));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        for (std::size_t i = 0; i < messages.size(); ++i) {
-            auto [ec, text] = co_await read_text(s);
-            if (ec) {
-                ADD_FAILURE() << "message " << i << ": " << ec.message();
-                co_return;
-            }
-            EXPECT_TRUE(text == messages[i]) << "message " << i << " has " << text.size()
-                                             << " bytes, not " << messages[i].size();
-        }
-        s.close(false);
-    });
+    expect_texts_then_close(messages);
 }
 
 TEST_F(WsWireTest, FragmentedTextWithAPingInsideIsOneMessageAndThePingIsAnswered) {
     serve(sends(frame(false, op_text, "Hel") + frame(true, op_ping, "p1") +
                 frame(false, op_cont, "l") + frame(true, op_cont, "o") +
                 frame(true, op_text, "next")));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        auto [ec, text] = co_await read_text(s);
-        EXPECT_FALSE(ec) << ec.message();
-        EXPECT_EQ(text, "Hello");
-        auto [ec2, text2] = co_await read_text(s);
-        EXPECT_FALSE(ec2) << ec2.message();
-        EXPECT_EQ(text2, "next");
+    with_open_session([&](ws_session& s) -> asio::awaitable<void> {
+        co_await expect_texts(s, "Hello", "next");
         co_await log_.wait_until([&] { return log_.find(op_pong) != nullptr || log_.finished; });
         s.close(false);
     });
@@ -603,14 +548,8 @@ TEST_F(WsWireTest, FragmentedTextWithAPingInsideIsOneMessageAndThePingIsAnswered
 
 TEST_F(WsWireTest, PingIsAnsweredBeforeAnyText) {
     serve(sends(frame(true, op_ping, "") + frame(true, op_ping, "hb") + frame(true, op_text, "x")));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        auto [ec, text] = co_await read_text(s);
-        EXPECT_FALSE(ec) << ec.message();
-        EXPECT_EQ(text, "x");
+    with_open_session([&](ws_session& s) -> asio::awaitable<void> {
+        co_await expect_texts(s, "x");
         co_await log_.wait_until([&] { return log_.frames.size() >= 2 || log_.finished; });
         s.close(false);
     });
@@ -625,35 +564,17 @@ TEST_F(WsWireTest, BinaryFramesAreSkipped) {
     serve(sends(frame(true, op_binary, std::string("\x00\x01", 2)) + frame(false, op_binary, "ab") +
                 frame(true, op_cont, "cd") + frame(true, op_text, "text") +
                 frame(true, op_binary, "zz") + frame(true, op_text, "more")));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        auto [ec, text] = co_await read_text(s);
-        EXPECT_FALSE(ec) << ec.message();
-        EXPECT_EQ(text, "text");
-        auto [ec2, text2] = co_await read_text(s);
-        EXPECT_FALSE(ec2) << ec2.message();
-        EXPECT_EQ(text2, "more");
-        s.close(false);
-    });
+    expect_texts_then_close({"text", "more"});
 }
 
 TEST_F(WsWireTest, ServerCloseEndsReadAsAnExpectedCloseAndIsAnswered) {
     serve(sends(frame(true, op_text, "last") + frame(true, op_close, close_body(1000, "bye")),
                 /*echo_close=*/false));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
+    with_open_session([&](ws_session& s) -> asio::awaitable<void> {
+        co_await expect_texts(s, "last");
         auto [ec, text] = co_await read_text(s);
-        EXPECT_FALSE(ec) << ec.message();
-        EXPECT_EQ(text, "last");
-        auto [ec2, text2] = co_await read_text(s);
-        EXPECT_TRUE(ec2);
-        EXPECT_TRUE(is_expected_close(ec2)) << ec2.message();
+        EXPECT_TRUE(ec);
+        EXPECT_TRUE(is_expected_close(ec)) << ec.message();
         co_await log_.wait_until([&] { return log_.finished; });
     });
     const auto* close = log_.find(op_close);
@@ -669,19 +590,15 @@ class WsWireErrorTest : public WsWireTest {
     /// expected close, and the server sees a close frame with `code` before the connection ends.
     void expect_failure(std::string bad, std::uint16_t code, session_options opts = {}) {
         serve(sends(frame(true, op_text, "ok") + bad));
-        run([&]() -> asio::awaitable<void> {
-            auto s = session(opts);
-            if (!co_await open(s)) {
-                co_return;
-            }
-            auto [ec, text] = co_await read_text(s);
-            EXPECT_FALSE(ec) << ec.message();
-            EXPECT_EQ(text, "ok");
-            auto [ec2, text2] = co_await read_text(s);
-            EXPECT_TRUE(ec2) << "read returned '" << text2.substr(0, 40) << "'";
-            EXPECT_FALSE(is_expected_close(ec2)) << ec2.message();
-            co_await log_.wait_until([&] { return log_.finished; });
-        });
+        with_open_session(
+            [&](ws_session& s) -> asio::awaitable<void> {
+                co_await expect_texts(s, "ok");
+                auto [ec, text] = co_await read_text(s);
+                EXPECT_TRUE(ec) << "read returned '" << text.substr(0, 40) << "'";
+                EXPECT_FALSE(is_expected_close(ec)) << ec.message();
+                co_await log_.wait_until([&] { return log_.finished; });
+            },
+            std::move(opts));
         const auto* close = log_.find(op_close);
         ASSERT_NE(close, nullptr) << "no close frame before the connection ended ("
                                   << log_.read_error.message() << ")";
@@ -757,11 +674,7 @@ TEST_F(WsWireTest, ServerCloseIsAnsweredEvenIfTheSessionIsDroppedAtOnce) {
 
 TEST_F(WsWireTest, SendIsAMaskedFinalTextFrameAndSendsKeepTheirOrder) {
     serve(sends({}));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
+    with_open_session([&](ws_session& s) -> asio::awaitable<void> {
         s.send("hello");
         s.send("world");
         co_await log_.wait_until([&] { return log_.frames.size() >= 2 || log_.finished; });
@@ -783,11 +696,7 @@ TEST_F(WsWireTest, SendIsAMaskedFinalTextFrameAndSendsKeepTheirOrder) {
 TEST_F(WsWireTest, LongAndEmptySendsArriveWhole) {
     const std::string big(70'000, 'b'); // a 64-bit length, if sent as one frame
     serve(sends({}));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
+    with_open_session([&](ws_session& s) -> asio::awaitable<void> {
         s.send(big);
         s.send("");
         s.send("end");
@@ -823,11 +732,7 @@ TEST_F(WsWireTest, LongAndEmptySendsArriveWhole) {
 
 TEST_F(WsWireTest, GracefulCloseSendsACloseFrameWith1000) {
     serve(sends({}));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
+    with_open_session([&](ws_session& s) -> asio::awaitable<void> {
         s.close(true);
         co_await log_.wait_until([&] { return log_.finished; });
     });
@@ -842,28 +747,13 @@ TEST_F(WsWireTest, GracefulCloseSendsACloseFrameWith1000) {
 // What exchange::feed::stop() does: close(true) while the read loop waits in read().
 TEST_F(WsWireTest, GracefulCloseEndsAPendingReadAsAnExpectedClose) {
     serve(sends({}));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        bool read_done = false;
-        boost::system::error_code read_ec;
-        asio::co_spawn(
-            ioc_,
-            [&]() -> asio::awaitable<void> {
-                std::string_view text;
-                read_ec = co_await s.read(text);
-                read_done = true;
-                log_.notify();
-            },
-            asio::detached);
-        asio::steady_timer yield_once(ioc_, 0s);
-        co_await yield_once.async_wait(use_tuple);
+    with_open_session([&](ws_session& s) -> asio::awaitable<void> {
+        pending_read pending;
+        co_await start_read(s, pending);
         s.close(true);
-        co_await log_.wait_until([&] { return read_done && log_.finished; });
-        EXPECT_TRUE(read_ec);
-        EXPECT_TRUE(is_expected_close(read_ec)) << read_ec.message();
+        co_await log_.wait_until([&] { return pending.done && log_.finished; });
+        EXPECT_TRUE(pending.ec);
+        EXPECT_TRUE(is_expected_close(pending.ec)) << pending.ec.message();
     });
     const auto* close = log_.find(op_close);
     ASSERT_NE(close, nullptr);
@@ -872,29 +762,14 @@ TEST_F(WsWireTest, GracefulCloseEndsAPendingReadAsAnExpectedClose) {
 
 TEST_F(WsWireTest, CloseCompletesAPendingRead) {
     serve(sends({}));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        bool read_done = false;
-        boost::system::error_code read_ec;
-        asio::co_spawn(
-            ioc_,
-            [&]() -> asio::awaitable<void> {
-                std::string_view text;
-                read_ec = co_await s.read(text);
-                read_done = true;
-                log_.notify();
-            },
-            asio::detached);
+    with_open_session([&](ws_session& s) -> asio::awaitable<void> {
         // Let the read start (the server has nothing to send), then close under it.
-        asio::steady_timer yield_once(ioc_, 0s);
-        co_await yield_once.async_wait(use_tuple);
-        EXPECT_FALSE(read_done);
+        pending_read pending;
+        co_await start_read(s, pending);
+        EXPECT_FALSE(pending.done);
         s.close(false);
-        co_await log_.wait_until([&] { return read_done; });
-        EXPECT_TRUE(read_ec);
+        co_await log_.wait_until([&] { return pending.done; });
+        EXPECT_TRUE(pending.ec);
     });
 }
 
@@ -1004,16 +879,7 @@ TEST_F(WsWireTest, HeaderNamesAndValuesAreCaseInsensitive) {
     serve(answers("HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\n"
                   "CONNECTION: keep-alive, upgrade\r\nsec-websocket-accept: {accept}\r\n\r\n",
                   frame(true, op_text, "hi")));
-    run([&]() -> asio::awaitable<void> {
-        auto s = session();
-        if (!co_await open(s)) {
-            co_return;
-        }
-        auto [ec, text] = co_await read_text(s);
-        EXPECT_FALSE(ec) << ec.message();
-        EXPECT_EQ(text, "hi");
-        s.close(false);
-    });
+    expect_texts_then_close({"hi"});
 }
 
 } // namespace
