@@ -139,9 +139,11 @@ class shard {
     shard_stats stats_;
     std::vector<std::unique_ptr<book_status>> statuses_;
     std::unordered_map<std::uint64_t, book_status*> status_index_; // frozen at start()
-    std::atomic<std::uint32_t> signal_{0};
+    // The producer reads sleeping_ on every commit: its own cache line, written only when the
+    // thread parks or wakes, so a flood does not bounce it.
+    alignas(64) std::atomic<std::uint32_t> signal_{0};
     std::atomic<bool> sleeping_{false};
-    std::atomic<bool> stop_{false};
+    alignas(64) std::atomic<bool> stop_{false};
     std::thread thread_;
     struct pending_query {
         const std::function<void(const market::market_state&)>* fn;

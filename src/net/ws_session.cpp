@@ -140,7 +140,8 @@ struct ws_session::impl : std::enable_shared_from_this<ws_session::impl> {
     std::variant<std::monostate, plain_stream, tls_stream> stream;
     beast::flat_buffer buffer; ///< bytes read and not yet handed out; the handshake's leftovers
     ws::reader reader;
-    std::size_t handed_out = 0; ///< bytes of the frame read() returned last, dropped next time
+    std::size_t handed_out = 0;
+    std::uint64_t socket_reads = 0; ///< bytes of the frame read() returned last, dropped next time
     std::deque<std::string> controls; ///< pongs and our close, written before `queue`, in order
     std::deque<std::string> queue;    ///< encoded data frames, written in order by writer()
     std::size_t queued = 0;           ///< bytes in both
@@ -426,6 +427,7 @@ asio::awaitable<boost::system::error_code> ws_session::read(std::string_view& te
                 co_return ec;
             }
             d.buffer.commit(n);
+            ++d.socket_reads;
             continue;
         }
         case ws::event_kind::consumed:
@@ -474,6 +476,10 @@ void ws_session::send(std::string text) {
     d.queued += frame.size();
     d.queue.push_back(std::move(frame));
     d.wake.cancel();
+}
+
+std::uint64_t ws_session::socket_reads() const noexcept {
+    return impl_->socket_reads;
 }
 
 std::size_t ws_session::queued_bytes() const noexcept {

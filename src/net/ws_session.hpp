@@ -78,6 +78,10 @@ class ws_session {
     /// until the next read(). Binary frames are skipped. An error ends the connection.
     [[nodiscard]] boost::asio::awaitable<boost::system::error_code> read(std::string_view& text);
 
+    /// Socket reads that returned data so far. Frames handed out between two changes of this
+    /// number arrived together: a caller can take one receive time stamp per read.
+    [[nodiscard]] std::uint64_t socket_reads() const noexcept;
+
     /// Queues a text frame; it is written after the ones queued before it.
     void send(std::string text);
     /// Bytes queued and not yet written.

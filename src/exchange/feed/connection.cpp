@@ -238,6 +238,10 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
     asio::awaitable<void> read_loop() {
         const bybit::parse_context base{opts.cat, &registry, false, {}};
         std::string reason;
+        // One receive stamp per socket read: the frames of one read arrived together, and a
+        // flood hands out hundreds per read (two clock reads per frame were 5% of the thread).
+        std::uint64_t stamped_read = ~std::uint64_t{0}; // no read yet: stamp the first frame
+        unix_nanos received{};
         while (!stopped) {
             std::string_view text;
             const auto ec = co_await session->read(text);
@@ -247,11 +251,15 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
                 }
                 co_return;
             }
-            last_rx = steady::now();
+            if (const auto n = session->socket_reads(); n != stamped_read) {
+                stamped_read = n;
+                last_rx = steady::now();
+                received = core::default_clock().now();
+            }
             ++stats.frames;
             stats.bytes += text.size();
             auto ctx = base;
-            ctx.ts_recv = core::default_clock().now();
+            ctx.ts_recv = received;
             auto r = decoder.decode(text, ctx);
             if (!r) {
                 ++stats.decode_errors;
