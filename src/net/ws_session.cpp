@@ -419,7 +419,9 @@ asio::awaitable<boost::system::error_code> ws_session::read(std::string_view& te
         const auto ev = d.reader.next({static_cast<const char*>(in.data()), in.size()});
         switch (ev.kind) {
         case ws::event_kind::need_more: {
-            const std::size_t want = std::max(impl::read_chunk, ev.needed - in.size());
+            // Asks for what fills the buffer to read_chunk (or to the frame's end when it is
+            // bigger), so the capacity stays put and a partial frame only moves to the front.
+            const std::size_t want = std::max(impl::read_chunk, ev.needed) - in.size();
             auto [ec, n] = co_await d.visit(
                 [&](auto& s) { return s.async_read_some(d.buffer.prepare(want), use_tuple); });
             if (ec) {

@@ -1,28 +1,34 @@
-// The steady-state hot path (decode -> shard item -> apply to market state -> consumer
-// publish and callback) must not allocate per message (DESIGN.md §3). A counting global
-// operator new (this binary only) counts every allocation on every thread while the measured
-// passes run.
+// The steady-state hot path (WebSocket read; decode -> shard item -> apply to market state ->
+// consumer publish and callback) must not allocate per message (DESIGN.md §3). A counting
+// global operator new (this binary only) counts every allocation on every thread while the
+// measured passes run (or, for the socket test, on the reading thread only: the test's own
+// server thread is not the product).
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <string>
 #include <thread>
 
+#include <boost/asio.hpp>
 #include <gtest/gtest.h>
 
 #include "dispatch/consumer_pool.hpp"
 #include "dispatch/shard.hpp"
 #include "exchange/bybit/parse.hpp"
+#include "net/ws_frame.hpp"
+#include "net/ws_session.hpp"
 #include "perf/frame_set.hpp"
 
 namespace {
 
 std::atomic<bool> counting{false};
+thread_local bool counting_here = false; // this thread only
 std::atomic<std::uint64_t> allocations{0};
 // MDG_ALLOC_TRAP=1 stops at the first counted allocation, for a backtrace in a debugger.
 const bool trap = std::getenv("MDG_ALLOC_TRAP") != nullptr;
 
 [[maybe_unused]] void* counted_alloc(std::size_t n, std::size_t align) {
-    if (counting.load(std::memory_order_relaxed)) {
+    if (counting.load(std::memory_order_relaxed) || counting_here) {
         allocations.fetch_add(1, std::memory_order_relaxed);
         if (trap) {
             __builtin_trap();
@@ -217,6 +223,109 @@ TEST(HotPathAllocTest, SteadyStateDecodeRouteApplyPublishDoesNotAllocate) {
     EXPECT_EQ(shard.stats().books[static_cast<std::size_t>(book::book_state::live)].load(), 4U);
     shard.stop();
     (void)pool.stop(std::chrono::milliseconds(1000));
+}
+
+// The network end of the hot path: net::ws_session reading a flood of text frames (sizes
+// 40 B to 3 kB, so 7- and 16-bit lengths and frames split across socket reads) from a
+// loopback server. After a warm-up, reading 100,000 frames must not allocate on the reading
+// thread (asio's operation and coroutine frames are recycled, the read buffer is reused).
+TEST(HotPathAllocTest, SteadyStateWebSocketReadDoesNotAllocate) {
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "allocation counting needs the real allocator (this is an ASan build)";
+#endif
+    namespace asio = boost::asio;
+    using tcp = asio::ip::tcp;
+    constexpr std::size_t sizes = 61; // payload size of frame i: 40 + 49 * (i % sizes)
+    std::string batch;
+    for (std::size_t i = 0; i < 4 * sizes; ++i) {
+        const std::string payload(40 + 49 * (i % sizes), static_cast<char>('a' + i % 26));
+        const std::size_t n = payload.size();
+        batch.push_back(static_cast<char>(0x81)); // FIN, text
+        if (n <= 125) {
+            batch.push_back(static_cast<char>(n));
+        } else {
+            batch.push_back(static_cast<char>(126));
+            batch.push_back(static_cast<char>(n >> 8U));
+            batch.push_back(static_cast<char>(n & 0xFFU));
+        }
+        batch += payload;
+    }
+    asio::io_context server_ioc;
+    tcp::acceptor acceptor(server_ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = acceptor.local_endpoint().port();
+    std::thread server([&] {
+        tcp::socket s(server_ioc);
+        boost::system::error_code ec;
+        acceptor.accept(s, ec);
+        asio::streambuf request;
+        asio::read_until(s, request, "\r\n\r\n", ec);
+        if (ec) {
+            return;
+        }
+        const std::string head(asio::buffers_begin(request.data()),
+                               asio::buffers_end(request.data()));
+        const auto at = head.find("Sec-WebSocket-Key: ");
+        const auto key = head.substr(at + 19, head.find("\r\n", at) - at - 19);
+        const std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                     "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                                     net::ws::accept_for(key) + "\r\n\r\n";
+        asio::write(s, asio::buffer(response), ec);
+        while (!ec) { // until the client closes
+            asio::write(s, asio::buffer(batch), ec);
+        }
+    });
+
+    asio::io_context ioc{1};
+    net::ws_session session{ioc.get_executor(), nullptr, {}};
+    std::uint64_t frames = 0;
+    std::uint64_t wrong = 0;
+    std::uint64_t counted_allocations = 0;
+    std::string failure;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            std::string why;
+            const auto url = net::parse_ws_url("ws://127.0.0.1:" + std::to_string(port), why);
+            net::connect_step step{};
+            if (const auto ec = co_await session.connect(*url, step); ec) {
+                failure = "connect: " + ec.message();
+                co_return;
+            }
+            auto read_some = [&](std::uint64_t n) -> asio::awaitable<bool> {
+                for (std::uint64_t i = 0; i < n; ++i, ++frames) {
+                    std::string_view text;
+                    if (const auto ec = co_await session.read(text); ec) {
+                        failure = "read: " + ec.message();
+                        co_return false;
+                    }
+                    const auto k = frames % (4 * sizes);
+                    if (text.size() != 40 + 49 * (k % sizes) ||
+                        text.front() != static_cast<char>('a' + k % 26)) {
+                        ++wrong;
+                    }
+                }
+                co_return true;
+            };
+            if (!co_await read_some(20'000)) { // warm-up
+                co_return;
+            }
+            const auto before = allocations.load();
+            counting_here = true;
+            const bool ok = co_await read_some(100'000);
+            counting_here = false;
+            counted_allocations = allocations.load() - before;
+            if (ok) {
+                session.close(false);
+            }
+        },
+        asio::detached);
+    ioc.run();
+    session.close(false);
+    server.join();
+    ASSERT_TRUE(failure.empty()) << failure;
+    EXPECT_EQ(frames, 120'000U);
+    EXPECT_EQ(wrong, 0U) << "frames out of order or cut";
+    EXPECT_EQ(counted_allocations, 0U) << counted_allocations << " allocations for 100,000 frames";
 }
 
 } // namespace
