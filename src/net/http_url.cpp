@@ -19,14 +19,27 @@ bool valid_port(std::string_view s) {
     return ec == std::errc{} && p == end && v > 0 && v <= 65535;
 }
 
-bool has_space_or_control(std::string_view s) {
+std::string bracketed(std::string_view host) {
+    return host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]"
+                                                    : std::string(host);
+}
+
+} // namespace
+
+bool has_space_or_control(std::string_view s) noexcept {
     return std::any_of(s.begin(), s.end(), [](char c) {
         const auto u = static_cast<unsigned char>(c);
         return u <= 0x20 || u == 0x7f;
     });
 }
 
-} // namespace
+std::string host_header(std::string_view host, std::string_view port, bool tls) {
+    auto out = bracketed(host);
+    if (port != (tls ? "443" : "80")) {
+        out.append(":").append(port);
+    }
+    return out;
+}
 
 result<url_authority> parse_url_authority(std::string_view authority, std::string_view default_port,
                                           std::string& why) {
@@ -76,7 +89,7 @@ result<url_authority> parse_url_authority(std::string_view authority, std::strin
 }
 
 std::string http_url::url_host() const {
-    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    return bracketed(host);
 }
 
 result<http_url> parse_http_url(std::string_view url, std::string& error, http_schemes schemes) {

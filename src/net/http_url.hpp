@@ -33,6 +33,13 @@ struct url_authority {
 [[nodiscard]] result<url_authority>
 parse_url_authority(std::string_view authority, std::string_view default_port, std::string& why);
 
+/// True when `s` holds a space, a control character or DEL: what no URL here may contain.
+[[nodiscard]] bool has_space_or_control(std::string_view s) noexcept;
+
+/// The `Host` header for `host` and `port` (RFC 7230 5.4): an IPv6 literal in brackets, the
+/// port left out when it is the scheme's default (443 with `tls`, else 80).
+[[nodiscard]] std::string host_header(std::string_view host, std::string_view port, bool tls);
+
 /// Which schemes a caller of parse_http_url can serve.
 enum class http_schemes : std::uint8_t { http_only, http_and_https };
 

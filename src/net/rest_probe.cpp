@@ -206,8 +206,7 @@ struct connectivity_probe::impl {
         }
         url = std::move(*parsed);
         target = url.base_path + std::string(time_path);
-        const bool default_port = url.port == (url.tls ? "443" : "80");
-        host_header = default_port ? url.url_host() : url.url_host() + ":" + url.port;
+        host_header = net::host_header(url.host, url.port, url.tls);
         endpoint = url.url_host() + ":" + url.port;
         display = fmt::format("{}://{}{}", url.tls ? "https" : "http", host_header, target);
     }

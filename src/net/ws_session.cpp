@@ -68,10 +68,7 @@ result<ws_url> parse_ws_url(std::string_view url, std::string& reason) {
     if (rest.find_first_of("#@") != std::string_view::npos) {
         return fail("user info and fragments are not allowed");
     }
-    if (std::any_of(rest.begin(), rest.end(), [](char c) {
-            const auto u = static_cast<unsigned char>(c);
-            return u <= 0x20 || u == 0x7f;
-        })) {
+    if (has_space_or_control(rest)) {
         return fail("spaces and control characters are not allowed");
     }
     const auto end = rest.find_first_of("/?");
@@ -364,10 +361,7 @@ asio::awaitable<boost::system::error_code> ws_session::connect(const ws_url& url
     }
     stream.socket().set_option(tcp::no_delay(true));
 
-    const bool default_port = url.port == (url.tls ? "443" : "80");
-    const std::string host =
-        url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-    const std::string host_header = default_port ? host : host + ":" + url.port;
+    const std::string host = host_header(url.host, url.port, url.tls);
 
     boost::system::error_code ec;
     if (url.tls) {
@@ -390,11 +384,11 @@ asio::awaitable<boost::system::error_code> ws_session::connect(const ws_url& url
             co_return tec;
         }
         failed_step = connect_step::handshake;
-        ec = co_await d.upgrade(tls_stream, url, host_header);
+        ec = co_await d.upgrade(tls_stream, url, host);
     } else {
         failed_step = connect_step::handshake;
         auto& plain = d.stream.emplace<impl::plain_stream>(std::move(stream));
-        ec = co_await d.upgrade(plain, url, host_header);
+        ec = co_await d.upgrade(plain, url, host);
     }
     if (ec) {
         co_return ec;
