@@ -18,6 +18,7 @@
 #include "net/ws_frame.hpp"
 #include "net/ws_session.hpp"
 #include "perf/frame_set.hpp"
+#include "support/ws_frames.hpp"
 
 namespace {
 
@@ -239,16 +240,7 @@ TEST(HotPathAllocTest, SteadyStateWebSocketReadDoesNotAllocate) {
     std::string batch;
     for (std::size_t i = 0; i < 4 * sizes; ++i) {
         const std::string payload(40 + 49 * (i % sizes), static_cast<char>('a' + i % 26));
-        const std::size_t n = payload.size();
-        batch.push_back(static_cast<char>(0x81)); // FIN, text
-        if (n <= 125) {
-            batch.push_back(static_cast<char>(n));
-        } else {
-            batch.push_back(static_cast<char>(126));
-            batch.push_back(static_cast<char>(n >> 8U));
-            batch.push_back(static_cast<char>(n & 0xFFU));
-        }
-        batch += payload;
+        batch += test::frame(true, test::op_text, payload);
     }
     asio::io_context server_ioc;
     tcp::acceptor acceptor(server_ioc, {asio::ip::make_address("127.0.0.1"), 0});
