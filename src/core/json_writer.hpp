@@ -84,6 +84,20 @@ class json_writer {
         comma();
         out_ += "null";
     }
+    /// Writes `json` as the next value, unchanged: the caller guarantees it is one valid JSON
+    /// value (a number it formatted, a document it built).
+    void raw_value(std::string_view json) {
+        comma();
+        out_ += json;
+    }
+    /// Writes `s` as a JSON string without escaping it: the caller guarantees it holds no
+    /// character that needs escaping (digits, a sign, a point: a formatted decimal).
+    void plain_string(std::string_view s) {
+        comma();
+        out_ += '"';
+        out_ += s;
+        out_ += '"';
+    }
 
     /// The text so far.
     [[nodiscard]] const std::string& str() const noexcept { return out_; }

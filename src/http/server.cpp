@@ -204,6 +204,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     asio::any_io_executor ex;
     server_options opts;
     std::map<std::string, handler, std::less<>> routes;
+    std::vector<std::pair<std::string, handler>> prefix_routes; // longest prefix first
+    std::map<std::string, upgrade_handler, std::less<>> upgrades;
     tcp::acceptor acceptor;
     server_stats stats;
     std::map<std::uint64_t, connection*> live; // outlives: nothing; each entry erased by its owner
@@ -219,6 +221,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     asio::awaitable<void> refuse(tcp::socket socket);
     asio::awaitable<void> answer_read_error(connection& c, const boost::system::error_code& ec);
     string_response answer(const string_request& req);
+    [[nodiscard]] bool authorized(const string_request& req, std::string_view path) const;
+    [[nodiscard]] const handler* find_route(std::string_view path) const;
+    [[nodiscard]] const upgrade_handler* find_upgrade(const string_request& req) const;
     string_response call_handler(const handler& h, const string_request& req, std::string_view path,
                                  std::string_view query);
     asio::awaitable<bool> write(beast::tcp_stream& stream, string_response& res, bool head);
@@ -375,6 +380,28 @@ asio::awaitable<void> server::impl::serve(tcp::socket socket) {
         }
         ++stats.requests;
         const auto& req = parser.get();
+        if (const auto* up = find_upgrade(req)) {
+            ++stats.upgrades;
+            request view;
+            view.method = sv(req.method_string());
+            if (auto target = split_target(sv(req.target()))) {
+                std::tie(view.path, view.query) = *target;
+            }
+            for (const auto& f : req) {
+                view.headers.emplace_back(sv(f.name_string()), sv(f.value()));
+            }
+            const auto* data = static_cast<const char*>(buffer.data().data());
+            const std::string_view buffered{data, buffer.size()};
+            c.stream.expires_never();
+            try {
+                (*up)(c.stream.release_socket(), view, buffered);
+            } catch (const std::exception& e) {
+                ++stats.handler_errors;
+                core::log_limited(spdlog::level::err, "http.upgrade",
+                                  "http: upgrade handler for {} failed: {}", view.path, e.what());
+            }
+            co_return;
+        }
         auto res = answer(req);
         const bool head = req.method() == bhttp::verb::head;
         const bool keep = req.keep_alive() && !stopped;
@@ -429,20 +456,22 @@ string_response server::impl::answer(const string_request& req) {
         return make_response(400, version, "bad request target\n");
     }
     const auto [path, query] = *target;
-    const bool is_public = std::find(opts.public_paths.begin(), opts.public_paths.end(), path) !=
-                           opts.public_paths.end();
-    if (!opts.bearer_token.empty() && !is_public) {
-        const auto it = req.find(bhttp::field::authorization);
-        const auto value = it == req.end() ? std::string_view{} : sv(it->value());
-        if (!detail::bearer_matches(value, opts.bearer_token)) {
-            ++stats.rejected_auth;
-            auto res = make_response(401, version, "unauthorized\n");
-            res.set(bhttp::field::www_authenticate, "Bearer");
-            return res;
-        }
+    if (!authorized(req, path)) {
+        ++stats.rejected_auth;
+        auto res = make_response(401, version, "unauthorized\n");
+        res.set(bhttp::field::www_authenticate, "Bearer");
+        return res;
     }
-    const auto route = routes.find(path);
-    if (route == routes.end()) {
+    if (upgrades.contains(path)) {
+        // The upgrade path asked for without `Upgrade: websocket` (find_upgrade() took the
+        // good ones already).
+        ++stats.bad_requests;
+        auto res = make_response(426, version, "this path needs a WebSocket upgrade\n");
+        res.set(bhttp::field::upgrade, "websocket");
+        return res;
+    }
+    const auto* route = find_route(path);
+    if (route == nullptr) {
         ++stats.not_found;
         return make_response(404, version, "not found\n");
     }
@@ -452,7 +481,50 @@ string_response server::impl::answer(const string_request& req) {
         res.set(bhttp::field::allow, "GET, HEAD");
         return res;
     }
-    return call_handler(route->second, req, path, query);
+    return call_handler(*route, req, path, query);
+}
+
+bool server::impl::authorized(const string_request& req, std::string_view path) const {
+    const bool is_public = std::find(opts.public_paths.begin(), opts.public_paths.end(), path) !=
+                           opts.public_paths.end();
+    if (opts.bearer_token.empty() || is_public) {
+        return true;
+    }
+    const auto it = req.find(bhttp::field::authorization);
+    const auto value = it == req.end() ? std::string_view{} : sv(it->value());
+    return detail::bearer_matches(value, opts.bearer_token);
+}
+
+const handler* server::impl::find_route(std::string_view path) const {
+    if (const auto it = routes.find(path); it != routes.end()) {
+        return &it->second;
+    }
+    for (const auto& [prefix, h] : prefix_routes) {
+        if (path.starts_with(prefix)) {
+            return &h;
+        }
+    }
+    return nullptr;
+}
+
+// The upgrade handler for an authorized `GET <upgrade path>` with `Upgrade: websocket`.
+const upgrade_handler* server::impl::find_upgrade(const string_request& req) const {
+    if (upgrades.empty() || req.method() != bhttp::verb::get) {
+        return nullptr;
+    }
+    const auto target = split_target(sv(req.target()));
+    if (!target) {
+        return nullptr;
+    }
+    const auto it = upgrades.find(target->first);
+    if (it == upgrades.end() || !authorized(req, target->first)) {
+        return nullptr;
+    }
+    const auto up = req.find(bhttp::field::upgrade);
+    if (up == req.end() || !iequals(sv(up->value()), "websocket")) {
+        return nullptr;
+    }
+    return &it->second;
 }
 
 string_response server::impl::call_handler(const handler& h, const string_request& req,
@@ -583,6 +655,21 @@ server& server::operator=(server&& other) noexcept {
 void server::route(std::string path, handler h) {
     MDG_ASSERT(impl_ && !impl_->started, "http::server::route() after start()");
     impl_->routes.insert_or_assign(std::move(path), std::move(h));
+}
+
+void server::route_prefix(std::string prefix, handler h) {
+    MDG_ASSERT(impl_ && !impl_->started, "http::server::route_prefix() after start()");
+    MDG_ASSERT(!prefix.empty() && prefix.back() == '/', "a route prefix ends with '/'");
+    auto& v = impl_->prefix_routes;
+    std::erase_if(v, [&](const auto& r) { return r.first == prefix; });
+    v.emplace_back(std::move(prefix), std::move(h));
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+void server::upgrade(std::string path, upgrade_handler h) {
+    MDG_ASSERT(impl_ && !impl_->started, "http::server::upgrade() after start()");
+    impl_->upgrades.insert_or_assign(std::move(path), std::move(h));
 }
 
 result<std::uint16_t> server::start(std::string& error) {

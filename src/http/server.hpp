@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "core/result.hpp"
 
@@ -47,6 +48,14 @@ struct response {
 /// 500 (counted in `handler_errors`, logged at most once a minute).
 using handler = std::function<response(const request&)>;
 
+/// Takes over a connection whose request asked to switch protocols (`Upgrade: websocket`): it
+/// gets the socket, the request (views valid only during the call: copy what you keep) and the
+/// bytes the client sent after the request, if any. From then on the socket is the handler's:
+/// it answers the handshake (101, or an error) itself. Runs on the server's executor; must not
+/// block. The connection no longer counts against max_connections.
+using upgrade_handler = std::function<void(boost::asio::ip::tcp::socket socket, const request& req,
+                                           std::string_view buffered)>;
+
 struct server_options {
     /// An IP address (IPv4 or IPv6, brackets allowed: "[::1]") or "localhost" (= 127.0.0.1).
     std::string address = "127.0.0.1";
@@ -82,6 +91,7 @@ struct server_stats {
     std::uint64_t timeouts = 0;             ///< requests or writes cut off by request_timeout
     std::uint64_t idle_closes = 0;          ///< keep-alive connections closed by idle_timeout
     std::uint64_t accept_errors = 0;        ///< failed accepts (out of descriptors, ...)
+    std::uint64_t upgrades = 0;             ///< connections handed to an upgrade handler
 };
 
 /// A small HTTP/1.1 server for the gateway's operational endpoints (/metrics, /healthz,
@@ -119,6 +129,12 @@ class server {
     /// Serves `path` (exact match on the request path, query ignored) with `h`; a later call
     /// for the same path replaces the handler. Precondition: before start().
     void route(std::string path, handler h);
+    /// Serves every path that starts with `prefix` (which ends with '/') and has no exact
+    /// route, with `h`; the longest matching prefix wins. Precondition: before start().
+    void route_prefix(std::string prefix, handler h);
+    /// Hands a GET of `path` with `Upgrade: websocket` (after authentication) to `h`. A request
+    /// of that path without the upgrade gets 426 Upgrade Required. Precondition: before start().
+    void upgrade(std::string path, upgrade_handler h);
 
     /// Checks the options, binds, listens and starts accepting. Returns the bound port (the
     /// chosen one when options.port is 0). Never throws: on error `error` gets one line naming

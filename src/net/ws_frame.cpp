@@ -75,8 +75,10 @@ event reader::next(std::string_view input) {
     if (!known_opcode(op)) {
         return fail(wserr::error::bad_opcode, close_code::protocol_error);
     }
-    if ((p[1] & 0x80U) != 0) {
-        return fail(wserr::error::bad_masked_frame, close_code::protocol_error);
+    const bool masked = (p[1] & 0x80U) != 0;
+    if (masked != (role_ == role::server)) {
+        return fail(masked ? wserr::error::bad_masked_frame : wserr::error::bad_unmasked_frame,
+                    close_code::protocol_error);
     }
     std::uint64_t len = p[1] & 0x7FU;
     std::size_t header = 2;
@@ -123,13 +125,25 @@ event reader::next(std::string_view input) {
             return fail(wserr::error::message_too_big, close_code::too_big);
         }
     }
+    const std::size_t mask_at = header;
+    if (masked) {
+        header += 4;
+    }
     // len <= max_message_ (a size_t) or <= 125 here, so the sum cannot overflow.
     const std::size_t total = header + static_cast<std::size_t>(len);
     if (input.size() < total) {
         e.needed = total;
         return e;
     }
-    const std::string_view payload = input.substr(header, static_cast<std::size_t>(len));
+    std::string_view payload = input.substr(header, static_cast<std::size_t>(len));
+    if (masked) {
+        unmasked_.assign(payload);
+        for (std::size_t i = 0; i < unmasked_.size(); ++i) {
+            unmasked_[i] =
+                static_cast<char>(static_cast<std::uint8_t>(unmasked_[i]) ^ p[mask_at + (i & 3U)]);
+        }
+        payload = unmasked_;
+    }
     e.size = total;
 
     switch (static_cast<opcode>(op)) {
@@ -182,27 +196,44 @@ event reader::next(std::string_view input) {
     return fail(wserr::error::bad_opcode, close_code::protocol_error); // unreachable
 }
 
+namespace {
+
+// Writes a frame header (FIN set) into h and returns its length, without the mask key.
+std::size_t frame_header(std::array<std::uint8_t, 14>& h, opcode op, std::size_t n, bool masked) {
+    const std::uint8_t mask_bit = masked ? 0x80U : 0U;
+    h[0] = static_cast<std::uint8_t>(0x80U | static_cast<std::uint8_t>(op));
+    if (n <= 125) {
+        h[1] = static_cast<std::uint8_t>(mask_bit | n);
+        return 2;
+    }
+    if (n <= 0xFFFF) {
+        h[1] = mask_bit | 126U;
+        h[2] = static_cast<std::uint8_t>(n >> 8);
+        h[3] = static_cast<std::uint8_t>(n);
+        return 4;
+    }
+    h[1] = mask_bit | 127U;
+    const auto len = static_cast<std::uint64_t>(n);
+    for (std::size_t i = 0; i < 8; ++i) {
+        h[2 + i] = static_cast<std::uint8_t>(len >> (8 * (7 - i)));
+    }
+    return 10;
+}
+
+} // namespace
+
+void append_server_frame(std::string& out, opcode op, std::string_view payload) {
+    std::array<std::uint8_t, 14> h{};
+    const std::size_t hn = frame_header(h, op, payload.size(), false);
+    out.append(reinterpret_cast<const char*>(h.data()), hn);
+    out.append(payload);
+}
+
 void append_frame(std::string& out, opcode op, std::string_view payload,
                   std::array<std::uint8_t, 4> mask) {
     const std::size_t n = payload.size();
     std::array<std::uint8_t, 14> h{};
-    std::size_t hn = 2;
-    h[0] = static_cast<std::uint8_t>(0x80U | static_cast<std::uint8_t>(op));
-    if (n <= 125) {
-        h[1] = static_cast<std::uint8_t>(0x80U | n);
-    } else if (n <= 0xFFFF) {
-        h[1] = 0x80U | 126U;
-        h[2] = static_cast<std::uint8_t>(n >> 8);
-        h[3] = static_cast<std::uint8_t>(n);
-        hn = 4;
-    } else {
-        h[1] = 0x80U | 127U;
-        const auto len = static_cast<std::uint64_t>(n);
-        for (std::size_t i = 0; i < 8; ++i) {
-            h[2 + i] = static_cast<std::uint8_t>(len >> (8 * (7 - i)));
-        }
-        hn = 10;
-    }
+    std::size_t hn = frame_header(h, op, n, true);
     std::memcpy(h.data() + hn, mask.data(), 4);
     hn += 4;
     const std::size_t at = out.size();

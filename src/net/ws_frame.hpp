@@ -1,8 +1,10 @@
 #pragma once
 
-// RFC 6455 framing for a client, without I/O: the reader turns the bytes a server sent into
-// messages and control frames, the writer encodes (masked) client frames, and the handshake
-// helpers make a Sec-WebSocket-Key and the Sec-WebSocket-Accept a server must answer with.
+// RFC 6455 framing without I/O: the reader turns the bytes a peer sent into messages and control
+// frames, the writers encode frames (masked for a client, unmasked for a server), and the
+// handshake helpers make a Sec-WebSocket-Key and the Sec-WebSocket-Accept a server must answer
+// with. The gateway is a client of the venues (ws_session) and a server of its own stream
+// (api::stream); both use this file.
 //
 // Why our own and not Boost.Beast's: Beast reads through a fixed 1,536-byte buffer and completes
 // every message through a posted handler, so a flood costs one epoll_wait per frame. This reader
@@ -10,11 +12,11 @@
 // as a view, without copying and without a trip through the scheduler. ws_session owns the
 // socket and the buffer; this file only decides what the bytes mean.
 //
-// What it accepts (a client of an exchange's public feed): no extensions (so RSV bits must be
-// 0), unmasked server frames, text and binary messages (fragmented or not, control frames
-// allowed in between), ping, pong and close. Everything else is a protocol error with the close
-// code the RFC asks for. Text is not checked for UTF-8 here: the JSON parser checks it, and
-// counts a bad message as malformed instead of dropping the connection.
+// What it accepts: no extensions (so RSV bits must be 0), unmasked frames from a server
+// (role::client) or masked frames from a client (role::server), text and binary messages
+// (fragmented or not, control frames allowed in between), ping, pong and close. Everything else is
+// a protocol error with the close code the RFC asks for. Text is not checked for UTF-8 here: the
+// JSON parser checks it, and counts a bad message as malformed instead of dropping the connection.
 
 #include <array>
 #include <cstddef>
@@ -67,12 +69,21 @@ struct event {
     boost::system::error_code ec;
 };
 
-/// Decodes server-to-client frames. One per connection; not thread-safe.
+/// Which end of the connection the reader is on.
+enum class role : std::uint8_t {
+    client, ///< reads a server's frames: they must not be masked
+    server, ///< reads a client's frames: they must be masked (RFC 6455 5.1)
+};
+
+/// Decodes the frames a peer sent. One per connection; not thread-safe.
 class reader {
   public:
     /// `max_message_bytes`: a message (all its fragments) larger than this is an error
     /// (message_too_big, close code 1009), detected from the header before its payload arrives.
-    explicit reader(std::size_t max_message_bytes) : max_message_(max_message_bytes) {}
+    /// In role::server, payloads are unmasked into the reader (a copy: a client's messages are
+    /// small and rare); in role::client they are handed out where they lie.
+    explicit reader(std::size_t max_message_bytes, role r = role::client)
+        : max_message_(max_message_bytes), role_(r) {}
 
     /// Looks at the front of `input` (bytes read from the server and not dropped yet) and
     /// reports the next event. Never reads past one frame. After `error` the connection is
@@ -84,9 +95,11 @@ class reader {
 
   private:
     std::size_t max_message_;
+    role role_;
     bool in_message_ = false; ///< a first fragment came, its final one has not
     opcode message_op_{};     ///< text or binary, of the message being assembled
     std::string fragments_;   ///< payload so far of the message being assembled
+    std::string unmasked_;    ///< role::server: the current frame's payload, unmasked
     boost::system::error_code failed_;
     std::uint16_t failed_code_ = 0;
 
@@ -96,6 +109,9 @@ class reader {
 /// Appends one client frame (FIN set, masked with `mask`) carrying `payload` to `out`.
 void append_frame(std::string& out, opcode op, std::string_view payload,
                   std::array<std::uint8_t, 4> mask);
+
+/// Appends one server frame (FIN set, not masked) carrying `payload` to `out`.
+void append_server_frame(std::string& out, opcode op, std::string_view payload);
 
 /// The payload of a close frame: the code in network order, then the reason.
 [[nodiscard]] std::string close_payload(std::uint16_t code, std::string_view reason = {});
