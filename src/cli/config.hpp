@@ -116,6 +116,18 @@ struct gateway_config {
         friend bool operator==(const http_t&, const http_t&) = default;
     } http;
 
+    /// [api]: the data API and the stream (docs/api.md), served on the [http] listener.
+    struct api_t {
+        bool enabled = true;
+        std::size_t max_subscribers = 256;
+        std::size_t max_channels_per_subscriber = 1000;
+        std::size_t max_client_message_bytes = 16U << 10;
+        std::size_t max_client_messages_per_second = 50;
+        std::size_t send_buffer_bytes = 4U << 20;
+        ms slow_close_after{std::chrono::seconds{10}};
+        std::size_t book_levels = 1000; ///< levels per side the API keeps of each book
+        friend bool operator==(const api_t&, const api_t&) = default;
+    } api;
     /// [log]
     struct log_t {
         std::string level = "info";    ///< trace|debug|info|warn|error|critical|off

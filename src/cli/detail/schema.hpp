@@ -58,6 +58,7 @@ using fresh = gc::freshness_t;
 using disp = gc::dispatch_t;
 using http_s = gc::http_t;
 using log_s = gc::log_t;
+using api_s = gc::api_t;
 
 // The bounds are generous sanity limits, not tuning advice; docs/configuration.md explains
 // each. Bybit caps: 500 new connections per 5 minutes per IP, 2000 args per option connection.
@@ -98,13 +99,25 @@ inline const auto scalar_sections = std::make_tuple(
                  field<http_s>{"listen", &http_s::listen},
                  field<http_s>{"bearer_token", &http_s::bearer_token},
                  field<http_s>{"max_connections", &http_s::max_connections, 1, 65536}),
+    make_section(
+        "api", &gc::api, field<api_s>{"enabled", &api_s::enabled},
+        field<api_s>{"max_subscribers", &api_s::max_subscribers, 1, 100'000},
+        field<api_s>{"max_channels_per_subscriber", &api_s::max_channels_per_subscriber, 1,
+                     100'000},
+        field<api_s>{"max_client_message_bytes", &api_s::max_client_message_bytes, 256, 1LL << 20},
+        field<api_s>{"max_client_messages_per_second", &api_s::max_client_messages_per_second, 1,
+                     100'000},
+        field<api_s>{"send_buffer_bytes", &api_s::send_buffer_bytes, 64LL << 10, 1LL << 30},
+        field<api_s>{"slow_close_after", &api_s::slow_close_after, 100, hour},
+        field<api_s>{"book_levels", &api_s::book_levels, 1, 1000}),
     make_section("log", &gc::log, field<log_s>{"level", &log_s::level},
                  field<log_s>{"format", &log_s::format}, field<log_s>{"target", &log_s::target},
                  field<log_s>{"summary_interval", &log_s::summary_interval, sec, 24 * hour}));
 
 /// Keys of the tables read by hand.
-inline constexpr std::array<std::string_view, 9> root_keys{
-    "venue", "topics", "symbols", "connections", "probe", "freshness", "dispatch", "http", "log"};
+inline constexpr std::array<std::string_view, 10> root_keys{
+    "venue",     "topics",   "symbols", "connections", "probe",
+    "freshness", "dispatch", "http",    "api",         "log"};
 inline constexpr std::array<std::string_view, 6> venue_keys{"name",   "category", "symbols",
                                                             "ws_url", "rest_url", "ca_file"};
 inline constexpr std::array<std::string_view, 5> topic_keys{"tickers", "klines", "orderbook_depths",
