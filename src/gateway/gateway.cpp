@@ -8,173 +8,24 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "core/json_writer.hpp"
-#include "core/log.hpp"
+#include "core/clock.hpp"
 #include "core/systemd.hpp"
 #include "dispatch/consumer_pool.hpp"
 #include "dispatch/shard.hpp"
 #include "exchange/bybit/topic.hpp"
-#include "metrics/buckets.hpp"
-#include "metrics/process_collector.hpp"
+#include "gateway/detail/seconds.hpp"
+#include "gateway/gateway_metrics.hpp"
+#include "gateway/gateway_view.hpp"
+#include "gateway/health.hpp"
+#include "gateway/shard_router.hpp"
 
 namespace mdg::gateway {
 
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
-using core::json_writer;
 using namespace std::chrono_literals;
+using detail::seconds;
 using exchange::bybit::channel;
-using exchange::bybit::frame_type;
-
-namespace {
-
-[[nodiscard]] double seconds(steady::duration d) {
-    return std::chrono::duration<double>(d).count();
-}
-
-[[nodiscard]] std::int64_t steady_ns(steady::time_point t) noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-
-[[nodiscard]] std::string_view item_label(dispatch::item_kind k) noexcept {
-    switch (k) {
-    case dispatch::item_kind::book:
-        return "orderbook";
-    case dispatch::item_kind::ticker:
-        return "tickers";
-    case dispatch::item_kind::trades:
-        return "publicTrade";
-    case dispatch::item_kind::klines:
-        return "kline";
-    case dispatch::item_kind::liquidations:
-        return "allLiquidation";
-    case dispatch::item_kind::books_lost:
-        break;
-    }
-    return "other";
-}
-
-[[nodiscard]] std::chrono::milliseconds threshold(const freshness& f, channel c) noexcept {
-    switch (c) {
-    case channel::orderbook:
-        return f.orderbook;
-    case channel::tickers:
-        return f.tickers;
-    case channel::kline:
-        return f.kline;
-    case channel::public_trade:
-        return f.trades;
-    case channel::all_liquidation:
-    case channel::liquidation:
-        return f.liquidations;
-    }
-    return std::chrono::milliseconds{0};
-}
-
-constexpr std::array<std::string_view, 5> state_names{"connecting", "subscribing", "live",
-                                                      "backing_off", "stopped"};
-constexpr std::array<std::string_view, 4> connect_steps{"dns", "connect", "tls", "handshake"};
-
-} // namespace
-
-// Hands one connection's decoded frames to the shards: an owned copy per frame into the
-// owning shard's queue (never blocks). Runs on the I/O thread.
-class shard_router final : public exchange::frame_handler {
-  public:
-    shard_router(std::uint32_t source, model::category cat, model::instrument_registry& registry,
-                 std::vector<std::unique_ptr<dispatch::shard>>& shards,
-                 std::array<metrics::counter*, exchange::bybit::channel_count>& messages)
-        : source_(source), cat_(cat), registry_(registry), shards_(shards), messages_(messages) {}
-
-    bool on_data(const exchange::bybit::decoded_frame& f) override {
-        flush_lost();
-        messages_[static_cast<std::size_t>(f.topic.ch)]->inc();
-        ++data_frames_;
-        auto& sh = *shards_[f.instrument.value % shards_.size()];
-        auto* it = sh.claim();
-        if (it == nullptr) {
-            core::log_limited(spdlog::level::warn, "gateway.shard_full",
-                              "Shard queue full: dropped a {} frame (the shard is behind)",
-                              exchange::bybit::to_string(f.topic.ch));
-            // A dropped book update is a gap: resubscribe that book now.
-            return f.type == frame_type::orderbook;
-        }
-        it->source = source_;
-        it->read_ns = steady_ns(steady::now());
-        switch (f.type) {
-        case frame_type::orderbook:
-            it->kind = dispatch::item_kind::book;
-            it->book = f.book;
-            it->bids.assign(f.book.bids.begin(), f.book.bids.end());
-            it->asks.assign(f.book.asks.begin(), f.book.asks.end());
-            break;
-        case frame_type::ticker:
-            it->kind = dispatch::item_kind::ticker;
-            it->ticker = f.ticker;
-            break;
-        case frame_type::trade:
-            it->kind = dispatch::item_kind::trades;
-            it->trades.assign(f.trades.begin(), f.trades.end());
-            break;
-        case frame_type::kline:
-            it->kind = dispatch::item_kind::klines;
-            it->klines.assign(f.klines.begin(), f.klines.end());
-            break;
-        case frame_type::liquidation:
-            it->kind = dispatch::item_kind::liquidations;
-            it->liquidations.assign(f.liquidations.begin(), f.liquidations.end());
-            break;
-        case frame_type::control:
-            return false; // not routed here
-        }
-        sh.commit();
-        return false;
-    }
-
-    void on_connection_lost(std::span<const std::string> topics) override {
-        for (const auto& t : topics) {
-            auto parsed = exchange::bybit::parse_topic(t);
-            if (!parsed || parsed->ch != channel::orderbook) {
-                continue;
-            }
-            if (auto id = registry_.find(model::venue::bybit, cat_, parsed->symbol)) {
-                lost_.emplace_back(*id, parsed->depth);
-            }
-        }
-        flush_lost();
-    }
-
-    /// Books whose "feed lost" notice could not be queued yet (a full shard) go now.
-    void flush_lost() {
-        if (lost_.empty()) {
-            return;
-        }
-        std::erase_if(lost_, [&](const std::pair<model::instrument_id, std::uint16_t>& b) {
-            auto& sh = *shards_[b.first.value % shards_.size()];
-            auto* it = sh.claim();
-            if (it == nullptr) {
-                return false;
-            }
-            it->kind = dispatch::item_kind::books_lost;
-            it->source = source_;
-            it->read_ns = 0;
-            it->lost.assign(1, b);
-            sh.commit();
-            return true;
-        });
-    }
-
-    [[nodiscard]] std::uint64_t data_frames() const noexcept { return data_frames_; }
-
-  private:
-    std::uint32_t source_;
-    model::category cat_;
-    model::instrument_registry& registry_;                  // outlives: the gateway
-    std::vector<std::unique_ptr<dispatch::shard>>& shards_; // outlives: the gateway
-    std::array<metrics::counter*, exchange::bybit::channel_count>& messages_;
-    std::vector<std::pair<model::instrument_id, std::uint16_t>> lost_;
-    std::uint64_t data_frames_ = 0;
-};
 
 struct gateway::impl {
     explicit impl(gateway_options o) : opts(std::move(o)) {}
@@ -194,10 +45,7 @@ struct gateway::impl {
     std::vector<std::unique_ptr<exchange::connection>> conns;
     std::unique_ptr<http::server> http_server;
     std::uint16_t http_port = 0;
-    std::array<metrics::counter*, exchange::bybit::channel_count> messages{};
-    metrics::histogram* handle_hist = nullptr;
-    std::array<metrics::histogram*, 5> latency_hist{};
-    std::vector<metrics::histogram*> callback_hist;
+    gateway_metrics met;
     struct pending_consumer {
         std::shared_ptr<dispatch::consumer> c;
         dispatch::consumer_options opts;
@@ -230,382 +78,38 @@ struct gateway::impl {
         return n;
     }
 
+    // What readiness, status and the scrape read, as of now. On the I/O thread.
+    [[nodiscard]] gateway_view view() const;
     void setup_metrics();
-    void collect(metrics::family_writer& w);
-    [[nodiscard]] std::string status();
-    [[nodiscard]] bool readiness(std::string* reasons);
     void schedule_summary();
     void schedule_watchdog(std::chrono::microseconds interval);
     void register_routes();
-    [[nodiscard]] const dispatch::book_status* book_status_of(model::instrument_id id,
-                                                              std::uint16_t depth) const;
 };
 
+gateway_view gateway::impl::view() const {
+    gateway_view v{.cat = opts.cat,
+                   .version = opts.version,
+                   .running = running,
+                   .now = steady::now(),
+                   .started_at = started_at,
+                   .started_wall = started_wall,
+                   .connections = {},
+                   .shards = shards,
+                   .registry = registry,
+                   .pool = pool.get(),
+                   .data_frames = data_frames(),
+                   .network_validation_failures =
+                       probe ? probe->stats().validation_failures : std::uint64_t{0}};
+    v.connections.reserve(conns.size());
+    for (const auto& c : conns) {
+        v.connections.push_back(view_of(*c));
+    }
+    return v;
+}
+
 void gateway::impl::setup_metrics() {
-    const metrics::labels base{{"venue", "bybit"},
-                               {"category", std::string(model::to_string(opts.cat))}};
-    for (std::size_t c = 0; c < exchange::bybit::channel_count; ++c) {
-        auto l = base;
-        l.emplace_back("channel", std::string(exchange::bybit::to_string(static_cast<channel>(c))));
-        messages[c] = &reg.counter("mdgate_ws_messages_total",
-                                   "Data frames received from the venue, by channel", l);
-    }
-    handle_hist = &reg.histogram("mdgate_handle_duration_seconds",
-                                 "Time from reading a frame to its state being applied",
-                                 metrics::latency_seconds_buckets);
-    for (std::size_t k = 0; k < latency_hist.size(); ++k) {
-        latency_hist[k] = &reg.histogram(
-            "mdgate_exchange_latency_seconds",
-            "Local receive time minus the venue's message time, by channel",
-            metrics::latency_seconds_buckets,
-            {{"channel", std::string(item_label(static_cast<dispatch::item_kind>(k)))}});
-    }
-    reg.gauge("mdgate_build_info", "Version of the running gateway", {{"version", opts.version}})
-        .set(1);
-    metrics::add_process_metrics(reg);
-    reg.add_collector([this](metrics::family_writer& w) { collect(w); });
-}
-
-// Series computed at scrape time from the components' own counters. Runs on the I/O thread
-// (the HTTP handler), where the connections' plain counters live.
-void gateway::impl::collect(metrics::family_writer& w) {
-    const auto now = steady::now();
-    std::uint64_t bytes = 0;
-    std::uint64_t handler_timeouts = 0;
-    std::array<std::uint64_t, 4> step_failures{};
-    std::uint64_t pong_timeouts = 0;
-    std::map<std::string, std::uint64_t> decode;
-    for (const auto& c : conns) {
-        const auto& s = c->stats();
-        bytes += s.bytes;
-        handler_timeouts += s.handler_timeouts;
-        pong_timeouts += s.pong_timeouts;
-        for (std::size_t i = 0; i < step_failures.size(); ++i) {
-            step_failures[i] += s.connect_failures_by_step[i];
-        }
-        for (const auto& [k, v] : s.decode_error_kinds) {
-            decode[k] += v;
-        }
-    }
-    w.begin("mdgate_ws_bytes_total", "Bytes of frames received from the venue",
-            metrics::metric_type::counter);
-    w.sample({{"venue", "bybit"}, {"category", std::string(model::to_string(opts.cat))}},
-             static_cast<double>(bytes));
-    w.begin("mdgate_handler_timeouts_total",
-            "Receive watchdog firings ([HANDLER_TIMEOUT]: no frame within receive_timeout)",
-            metrics::metric_type::counter);
-    w.sample({}, static_cast<double>(handler_timeouts));
-    w.begin("mdgate_network_errors_total",
-            "Network failures: connect steps, pong timeouts and failed connectivity probes",
-            metrics::metric_type::counter);
-    for (std::size_t i = 0; i < step_failures.size(); ++i) {
-        w.sample({{"kind", std::string(connect_steps[i])}}, static_cast<double>(step_failures[i]));
-    }
-    w.sample({{"kind", "pong_timeout"}}, static_cast<double>(pong_timeouts));
-    w.sample({{"kind", "probe"}},
-             static_cast<double>(probe ? probe->stats().validation_failures : 0));
-    w.begin("mdgate_decode_errors_total", "Frames that could not be decoded, by error kind",
-            metrics::metric_type::counter);
-    if (decode.empty()) {
-        w.sample({{"kind", "none"}}, 0);
-    }
-    for (const auto& [k, v] : decode) {
-        w.sample({{"kind", k}}, static_cast<double>(v));
-    }
-
-    w.begin("mdgate_reconnects_total", "Reconnections per connection",
-            metrics::metric_type::counter);
-    for (const auto& c : conns) {
-        w.sample({{"connection", c->options().id}}, static_cast<double>(c->stats().reconnects));
-    }
-    w.begin("mdgate_connection_up", "1 when the connection is live", metrics::metric_type::gauge);
-    for (const auto& c : conns) {
-        w.sample({{"connection", c->options().id}},
-                 c->state() == exchange::connection_state::live ? 1.0 : 0.0);
-    }
-    w.begin("mdgate_connection_state", "1 for the connection's current state",
-            metrics::metric_type::gauge);
-    for (const auto& c : conns) {
-        for (std::size_t s = 0; s < state_names.size(); ++s) {
-            w.sample({{"connection", c->options().id}, {"state", std::string(state_names[s])}},
-                     static_cast<std::size_t>(c->state()) == s ? 1.0 : 0.0);
-        }
-    }
-    w.begin("mdgate_connections_expected", "Connections planned for the configured topics",
-            metrics::metric_type::gauge);
-    w.sample({}, static_cast<double>(conns.size()));
-    w.begin("mdgate_subscriptions_rejected_total", "Topics the venue refused",
-            metrics::metric_type::counter);
-    std::uint64_t rejected = 0;
-    for (const auto& c : conns) {
-        rejected += c->stats().topics_rejected;
-    }
-    w.sample({}, static_cast<double>(rejected));
-    w.begin("mdgate_topic_last_message_age_seconds",
-            "Seconds since the topic's last data frame (-1: none yet); one series per "
-            "configured topic",
-            metrics::metric_type::gauge);
-    for (const auto& c : conns) {
-        for (const auto& [t, info] : c->subscriptions().topics()) {
-            w.sample({{"topic", t}},
-                     info.last_data == steady::time_point{} ? -1.0 : seconds(now - info.last_data));
-        }
-    }
-
-    std::uint64_t gaps = 0;
-    std::uint64_t crossed = 0;
-    std::uint64_t resyncs = 0;
-    std::array<std::uint64_t, book::book_state_count> books{};
-    for (const auto& s : shards) {
-        const auto& st = s->stats();
-        gaps += st.gaps.load();
-        crossed += st.crossed.load() + st.invalid.load();
-        resyncs += st.resyncs.load();
-        for (std::size_t i = 0; i < books.size(); ++i) {
-            books[i] += st.books[i].load();
-        }
-    }
-    w.begin("mdgate_book_gaps_total", "Book updates whose u did not follow the previous one",
-            metrics::metric_type::counter);
-    w.sample({}, static_cast<double>(gaps));
-    w.begin("mdgate_book_crossed_total", "Books found crossed or invalid after an update",
-            metrics::metric_type::counter);
-    w.sample({}, static_cast<double>(crossed));
-    w.begin("mdgate_book_resyncs_total", "Surgical resubscriptions of one book topic",
-            metrics::metric_type::counter);
-    w.sample({}, static_cast<double>(resyncs));
-    w.begin("mdgate_books", "Expected order books by state", metrics::metric_type::gauge);
-    for (std::size_t i = 0; i < books.size(); ++i) {
-        w.sample({{"state", std::string(book::to_string(static_cast<book::book_state>(i)))}},
-                 static_cast<double>(books[i]));
-    }
-
-    w.begin("mdgate_queue_depth", "Items waiting in a queue", metrics::metric_type::gauge);
-    for (const auto& s : shards) {
-        w.sample({{"queue", fmt::format("shard_{}", &s - shards.data())}},
-                 static_cast<double>(s->queue_depth()));
-    }
-    for (std::size_t i = 0; i < pool->size(); ++i) {
-        w.sample({{"queue", "consumer_" + pool->consumer_opts(i).name}},
-                 static_cast<double>(pool->stats(i).depth.load()));
-    }
-    w.begin("mdgate_queue_dropped_total",
-            "Items a queue dropped (full) or replaced by a newer state (conflated)",
-            metrics::metric_type::counter);
-    for (const auto& s : shards) {
-        w.sample({{"queue", fmt::format("shard_{}", &s - shards.data())}, {"reason", "full"}},
-                 static_cast<double>(s->stats().dropped_full.load()));
-    }
-    for (std::size_t i = 0; i < pool->size(); ++i) {
-        const auto q = "consumer_" + pool->consumer_opts(i).name;
-        w.sample({{"queue", q}, {"reason", "drop_oldest"}},
-                 static_cast<double>(pool->stats(i).dropped_oldest.load()));
-        w.sample({{"queue", q}, {"reason", "conflated"}},
-                 static_cast<double>(pool->stats(i).conflated.load()));
-    }
-    w.begin("mdgate_callback_timeouts_total", "Consumer callbacks that overran their time budget",
-            metrics::metric_type::counter);
-    for (std::size_t i = 0; i < pool->size(); ++i) {
-        w.sample({{"consumer", pool->consumer_opts(i).name}},
-                 static_cast<double>(pool->stats(i).timeouts.load()));
-    }
-    w.begin("mdgate_consumer_events_total", "Events delivered to each consumer",
-            metrics::metric_type::counter);
-    for (std::size_t i = 0; i < pool->size(); ++i) {
-        w.sample({{"consumer", pool->consumer_opts(i).name}},
-                 static_cast<double>(pool->stats(i).delivered.load()));
-    }
-    w.begin("mdgate_log_messages_total", "Log lines written, by level",
-            metrics::metric_type::counter);
-    for (const auto lvl : {spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
-                           spdlog::level::warn, spdlog::level::err, spdlog::level::critical}) {
-        w.sample({{"level", std::string(spdlog::level::to_string_view(lvl).data(),
-                                        spdlog::level::to_string_view(lvl).size())}},
-                 static_cast<double>(core::log_messages(lvl)));
-    }
-}
-
-const dispatch::book_status* gateway::impl::book_status_of(model::instrument_id id,
-                                                           std::uint16_t depth) const {
-    for (const auto& st : shards[id.value % shards.size()]->books()) {
-        if (st->instrument == id && st->depth == depth) {
-            return st.get();
-        }
-    }
-    return nullptr;
-}
-
-// Ready when every configured topic is subscribed, its connection live, its data fresh
-// against its channel's threshold, and (books) its book live. Runs on the I/O thread.
-bool gateway::impl::readiness(std::string* reasons) {
-    const auto now = steady::now();
-    json_writer j;
-    j.begin_array();
-    std::size_t bad = 0;
-    auto fail = [&](std::string_view topic, std::string_view conn, std::string text) {
-        ++bad;
-        if (reasons != nullptr && bad <= 100) {
-            j.begin_object();
-            j.field("topic", topic);
-            j.field("connection", conn);
-            j.field("reason", text);
-            j.end_object();
-        }
-    };
-    if (!running) {
-        fail("", "", "the gateway is not running");
-    }
-    for (const auto& c : conns) {
-        const auto& id = c->options().id;
-        const bool live = c->state() == exchange::connection_state::live;
-        for (const auto& [t, info] : c->subscriptions().topics()) {
-            auto parsed = exchange::bybit::parse_topic(t);
-            if (!parsed) {
-                continue;
-            }
-            if (info.state == exchange::topic_state::failed) {
-                fail(t, id, "rejected by the venue: " + info.reason);
-                continue;
-            }
-            if (!live) {
-                fail(t, id, fmt::format("connection {}", to_string(c->state())));
-                continue;
-            }
-            if (info.state != exchange::topic_state::active) {
-                fail(t, id, "subscription not confirmed");
-                continue;
-            }
-            const auto limit = threshold(opts.freshness, parsed->ch);
-            if (limit.count() > 0) {
-                if (info.last_data == steady::time_point{}) {
-                    fail(t, id, "no data yet");
-                    continue;
-                }
-                if (now - info.last_data > limit) {
-                    fail(t, id,
-                         fmt::format("stale: no data for {:.1f} s (threshold {:.1f} s)",
-                                     seconds(now - info.last_data), seconds(limit)));
-                    continue;
-                }
-            }
-            if (parsed->ch == channel::orderbook) {
-                auto inst = registry.find(model::venue::bybit, opts.cat, parsed->symbol);
-                const auto* st = inst ? book_status_of(*inst, parsed->depth) : nullptr;
-                const auto bs = st != nullptr ? static_cast<book::book_state>(st->state.load())
-                                              : book::book_state::syncing;
-                if (bs != book::book_state::live) {
-                    fail(t, id, fmt::format("book {}", book::to_string(bs)));
-                }
-            }
-        }
-    }
-    j.end_array();
-    if (reasons != nullptr) {
-        *reasons = fmt::format("{{\"ready\":{},\"not_ready_topics\":{},\"reasons\":{}}}",
-                               bad == 0 ? "true" : "false", bad, j.str());
-    }
-    return bad == 0;
-}
-
-std::string gateway::impl::status() {
-    const auto now = steady::now();
-    json_writer j;
-    j.begin_object();
-    j.field("version", opts.version);
-    j.field("venue", "bybit");
-    j.field("category", model::to_string(opts.cat));
-    j.field("started_at_unix_ms", started_wall.millis());
-    j.field("uptime_seconds", seconds(now - started_at));
-    std::size_t live = 0;
-    for (const auto& c : conns) {
-        live += c->state() == exchange::connection_state::live ? 1U : 0U;
-    }
-    j.field("total_connections", conns.size()); // expected, not merely the open ones
-    j.field("live_connections", live);
-    j.field("ready", readiness(nullptr));
-    auto age = [&](steady::time_point t) {
-        return t == steady::time_point{} ? -1.0 : seconds(now - t);
-    };
-    j.key("connections");
-    j.begin_array();
-    std::uint64_t frames = 0;
-    std::uint64_t reconnects = 0;
-    std::uint64_t timeouts = 0;
-    std::uint64_t decode_errors = 0;
-    for (const auto& c : conns) {
-        const auto& s = c->stats();
-        frames += s.frames;
-        reconnects += s.reconnects;
-        timeouts += s.handler_timeouts;
-        decode_errors += s.decode_errors;
-        j.begin_object();
-        j.field("id", c->options().id);
-        j.field("state", to_string(c->state()));
-        j.field("url", c->options().url);
-        j.field("topics", c->subscriptions().topics().size());
-        j.field("last_message_age_seconds", age(c->last_rx()));
-        j.field("last_pong_age_seconds", age(c->last_pong()));
-        j.field("frames", s.frames);
-        j.field("reconnects", s.reconnects);
-        j.field("connect_failures", s.connect_failures);
-        j.field("handler_timeouts", s.handler_timeouts);
-        j.field("decode_errors", s.decode_errors);
-        j.field("topics_rejected", s.topics_rejected);
-        j.end_object();
-    }
-    j.end_array();
-    j.key("topics");
-    j.begin_array();
-    for (const auto& c : conns) {
-        for (const auto& [t, info] : c->subscriptions().topics()) {
-            j.begin_object();
-            j.field("topic", t);
-            j.field("connection", c->options().id);
-            j.field("state", exchange::to_string(info.state));
-            if (!info.reason.empty()) {
-                j.field("reason", info.reason);
-            }
-            j.field("age_seconds", age(info.last_data));
-            j.field("messages", info.messages);
-            auto parsed = exchange::bybit::parse_topic(t);
-            if (parsed && parsed->ch == channel::orderbook) {
-                auto inst = registry.find(model::venue::bybit, opts.cat, parsed->symbol);
-                if (const auto* st = inst ? book_status_of(*inst, parsed->depth) : nullptr) {
-                    j.field("book_state",
-                            book::to_string(static_cast<book::book_state>(st->state.load())));
-                    j.field("update_id", st->update_id.load());
-                }
-            }
-            j.end_object();
-        }
-    }
-    j.end_array();
-    std::uint64_t callback_timeouts = 0;
-    std::uint64_t dropped = 0;
-    for (std::size_t i = 0; i < pool->size(); ++i) {
-        callback_timeouts += pool->stats(i).timeouts.load();
-        dropped += pool->stats(i).dropped_oldest.load();
-    }
-    std::uint64_t gaps = 0;
-    for (const auto& s : shards) {
-        gaps += s->stats().gaps.load();
-        dropped += s->stats().dropped_full.load();
-    }
-    j.key("totals");
-    j.begin_object();
-    j.field("frames", frames);
-    j.field("data_messages", data_frames());
-    j.field("reconnects", reconnects);
-    j.field("handler_timeouts", timeouts);
-    j.field("decode_errors", decode_errors);
-    j.field("book_gaps", gaps);
-    j.field("callback_timeouts", callback_timeouts);
-    j.field("queue_drops", dropped);
-    j.field("network_validation_failures",
-            probe ? probe->stats().validation_failures : std::uint64_t{0});
-    j.end_object();
-    j.end_object();
-    return j.str();
+    met = register_metrics(reg, opts.cat, opts.version);
+    reg.add_collector([this](metrics::family_writer& w) { collect(w, view()); });
 }
 
 void gateway::impl::schedule_summary() {
@@ -654,13 +158,13 @@ void gateway::impl::register_routes() {
     http_server->route("/readyz", [this](const http::request&) {
         http::response r;
         r.content_type = "application/json";
-        r.status = readiness(&r.body) ? 200 : 503;
+        r.status = readiness(view(), opts.freshness, &r.body) ? 200 : 503;
         return r;
     });
     http_server->route("/v1/status", [this](const http::request&) {
         http::response r;
         r.content_type = "application/json";
-        r.body = status();
+        r.body = status_document(view(), opts.freshness);
         return r;
     });
 }
@@ -728,9 +232,7 @@ bool gateway::start(std::string& error) {
     };
     m.pool = std::make_unique<dispatch::consumer_pool>(std::move(po), m.registry);
     for (auto& pc : m.consumers) {
-        auto& h = m.reg.histogram(
-            "mdgate_callback_duration_seconds", "Duration of consumer callbacks",
-            metrics::callback_duration_seconds_buckets, {{"consumer", pc.opts.name}});
+        auto& h = callback_histogram(m.reg, pc.opts.name);
         m.pool->add(pc.c, pc.opts, [&h](std::chrono::nanoseconds d) { h.observe(seconds(d)); });
     }
     for (std::size_t i = 0; i < std::max<std::size_t>(o.shards, 1); ++i) {
@@ -743,13 +245,13 @@ bool gateway::start(std::string& error) {
                 fmt::format("orderbook.{}.{}", depth, m.registry.info(id).symbol));
         };
         so.on_handled = [&m](std::chrono::nanoseconds d) {
-            m.handle_hist->observe(seconds(d));
+            m.met.handle->observe(seconds(d));
             if (m.opts.on_handled) {
                 m.opts.on_handled(d);
             }
         };
         so.on_latency = [&m](dispatch::item_kind k, std::chrono::nanoseconds d) {
-            m.latency_hist[static_cast<std::size_t>(k)]->observe(seconds(d));
+            m.met.latency[static_cast<std::size_t>(k)]->observe(seconds(d));
         };
         m.shards.push_back(std::make_unique<dispatch::shard>(std::move(so), m.pool.get()));
     }
@@ -770,7 +272,7 @@ bool gateway::start(std::string& error) {
             };
         }
         m.routers.push_back(std::make_unique<shard_router>(static_cast<std::uint32_t>(i), o.cat,
-                                                           m.registry, m.shards, m.messages));
+                                                           m.registry, m.shards, m.met.messages));
         for (const auto& t : cp.topics) {
             auto p = exchange::bybit::parse_topic(t);
             if (p && p->ch == channel::orderbook) {
@@ -882,10 +384,11 @@ std::string gateway::metrics_text() {
     return impl_->on_io([&] { return impl_->reg.render(); });
 }
 std::string gateway::status_json() {
-    return impl_->on_io([&] { return impl_->status(); });
+    return impl_->on_io([&] { return status_document(impl_->view(), impl_->opts.freshness); });
 }
 bool gateway::ready(std::string* reasons_json) {
-    return impl_->on_io([&] { return impl_->readiness(reasons_json); });
+    return impl_->on_io(
+        [&] { return readiness(impl_->view(), impl_->opts.freshness, reasons_json); });
 }
 gateway_totals gateway::totals() {
     return impl_->on_io([&] {

@@ -16,6 +16,7 @@
 #include "dispatch/consumer.hpp"
 #include "exchange/bybit/plan.hpp"
 #include "exchange/feed/connection.hpp"
+#include "gateway/health.hpp"
 #include "http/server.hpp"
 #include "market/market_state.hpp"
 #include "metrics/registry.hpp"
@@ -23,16 +24,6 @@
 #include "net/rest_probe.hpp"
 
 namespace mdg::gateway {
-
-/// How long a topic may be silent before it counts as stale, per channel. Zero: never stale
-/// (a quiet symbol's trades or liquidations may be silent for minutes; that is not a fault).
-struct freshness {
-    std::chrono::milliseconds orderbook{5000};
-    std::chrono::milliseconds tickers{10'000};
-    std::chrono::milliseconds kline{90'000};
-    std::chrono::milliseconds trades{0};
-    std::chrono::milliseconds liquidations{0};
-};
 
 /// Everything the running gateway needs (the app builds it from the TOML config and the
 /// command line).

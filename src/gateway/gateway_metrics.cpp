@@ -1,0 +1,254 @@
+#include "gateway/gateway_metrics.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/log.hpp"
+#include "gateway/detail/seconds.hpp"
+#include "metrics/buckets.hpp"
+#include "metrics/process_collector.hpp"
+
+namespace mdg::gateway {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+using detail::seconds;
+
+[[nodiscard]] std::string_view item_label(dispatch::item_kind k) noexcept {
+    switch (k) {
+    case dispatch::item_kind::book:
+        return "orderbook";
+    case dispatch::item_kind::ticker:
+        return "tickers";
+    case dispatch::item_kind::trades:
+        return "publicTrade";
+    case dispatch::item_kind::klines:
+        return "kline";
+    case dispatch::item_kind::liquidations:
+        return "allLiquidation";
+    case dispatch::item_kind::books_lost:
+        break;
+    }
+    return "other";
+}
+
+constexpr std::array<std::string_view, 5> state_names{"connecting", "subscribing", "live",
+                                                      "backing_off", "stopped"};
+constexpr std::array<std::string_view, 4> connect_steps{"dns", "connect", "tls", "handshake"};
+
+// The connections' counters and states.
+void collect_connections(metrics::family_writer& w, const gateway_view& v) {
+    std::uint64_t bytes = 0;
+    std::uint64_t handler_timeouts = 0;
+    std::array<std::uint64_t, 4> step_failures{};
+    std::uint64_t pong_timeouts = 0;
+    std::map<std::string, std::uint64_t> decode;
+    for (const auto& c : v.connections) {
+        const auto& s = c.stats;
+        bytes += s.bytes;
+        handler_timeouts += s.handler_timeouts;
+        pong_timeouts += s.pong_timeouts;
+        for (std::size_t i = 0; i < step_failures.size(); ++i) {
+            step_failures[i] += s.connect_failures_by_step[i];
+        }
+        for (const auto& [k, n] : s.decode_error_kinds) {
+            decode[k] += n;
+        }
+    }
+    w.begin("mdgate_ws_bytes_total", "Bytes of frames received from the venue",
+            metrics::metric_type::counter);
+    w.sample({{"venue", "bybit"}, {"category", std::string(model::to_string(v.cat))}},
+             static_cast<double>(bytes));
+    w.begin("mdgate_handler_timeouts_total",
+            "Receive watchdog firings ([HANDLER_TIMEOUT]: no frame within receive_timeout)",
+            metrics::metric_type::counter);
+    w.sample({}, static_cast<double>(handler_timeouts));
+    w.begin("mdgate_network_errors_total",
+            "Network failures: connect steps, pong timeouts and failed connectivity probes",
+            metrics::metric_type::counter);
+    for (std::size_t i = 0; i < step_failures.size(); ++i) {
+        w.sample({{"kind", std::string(connect_steps[i])}}, static_cast<double>(step_failures[i]));
+    }
+    w.sample({{"kind", "pong_timeout"}}, static_cast<double>(pong_timeouts));
+    w.sample({{"kind", "probe"}}, static_cast<double>(v.network_validation_failures));
+    w.begin("mdgate_decode_errors_total", "Frames that could not be decoded, by error kind",
+            metrics::metric_type::counter);
+    if (decode.empty()) {
+        w.sample({{"kind", "none"}}, 0);
+    }
+    for (const auto& [k, n] : decode) {
+        w.sample({{"kind", k}}, static_cast<double>(n));
+    }
+
+    w.begin("mdgate_reconnects_total", "Reconnections per connection",
+            metrics::metric_type::counter);
+    for (const auto& c : v.connections) {
+        w.sample({{"connection", std::string(c.id)}}, static_cast<double>(c.stats.reconnects));
+    }
+    w.begin("mdgate_connection_up", "1 when the connection is live", metrics::metric_type::gauge);
+    for (const auto& c : v.connections) {
+        w.sample({{"connection", std::string(c.id)}},
+                 c.state == exchange::connection_state::live ? 1.0 : 0.0);
+    }
+    w.begin("mdgate_connection_state", "1 for the connection's current state",
+            metrics::metric_type::gauge);
+    for (const auto& c : v.connections) {
+        for (std::size_t s = 0; s < state_names.size(); ++s) {
+            w.sample({{"connection", std::string(c.id)}, {"state", std::string(state_names[s])}},
+                     static_cast<std::size_t>(c.state) == s ? 1.0 : 0.0);
+        }
+    }
+    w.begin("mdgate_connections_expected", "Connections planned for the configured topics",
+            metrics::metric_type::gauge);
+    w.sample({}, static_cast<double>(v.connections.size()));
+    w.begin("mdgate_subscriptions_rejected_total", "Topics the venue refused",
+            metrics::metric_type::counter);
+    std::uint64_t rejected = 0;
+    for (const auto& c : v.connections) {
+        rejected += c.stats.topics_rejected;
+    }
+    w.sample({}, static_cast<double>(rejected));
+    w.begin("mdgate_topic_last_message_age_seconds",
+            "Seconds since the topic's last data frame (-1: none yet); one series per "
+            "configured topic",
+            metrics::metric_type::gauge);
+    for (const auto& c : v.connections) {
+        for (const auto& [t, info] : c.subscriptions.topics()) {
+            w.sample({{"topic", t}}, info.last_data == steady::time_point{}
+                                         ? -1.0
+                                         : seconds(v.now - info.last_data));
+        }
+    }
+}
+
+// The shards' book counters.
+void collect_books(metrics::family_writer& w, const gateway_view& v) {
+    std::uint64_t gaps = 0;
+    std::uint64_t crossed = 0;
+    std::uint64_t resyncs = 0;
+    std::array<std::uint64_t, book::book_state_count> books{};
+    for (const auto& s : v.shards) {
+        const auto& st = s->stats();
+        gaps += st.gaps.load();
+        crossed += st.crossed.load() + st.invalid.load();
+        resyncs += st.resyncs.load();
+        for (std::size_t i = 0; i < books.size(); ++i) {
+            books[i] += st.books[i].load();
+        }
+    }
+    w.begin("mdgate_book_gaps_total", "Book updates whose u did not follow the previous one",
+            metrics::metric_type::counter);
+    w.sample({}, static_cast<double>(gaps));
+    w.begin("mdgate_book_crossed_total", "Books found crossed or invalid after an update",
+            metrics::metric_type::counter);
+    w.sample({}, static_cast<double>(crossed));
+    w.begin("mdgate_book_resyncs_total", "Surgical resubscriptions of one book topic",
+            metrics::metric_type::counter);
+    w.sample({}, static_cast<double>(resyncs));
+    w.begin("mdgate_books", "Expected order books by state", metrics::metric_type::gauge);
+    for (std::size_t i = 0; i < books.size(); ++i) {
+        w.sample({{"state", std::string(book::to_string(static_cast<book::book_state>(i)))}},
+                 static_cast<double>(books[i]));
+    }
+}
+
+// The shard and consumer queues, and the consumers.
+void collect_queues(metrics::family_writer& w, const gateway_view& v) {
+    const std::size_t consumers = v.pool != nullptr ? v.pool->size() : 0;
+    const auto consumer_queue = [&](std::size_t i) {
+        return "consumer_" + v.pool->consumer_opts(i).name;
+    };
+    w.begin("mdgate_queue_depth", "Items waiting in a queue", metrics::metric_type::gauge);
+    for (std::size_t i = 0; i < v.shards.size(); ++i) {
+        w.sample({{"queue", fmt::format("shard_{}", i)}},
+                 static_cast<double>(v.shards[i]->queue_depth()));
+    }
+    for (std::size_t i = 0; i < consumers; ++i) {
+        w.sample({{"queue", consumer_queue(i)}},
+                 static_cast<double>(v.pool->stats(i).depth.load()));
+    }
+    w.begin("mdgate_queue_dropped_total",
+            "Items a queue dropped (full) or replaced by a newer state (conflated)",
+            metrics::metric_type::counter);
+    for (std::size_t i = 0; i < v.shards.size(); ++i) {
+        w.sample({{"queue", fmt::format("shard_{}", i)}, {"reason", "full"}},
+                 static_cast<double>(v.shards[i]->stats().dropped_full.load()));
+    }
+    for (std::size_t i = 0; i < consumers; ++i) {
+        const auto q = consumer_queue(i);
+        w.sample({{"queue", q}, {"reason", "drop_oldest"}},
+                 static_cast<double>(v.pool->stats(i).dropped_oldest.load()));
+        w.sample({{"queue", q}, {"reason", "conflated"}},
+                 static_cast<double>(v.pool->stats(i).conflated.load()));
+    }
+    w.begin("mdgate_callback_timeouts_total", "Consumer callbacks that overran their time budget",
+            metrics::metric_type::counter);
+    for (std::size_t i = 0; i < consumers; ++i) {
+        w.sample({{"consumer", v.pool->consumer_opts(i).name}},
+                 static_cast<double>(v.pool->stats(i).timeouts.load()));
+    }
+    w.begin("mdgate_consumer_events_total", "Events delivered to each consumer",
+            metrics::metric_type::counter);
+    for (std::size_t i = 0; i < consumers; ++i) {
+        w.sample({{"consumer", v.pool->consumer_opts(i).name}},
+                 static_cast<double>(v.pool->stats(i).delivered.load()));
+    }
+}
+
+} // namespace
+
+gateway_metrics register_metrics(metrics::registry& reg, model::category cat,
+                                 std::string_view version) {
+    gateway_metrics m;
+    const metrics::labels base{{"venue", "bybit"},
+                               {"category", std::string(model::to_string(cat))}};
+    for (std::size_t c = 0; c < exchange::bybit::channel_count; ++c) {
+        auto l = base;
+        l.emplace_back("channel", std::string(exchange::bybit::to_string(
+                                      static_cast<exchange::bybit::channel>(c))));
+        m.messages[c] = &reg.counter("mdgate_ws_messages_total",
+                                     "Data frames received from the venue, by channel", l);
+    }
+    m.handle = &reg.histogram("mdgate_handle_duration_seconds",
+                              "Time from reading a frame to its state being applied",
+                              metrics::latency_seconds_buckets);
+    for (std::size_t k = 0; k < m.latency.size(); ++k) {
+        m.latency[k] = &reg.histogram(
+            "mdgate_exchange_latency_seconds",
+            "Local receive time minus the venue's message time, by channel",
+            metrics::latency_seconds_buckets,
+            {{"channel", std::string(item_label(static_cast<dispatch::item_kind>(k)))}});
+    }
+    reg.gauge("mdgate_build_info", "Version of the running gateway",
+              {{"version", std::string(version)}})
+        .set(1);
+    metrics::add_process_metrics(reg);
+    return m;
+}
+
+metrics::histogram& callback_histogram(metrics::registry& reg, std::string_view consumer) {
+    return reg.histogram("mdgate_callback_duration_seconds", "Duration of consumer callbacks",
+                         metrics::callback_duration_seconds_buckets,
+                         {{"consumer", std::string(consumer)}});
+}
+
+void collect(metrics::family_writer& w, const gateway_view& v) {
+    collect_connections(w, v);
+    collect_books(w, v);
+    collect_queues(w, v);
+    w.begin("mdgate_log_messages_total", "Log lines written, by level",
+            metrics::metric_type::counter);
+    for (const auto lvl : {spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
+                           spdlog::level::warn, spdlog::level::err, spdlog::level::critical}) {
+        w.sample({{"level", std::string(spdlog::level::to_string_view(lvl).data(),
+                                        spdlog::level::to_string_view(lvl).size())}},
+                 static_cast<double>(core::log_messages(lvl)));
+    }
+}
+
+} // namespace mdg::gateway
