@@ -16,6 +16,10 @@ packages=(
 # Debian's is installed only when none is present.
 command -v node >/dev/null || packages+=(nodejs npm)
 
+# The Python client (clients/python) and its tests: Debian's python3 sees these packages, and
+# tests/python/pyenv.sh installs the client offline into a venv made from them.
+packages+=(python3 python3-venv python3-pip python3-setuptools python3-wheel python3-websockets)
+
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
