@@ -65,7 +65,8 @@ struct conflated_slot {
 // A ring of indices with a fixed capacity that the owner grows (only when a topic is new).
 class index_ring {
   public:
-    void reserve_one_more() { grow(size_ + 1); }
+    /// Room for `n` indices at once (every conflated topic pending together).
+    void reserve(std::size_t n) { grow(n); }
     void push(std::size_t v) {
         data_[(head_ + size_) % data_.size()] = v;
         ++size_;
@@ -223,7 +224,10 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
         s.conflated.push_back(std::make_unique<conflated_slot>());
         s.conflated.back()->kind = kind;
         s.conflated_index.emplace(key, s.conflated.size() - 1);
-        s.ready.reserve_one_more();
+        // Every topic can be pending at once: the ring needs a place for each. (Sizing it by
+        // the entries queued at the time a topic appeared let a third topic overwrite a
+        // queued one, whose state then stayed "pending" and was never delivered again.)
+        s.ready.reserve(s.conflated.size());
         return *s.conflated.back();
     }
 

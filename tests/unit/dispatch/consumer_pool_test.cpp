@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <stop_token>
 #include <thread>
@@ -144,6 +146,74 @@ TEST_F(ConsumerPool, BlockedConsumerConflatesBooksToTheLatestState) {
     ASSERT_EQ(slow->book_bids.size(), 2U);
     EXPECT_EQ(slow->book_bids[0], 1000);
     EXPECT_EQ(slow->book_bids[1], 1100); // the latest state, not a stale one
+}
+
+// Regression: the ring of pending conflated topics was sized by what was queued when a topic
+// first appeared. Topics that first appeared one at a time (each delivered before the next)
+// left it with room for one, so when several were pending at once they overwrote each other;
+// an overwritten topic stayed "pending" and was never delivered again (found through the data
+// API, whose books froze).
+TEST_F(ConsumerPool, EveryConflatedTopicPendingAtOnceIsDeliveredAgainAndAgain) {
+    // Remembers the last best bid per instrument; blocks while paused.
+    class pausable : public consumer {
+      public:
+        void on_book(const book_view& b, std::stop_token stop) override {
+            std::unique_lock lk(mu);
+            last[b.instrument.value] = b.bids.empty() ? 0 : b.bids[0].px.raw;
+            ++entered;
+            (void)cv.wait_for(lk, stop, patience, [&] { return !paused; });
+        }
+        void set_paused(bool p) {
+            {
+                std::lock_guard lk(mu);
+                paused = p;
+            }
+            cv.notify_all();
+        }
+        std::int64_t bid(model::instrument_id id) {
+            std::lock_guard lk(mu);
+            return last[id.value];
+        }
+        std::mutex mu;
+        std::condition_variable_any cv;
+        bool paused = false;
+        std::size_t entered = 0;
+        std::map<std::uint32_t, std::int64_t> last;
+    };
+    std::vector<model::instrument_id> ids;
+    for (const char* s : {"A", "B", "C", "D", "E", "F"}) {
+        ids.push_back(registry.intern(model::venue::bybit, model::category::linear, s));
+    }
+    consumer_pool pool({.threads = 1}, registry);
+    auto c = std::make_shared<pausable>();
+    (void)pool.add(c, {.name = "c", .budget = 60s});
+    pool.start();
+    books b;
+    // Each topic appears while nothing else is pending.
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+        pool.publish_book(ids[k], 50, b.snapshot(ids[k], 1), steady::now());
+        ASSERT_TRUE(eventually([&] { return c->bid(ids[k]) == 1; }));
+    }
+    for (std::int64_t round = 2; round <= 4; ++round) {
+        // The consumer is busy with one topic while every topic gets a new state: all of them
+        // are pending together.
+        c->set_paused(true);
+        const auto entered = [&] {
+            std::lock_guard lk(c->mu);
+            return c->entered;
+        };
+        const auto before = entered();
+        pool.publish_book(ids[0], 50, b.snapshot(ids[0], round * 10), steady::now());
+        ASSERT_TRUE(eventually([&] { return entered() == before + 1; }));
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+            pool.publish_book(ids[k], 50, b.snapshot(ids[k], round), steady::now());
+        }
+        c->set_paused(false);
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+            ASSERT_TRUE(eventually([&] { return c->bid(ids[k]) == round; }))
+                << "round " << round << ": topic " << k << " was never delivered again";
+        }
+    }
 }
 
 TEST_F(ConsumerPool, FullFifoDropsTheOldestAndKeepsOrder) {
