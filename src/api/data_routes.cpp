@@ -233,11 +233,9 @@ http::response data_api::serve(std::string_view endpoint, const http::request& r
     }
     const query_params q(req.query);
     if (const auto bad = q.unknown(known)) {
-        return counted(endpoint, error_response({400,
-                                                 "bad_parameter",
-                                                 fmt::format("unknown parameter '{}'",
-                                                             core::json_escape(*bad)),
-                                                 {}}));
+        return counted(
+            endpoint, error_response(
+                          {400, "bad_parameter", fmt::format("unknown parameter '{}'", *bad), {}}));
     }
     api_error err;
     auto body = (this->*h)(*e, q, err);
@@ -639,6 +637,13 @@ void data_api::register_routes(http::server& s, const std::shared_ptr<const data
         {"liquidations", "/v1/liquidations/", &data_api::liquidations, liq_params},
         {"open_interest", "/v1/open-interest/", &data_api::open_interest, no_params},
     };
+    // Any other /v1/ path: a JSON 404 like the rest of the API (exact routes and longer
+    // prefixes win over this one).
+    s.route_prefix("/v1/", [self](const http::request& req) {
+        return self->counted(
+            "other",
+            error_response({404, "not_found", fmt::format("no such path: {}", req.path), {}}));
+    });
     for (const auto& en : all) {
         s.route_prefix(std::string(en.prefix), [self, en](const http::request& req) {
             return self->serve(en.endpoint, req, en.prefix, en.h, en.known);

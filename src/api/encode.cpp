@@ -49,7 +49,7 @@ void write_book_fields(core::json_writer& j, const dispatch::book_view& b, std::
     const std::span<const model::level> bids{b.bids.data(), std::min(depth, b.bids.size())};
     const std::span<const model::level> asks{b.asks.data(), std::min(depth, b.asks.size())};
     j.field("u", b.update_id);
-    j.field("seq", b.seq);
+    j.field("cross_seq", b.seq); // "seq" is the stream's own numbering
     j.field("state", book::to_string(b.state));
     j.field("ts_exchange", micros(b.ts_exchange));
     j.field("ts_recv", micros(b.ts_recv));
@@ -62,7 +62,7 @@ void write_book_fields(core::json_writer& j, const dispatch::book_view& b, std::
 
 void write_empty_book_fields(core::json_writer& j) {
     j.field("u", 0);
-    j.field("seq", 0);
+    j.field("cross_seq", 0);
     j.field("state", book::to_string(book::book_state::syncing));
     j.field("ts_exchange", 0);
     j.field("ts_recv", 0);

@@ -52,7 +52,7 @@ void write_ticker_fields(core::json_writer& j, const model::ticker_fields& f);
 /// The canonical text of an exact decimal ("65140.00" -> "65140"). Allocates.
 [[nodiscard]] std::string canonical(const model::decimal& d);
 
-/// The members of a book answer or stream message, into an open object: `u`, `seq`, `state`,
+/// The members of a book answer or stream message, into an open object: `u`, `cross_seq`, `state`,
 /// `ts_exchange`, `ts_recv`, `bids`, `asks` (each cut to `depth` levels) and `checksum` (of the
 /// levels written).
 void write_book_fields(core::json_writer& j, const dispatch::book_view& b, std::size_t depth,
