@@ -73,6 +73,14 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     }
     o.http.bearer_token = cfg.http.bearer_token;
     o.http.max_connections = cfg.http.max_connections;
+    o.api.enabled = cfg.api.enabled;
+    o.api.book_levels = cfg.api.book_levels;
+    o.api.stream.max_subscribers = cfg.api.max_subscribers;
+    o.api.stream.max_channels_per_subscriber = cfg.api.max_channels_per_subscriber;
+    o.api.stream.max_client_message_bytes = cfg.api.max_client_message_bytes;
+    o.api.stream.max_client_messages_per_second = cfg.api.max_client_messages_per_second;
+    o.api.stream.send_buffer_bytes = cfg.api.send_buffer_bytes;
+    o.api.stream.slow_close_after = cfg.api.slow_close_after;
     o.summary_interval = cfg.log.summary_interval;
     o.version = MDG_VERSION;
     return o;

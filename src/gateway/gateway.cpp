@@ -13,6 +13,7 @@
 #include "dispatch/consumer_pool.hpp"
 #include "dispatch/shard.hpp"
 #include "exchange/bybit/topic.hpp"
+#include "gateway/api_host.hpp"
 #include "gateway/detail/seconds.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/gateway_view.hpp"
@@ -43,6 +44,9 @@ struct gateway::impl {
     std::vector<std::unique_ptr<dispatch::shard>> shards;
     std::vector<std::unique_ptr<shard_router>> routers;
     std::vector<std::unique_ptr<exchange::connection>> conns;
+    // The API thread and what runs on it; declared before the server so that the server is
+    // destroyed first (its stop is queued to the API thread's io_context).
+    std::unique_ptr<api_host> api;
     std::unique_ptr<http::server> http_server;
     std::uint16_t http_port = 0;
     gateway_metrics met;
@@ -56,10 +60,13 @@ struct gateway::impl {
     std::uint64_t summary_last = 0;
     steady::time_point started_at{};
     unix_nanos started_wall{};
-    bool running = false;
+    std::atomic<bool> running{false}; // read by the API thread (on_io)
     bool stopped = false;
 
-    // Runs f on the I/O thread and waits for its result (the HTTP handlers are already there).
+    // Runs f on the I/O thread and waits for its result: the HTTP handlers run on the API
+    // thread, and what they report (connections, subscriptions) lives on the I/O thread. The
+    // I/O thread never waits for the API thread, so this cannot deadlock; stop() ends the API
+    // thread before the I/O thread.
     template <class F> auto on_io(F&& f) -> decltype(f()) {
         if (!running || ioc.get_executor().running_in_this_thread()) {
             return f();
@@ -146,7 +153,7 @@ void gateway::impl::register_routes() {
     http_server->route("/metrics", [this](const http::request&) {
         http::response r;
         r.content_type = std::string(metrics::content_type);
-        r.body = reg.render();
+        r.body = on_io([this] { return reg.render(); });
         return r;
     });
     http_server->route("/healthz", [](const http::request&) {
@@ -158,14 +165,17 @@ void gateway::impl::register_routes() {
     http_server->route("/readyz", [this](const http::request&) {
         http::response r;
         r.content_type = "application/json";
-        r.status = readiness(view(), opts.freshness, &r.body) ? 200 : 503;
+        r.status = on_io([&] { return readiness(view(), opts.freshness, &r.body); }) ? 200 : 503;
         return r;
     });
     http_server->route("/v1/status", [this](const http::request&) {
         http::response r;
         r.content_type = "application/json";
-        r.body = status_document(view(), opts.freshness);
+        r.body = on_io([this] { return status_document(view(), opts.freshness); });
         return r;
+    });
+    api->register_routes(*http_server, [this] {
+        return on_io([this] { return channel_statuses(view(), opts.freshness); });
     });
 }
 
@@ -231,6 +241,12 @@ bool gateway::start(std::string& error) {
         return sym;
     };
     m.pool = std::make_unique<dispatch::consumer_pool>(std::move(po), m.registry);
+    if (o.http_enabled) {
+        m.api = std::make_unique<api_host>(o.api, o.cat, o.topics, m.registry, m.reg);
+        if (o.api.enabled) {
+            m.consumers.push_back({m.api->consumer(), m.api->consumer_options()});
+        }
+    }
     for (auto& pc : m.consumers) {
         auto& h = callback_histogram(m.reg, pc.opts.name);
         m.pool->add(pc.c, pc.opts, [&h](std::chrono::nanoseconds d) { h.observe(seconds(d)); });
@@ -284,7 +300,7 @@ bool gateway::start(std::string& error) {
             m.ioc.get_executor(), m.tls, *m.budget, m.registry, *m.routers.back(), std::move(co)));
     }
     if (o.http_enabled) {
-        m.http_server = std::make_unique<http::server>(m.ioc.get_executor(), o.http);
+        m.http_server = std::make_unique<http::server>(m.api->executor(), o.http);
         m.register_routes();
         std::string why;
         auto port = m.http_server->start(why);
@@ -311,6 +327,9 @@ bool gateway::start(std::string& error) {
     m.work.emplace(m.ioc.get_executor());
     m.running = true;
     m.io_thread = std::thread([&m] { m.ioc.run(); });
+    if (m.api) {
+        m.api->start();
+    }
     spdlog::info("Gateway started: {} topics on {} connections, {} shards, {} consumer threads{}",
                  o.topics.size(), m.conns.size(), m.shards.size(), o.consumer_threads,
                  m.http_port != 0 ? fmt::format(", http on {}:{}", o.http.address, m.http_port)
@@ -327,12 +346,18 @@ bool gateway::stop() {
     }
     core::systemd::notify_stopping();
     spdlog::info("Gateway stopping: closing {} connections", m.conns.size());
-    // 1. Stop accepting: HTTP and the connections (close frames), on the I/O thread.
+    // 1. Stop serving: the streams get a close frame (up to 1 s to go out), the HTTP server
+    // stops accepting, and the API thread ends (nothing runs on_io() after this).
+    if (m.api) {
+        m.api->stop(1s, [&m] {
+            if (m.http_server) {
+                m.http_server->stop();
+            }
+        });
+    }
+    // 2. Stop the connections (close frames), on the I/O thread.
     asio::post(m.ioc, [&m] {
         m.stopped = true;
-        if (m.http_server) {
-            m.http_server->stop();
-        }
         for (auto& c : m.conns) {
             c->stop();
         }
@@ -342,7 +367,7 @@ bool gateway::stop() {
         m.summary_timer.cancel();
         m.watchdog_timer.cancel();
     });
-    // 2. Let the closes finish (bounded), then end the loop.
+    // 3. Let the closes finish (bounded), then end the loop.
     const auto deadline = steady::now() + 3s;
     while (steady::now() < deadline) {
         const bool all_stopped = m.on_io([&] {
@@ -365,7 +390,7 @@ bool gateway::stop() {
         m.io_thread.join();
     }
     m.running = false;
-    // 3. Drain the shards (everything read is applied), then the consumers.
+    // 4. Drain the shards (everything read is applied), then the consumers.
     for (auto& s : m.shards) {
         s->stop();
     }

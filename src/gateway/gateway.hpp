@@ -16,6 +16,7 @@
 #include "dispatch/consumer.hpp"
 #include "exchange/bybit/plan.hpp"
 #include "exchange/feed/connection.hpp"
+#include "gateway/api_host.hpp"
 #include "gateway/health.hpp"
 #include "http/server.hpp"
 #include "market/market_state.hpp"
@@ -47,6 +48,8 @@ struct gateway_options {
     gateway::freshness freshness;
     bool http_enabled = true;
     http::server_options http;
+    /// The data API and the stream on the HTTP listener (docs/api.md); needs http_enabled.
+    api_options api;
     std::chrono::milliseconds summary_interval{60'000};
     std::string version;
     /// Extra observer of each data item's read-to-applied time, called on the shard threads
