@@ -93,8 +93,9 @@ async def wait_for(what: str, cond: Any, timeout: float, followers: List[Followe
             if f.error is not None:
                 raise Failure(f"{f.symbol}: the book iterator failed: {f.error!r}")
         if time.monotonic() > deadline:
-            detail = ", ".join(
-                f"{f.symbol}: {f.count} books, state {f.book.state if f.book else None}, u {f.book.u if f.book else None}"
+            detail = "; ".join(
+                f"{f.symbol}: {f.count} books, state {f.book.state if f.book else None}, "
+                f"u {f.book.u if f.book else None}, stats {f.stream.stats.as_dict()}"
                 for f in followers
             )
             raise Failure(f"timed out waiting for {what} ({detail})")

@@ -253,6 +253,9 @@ class FakeGateway:
         self.channel_errors = dict(channel_errors or {})  # channel -> error code
         self.max_subscribers = max_subscribers
         self.request_errors: List[str] = []  # next subscribe answers: type error with code
+        # Per subscribe request (1-based count): "ignore" (no answer) or a type-error code.
+        self.subscribe_plan: Dict[int, str] = {}
+        self.subscribe_count = 0
         self.resubscribe_errors: Dict[str, str] = {}  # channel -> code on its 2nd+ subscribe
         self.http: Dict[str, Tuple[int, Any]] = {}
         self.http_requests: List[Tuple[str, Dict[str, str]]] = []
@@ -364,6 +367,14 @@ class FakeGateway:
         if op not in ("subscribe", "unsubscribe") or not isinstance(channels, list):
             await self._send(conn, {"type": "error", "id": rid, "code": "bad_request", "message": "bad op or channels"})
             return
+        if op == "subscribe":
+            self.subscribe_count += 1
+            plan = self.subscribe_plan.get(self.subscribe_count)
+            if plan == "ignore":
+                return
+            if plan is not None:
+                await self._send(conn, {"type": "error", "id": rid, "code": plan, "message": plan})
+                return
         if op == "subscribe" and self.request_errors:
             code = self.request_errors.pop(0)
             await self._send(conn, {"type": "error", "id": rid, "code": code, "message": code})

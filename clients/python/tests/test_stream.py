@@ -223,6 +223,32 @@ class BookStreamTest(StreamTestCase):
             self.assertEqual((cm.exception.code, cm.exception.channel), ("unknown_instrument", BTC))
             self.assertEqual([b.seq for b in seen], [1, 2])
 
+    async def test_repeated_failures_are_paced(self) -> None:
+        faults = {(g, 0): "bad_checksum" for g in range(4)}
+        gw, feed = self.book_gateway(faults=faults, deltas=3)
+        async with gw, mdgate.connect(gw.base_url) as c:
+            t0 = asyncio.get_running_loop().time()
+            books = await collect_books(c.book("linear", "BTCUSDT", 5), lambda b: b.seq == 4)
+            elapsed = asyncio.get_running_loop().time() - t0
+            # Four bad snapshots in a row: resubscribed at once, then after 0.1, 0.2, 0.4 s.
+            self.assertEqual([b.seq for b in books], [1, 2, 3, 4])
+            self.assertEqual(gw.generations[BTC], 5)
+            self.assertEqual((c.stats.checksum_mismatches, c.stats.resubscribes), (4, 4))
+            self.assertGreaterEqual(elapsed, 0.65)
+            self.assert_books_true(feed, books)
+
+    async def test_resubscription_retried_when_rate_limited_or_unanswered(self) -> None:
+        gw, feed = self.book_gateway(faults={(0, 2): "skip_seq", (1, 2): "skip_seq"}, deltas=4)
+        # Subscribe requests: 1 first, 2 (after the first gap) refused, 3 retried, 4 (after
+        # the second gap) not answered, 5 retried after request_timeout.
+        gw.subscribe_plan = {2: "rate_limited", 4: "ignore"}
+        async with gw, mdgate.connect(gw.base_url, request_timeout=0.3) as c:
+            books = await collect_books(c.book("linear", "BTCUSDT", 5), lambda b: b.seq == 5 and gw.generations[BTC] == 3)
+            self.assertEqual([b.seq for b in books], [1, 2, 1, 2, 1, 2, 3, 4, 5])
+            self.assertEqual(c.stats.resubscribes, 2)
+            self.assertEqual(gw.subscribe_count, 5)
+            self.assert_books_true(feed, books)
+
     async def test_local_duplicate_is_refused(self) -> None:
         gw, _ = self.book_gateway()
         async with gw, mdgate.connect(gw.base_url) as c:

@@ -150,7 +150,7 @@ _CLOSED = object()  # queue sentinel: the iterator ends (StopAsyncIteration)
 class _Channel:
     """Per concrete channel: the next expected seq and, for books, the local book."""
 
-    __slots__ = ("expect_seq", "waiting", "book", "have_snapshot", "u")
+    __slots__ = ("expect_seq", "waiting", "book", "have_snapshot", "u", "failures")
 
     def __init__(self, depth: Optional[int]) -> None:
         self.expect_seq = 1
@@ -158,6 +158,7 @@ class _Channel:
         self.book = LocalBook(depth) if depth else None
         self.have_snapshot = False
         self.u = 0
+        self.failures = 0  # gaps since the last good book: paces resubscriptions
 
 
 class _Subscription:
@@ -772,6 +773,8 @@ class Client:
             state.expect_seq = 1
             state.have_snapshot = False
             return
+        if msg.get("type") == "error" and msg.get("code") == "rate_limited":
+            return  # still waiting: the resubscription task tries again later
         if msg.get("type") == "error":
             err = SubscriptionError(ch, str(msg.get("code")), str(msg.get("message", "")))
         else:
@@ -795,7 +798,7 @@ class Client:
         sub.count("messages")
         if sub.is_book:
             if self._on_book(sub, ch, state, msg):
-                await self._resubscribe(sub, ch, state)
+                self._resubscribe(sub, ch, state)
         else:
             self._on_event(sub, ch, state, msg)
 
@@ -875,6 +878,7 @@ class Client:
             sub.count("gaps")
             sub.count("checksum_mismatches")
             return True
+        state.failures = 0
         _, category, symbol, _ = _split_channel(ch)
         sub.queue.put_nowait(
             Book(
@@ -896,20 +900,40 @@ class Client:
         )
         return False
 
-    async def _resubscribe(self, sub: _Subscription, ch: str, state: _Channel) -> None:
-        """Unsubscribe + subscribe of one channel; its data is dropped until the answer."""
+    def _resubscribe(self, sub: _Subscription, ch: str, state: _Channel) -> None:
+        """Starts the recovery of one channel: its data is dropped from now until the answer
+        to a new subscription, whose first message must be a snapshot."""
         state.waiting = True
         state.have_snapshot = False
         sub.count("resubscribes")
-        try:
-            uid = next(self._ids)
-            self._pending[uid] = _Pending("unsubscribe", None)
-            await self._send({"op": "unsubscribe", "id": uid, "channels": [ch]})
+        self._spawn(self._resubscribe_loop(sub, ch, state))
+
+    async def _resubscribe_loop(self, sub: _Subscription, ch: str, state: _Channel) -> None:
+        """Unsubscribe + subscribe until the gateway answers. The first try after a good book
+        is immediate; repeated failures (gaps with no good book between them, no answer, or
+        ``rate_limited``) wait 0.1 s, 0.2 s, ... up to 5 s, so a broken feed is not hammered."""
+        while self._routes.get(ch) is sub and self._closed is None:
+            state.failures += 1
             sid = next(self._ids)
-            self._pending[sid] = _Pending("resubscribe", None, sub, ch)
-            await self._send({"op": "subscribe", "id": sid, "channels": [ch]})
-        except MdgateError:
-            pass  # the connection is going; the reader's end reports it
+            fut: "asyncio.Future[Dict[str, Any]]" = asyncio.get_running_loop().create_future()
+            try:
+                uid = next(self._ids)
+                self._pending[uid] = _Pending("unsubscribe", None)
+                await self._send({"op": "unsubscribe", "id": uid, "channels": [ch]})
+                if state.failures > 1:
+                    await asyncio.sleep(min(5.0, 0.1 * 2 ** (state.failures - 2)))
+                    if self._routes.get(ch) is not sub or self._closed is not None:
+                        return
+                self._pending[sid] = _Pending("resubscribe", fut, sub, ch)
+                await self._send({"op": "subscribe", "id": sid, "channels": [ch]})
+                answer = await asyncio.wait_for(asyncio.shield(fut), self._request_timeout)
+            except asyncio.TimeoutError:
+                self._pending.pop(sid, None)  # no answer: try again
+                continue
+            except MdgateError:
+                return  # the connection is going; the reader's end reports it
+            if answer.get("type") != "error" or answer.get("code") != "rate_limited":
+                return  # answered (the reader applied it); a later gap starts a new loop
 
     # -- HTTP API ---------------------------------------------------------------------------
 
