@@ -160,11 +160,15 @@ struct stream_part {
     std::size_t header = 0;
 };
 
-std::vector<stream_part> sample_stream(bool big) {
+/// `from_client`: masked, as a client sends them (for a reader in role::server).
+std::vector<stream_part> sample_stream(bool big, bool from_client = false) {
     std::vector<stream_part> parts;
     auto add = [&](bool fin, std::uint8_t op, std::string_view payload) {
-        const std::size_t head = payload.size() < 126 ? 2 : payload.size() <= 0xFFFF ? 4 : 10;
-        parts.push_back({frame(fin, op, payload), head});
+        std::size_t head = payload.size() < 126 ? 2 : payload.size() <= 0xFFFF ? 4 : 10;
+        if (from_client) {
+            head += 4; // the mask key
+        }
+        parts.push_back({frame(fin, op, payload, 0, from_client), head});
     };
     add(true, op_text, "first");
     add(true, op_ping, "are you there");
@@ -195,14 +199,15 @@ std::string joined(const std::vector<stream_part>& parts) {
     return all;
 }
 
-void expect_same_events_one_byte_at_a_time(bool big) {
-    const auto parts = sample_stream(big);
+/// In role::server the stream is made of masked (client) frames.
+void expect_same_events_one_byte_at_a_time(bool big, role rl = role::client) {
+    const auto parts = sample_stream(big, rl == role::server);
     const std::string all = joined(parts);
-    reader whole{one_mib};
+    reader whole{one_mib, rl};
     const auto expected = drain(whole, all);
     ASSERT_EQ(expected.size(), parts.size());
 
-    reader r{one_mib};
+    reader r{one_mib, rl};
     std::vector<seen> got;
     std::string buf;
     std::size_t part = 0;
@@ -241,11 +246,11 @@ TEST(WsFrameReaderTest, EverySplitPointGivesTheSameEventsWithLongFrames) {
     expect_same_events_one_byte_at_a_time(true);
 }
 
-TEST(WsFrameReaderTest, EverySplitPointGivesTheSameEventsAsTheStreamMeans) {
-    // What all-at-once must give in the first place (the test above only compares the two).
-    const auto parts = sample_stream(false);
+/// What the sample stream means, read all at once.
+void expect_sample_stream_means(role rl) {
+    const auto parts = sample_stream(false, rl == role::server);
     const std::string all = joined(parts);
-    reader r{one_mib};
+    reader r{one_mib, rl};
     const auto got = drain(r, all);
     const std::vector<seen> want{
         {event_kind::text, parts[0].bytes.size(), "first", 0},
@@ -269,6 +274,15 @@ TEST(WsFrameReaderTest, EverySplitPointGivesTheSameEventsAsTheStreamMeans) {
             g.payload.clear();
         }
         EXPECT_EQ(g, want[i]) << "event " << i;
+    }
+}
+
+TEST(WsFrameReaderTest, EverySplitPointGivesTheSameEventsAsTheStreamMeans) {
+    // What all-at-once must give in the first place (the test above only compares the two),
+    // for a server's frames read by a client and for a client's masked frames read by a server.
+    for (const role rl : {role::client, role::server}) {
+        SCOPED_TRACE(rl == role::client ? "client" : "server");
+        expect_sample_stream_means(rl);
     }
 }
 
@@ -301,39 +315,54 @@ TEST(WsFrameReaderTest, FragmentedTextIsDeliveredWhole) {
               (seen{event_kind::text, 3, "xy", 0}));
 }
 
+/// What reading `in` frame by frame gave: each event's kind, whether a message was still open
+/// after it, the last ping payload, the last text message, and the bytes left unread.
+struct walked {
+    std::vector<event_kind> kinds;
+    std::vector<bool> inside;
+    std::string ping;
+    std::string text;
+    std::size_t left = 0;
+};
+
+walked walk(reader& r, std::string_view in) {
+    walked w;
+    for (;;) {
+        const auto ev = r.next(in);
+        if (ev.kind == event_kind::need_more) {
+            break;
+        }
+        if (ev.kind == event_kind::error) {
+            ADD_FAILURE() << ev.ec.message();
+            break;
+        }
+        w.kinds.push_back(ev.kind);
+        w.inside.push_back(r.in_message());
+        if (ev.kind == event_kind::ping) {
+            w.ping = ev.payload;
+        }
+        if (ev.kind == event_kind::text) {
+            w.text = ev.payload;
+        }
+        in.remove_prefix(ev.size);
+    }
+    w.left = in.size();
+    return w;
+}
+
 TEST(WsFrameReaderTest, PingBetweenFragmentsDoesNotBreakTheMessage) {
     reader r{one_mib};
     const std::string in = frame(false, op_text, "ab") + frame(true, op_ping, "p1") +
                            frame(false, op_cont, "cd") + frame(true, op_pong, "p2") +
                            frame(true, op_cont, "ef");
-    std::string_view rest = in;
-    std::vector<event_kind> kinds;
-    std::vector<bool> inside;
-    std::string ping_payload;
-    std::string text;
-    for (;;) {
-        const auto ev = r.next(rest);
-        if (ev.kind == event_kind::need_more) {
-            break;
-        }
-        ASSERT_NE(ev.kind, event_kind::error) << ev.ec.message();
-        kinds.push_back(ev.kind);
-        inside.push_back(r.in_message());
-        if (ev.kind == event_kind::ping) {
-            ping_payload = ev.payload;
-        }
-        if (ev.kind == event_kind::text) {
-            text = ev.payload;
-        }
-        rest.remove_prefix(ev.size);
-    }
-    EXPECT_EQ(kinds,
+    const auto w = walk(r, in);
+    EXPECT_EQ(w.kinds,
               (std::vector<event_kind>{event_kind::consumed, event_kind::ping, event_kind::consumed,
                                        event_kind::consumed, event_kind::text}));
-    EXPECT_EQ(inside, (std::vector<bool>{true, true, true, true, false}));
-    EXPECT_EQ(ping_payload, "p1");
-    EXPECT_EQ(text, "abcdef");
-    EXPECT_TRUE(rest.empty());
+    EXPECT_EQ(w.inside, (std::vector<bool>{true, true, true, true, false}));
+    EXPECT_EQ(w.ping, "p1");
+    EXPECT_EQ(w.text, "abcdef");
+    EXPECT_EQ(w.left, 0U);
 }
 
 TEST(WsFrameReaderTest, BinaryMessagesAreBinary) {
@@ -407,8 +436,9 @@ TEST(WsFrameReaderTest, ValidCloseCodesAreAccepted) {
 }
 
 /// Feeds `input` and expects a protocol error with `code`, then the same error again.
-void expect_error(std::string_view input, std::uint16_t code, std::size_t max = one_mib) {
-    reader r{max};
+void expect_error(std::string_view input, std::uint16_t code, std::size_t max = one_mib,
+                  role rl = role::client) {
+    reader r{max, rl};
     const auto events = drain(r, input);
     ASSERT_FALSE(events.empty()) << "no event at all";
     const auto& last = events.back();
@@ -593,6 +623,18 @@ client_frame decode_client(std::string_view in) {
     return f;
 }
 
+/// Payload lengths around every length encoding: 7 bits (up to 125), 16 bits, 64 bits.
+constexpr std::array<std::size_t, 7> frame_lengths{0, 1, 125, 126, 65535, 65536, 70'001};
+
+/// `n` bytes of a repeating pattern of 251 values (so a misplaced byte shows).
+std::string sample_payload(std::size_t n) {
+    std::string payload(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) {
+        payload[i] = static_cast<char>(i * 7 % 251);
+    }
+    return payload;
+}
+
 TEST(WsFrameWriterTest, FinOpcodeAndMaskBitAreSet) {
     const std::array<std::uint8_t, 4> mask{0xA1, 0xB2, 0xC3, 0xD4};
     const std::vector<std::pair<opcode, std::uint8_t>> cases{
@@ -610,13 +652,9 @@ TEST(WsFrameWriterTest, FinOpcodeAndMaskBitAreSet) {
 
 TEST(WsFrameWriterTest, LengthFormsMaskKeyAndMaskedPayload) {
     const std::array<std::uint8_t, 4> mask{0xA1, 0xB2, 0xC3, 0xD4};
-    for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{125}, std::size_t{126},
-                                std::size_t{65535}, std::size_t{65536}, std::size_t{70'001}}) {
+    for (const std::size_t n : frame_lengths) {
         SCOPED_TRACE(n);
-        std::string payload(n, '\0');
-        for (std::size_t i = 0; i < n; ++i) {
-            payload[i] = static_cast<char>(i * 7 % 251);
-        }
+        const std::string payload = sample_payload(n);
         std::string out = "prefix"; // appends, does not replace
         append_frame(out, opcode::text, payload, mask);
         ASSERT_TRUE(out.starts_with("prefix"));
@@ -713,6 +751,203 @@ TEST(WsFrameHelpersTest, MakeKeyIsTheBase64OfTheNonce) {
         nonce[i] = static_cast<std::uint8_t>(sample[i]);
     }
     EXPECT_EQ(make_key(nonce), "dGhlIHNhbXBsZSBub25jZQ==");
+}
+
+// Server role: a client's frames are masked, each with its own key (RFC 6455 5.3).
+
+/// A client frame masked with `key`, built by hand: the header with the MASK bit, the key, then
+/// byte i of the payload XORed with key[i % 4].
+std::string masked(bool fin, std::uint8_t op, std::string_view payload,
+                   std::array<std::uint8_t, 4> key) {
+    std::string out = header(fin, op, payload.size(), 0, true);
+    out.append(reinterpret_cast<const char*>(key.data()), key.size());
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+        out.push_back(static_cast<char>(static_cast<std::uint8_t>(payload[i]) ^ key[i % 4]));
+    }
+    return out;
+}
+
+constexpr std::array<std::uint8_t, 4> key_a{0xA1, 0xB2, 0xC3, 0xD4};
+constexpr std::array<std::uint8_t, 4> key_b{0x01, 0x80, 0xFF, 0x37};
+constexpr std::array<std::uint8_t, 4> key_c{0x5A, 0x00, 0x00, 0x99};
+
+TEST(WsFrameServerRoleTest, MaskedClientFramesAreUnmaskedInEveryLengthForm) {
+    for (const std::size_t n : frame_lengths) {
+        SCOPED_TRACE(n);
+        const std::string payload = sample_payload(n);
+        const std::string in = masked(true, op_binary, payload, key_a);
+        const std::size_t head = (n < 126 ? 2 : n <= 0xFFFF ? 4 : 10) + 4;
+        ASSERT_EQ(in.size(), head + n);
+        reader r{one_mib, role::server};
+        const auto ev = r.next(in);
+        ASSERT_EQ(ev.kind, event_kind::binary) << ev.ec.message();
+        EXPECT_EQ(ev.size, in.size());
+        EXPECT_TRUE(ev.payload == payload);
+
+        // Short by one byte, or with only the length known: the whole frame is asked for.
+        reader r2{one_mib, role::server};
+        const auto short_ev = r2.next(std::string_view(in).substr(0, in.size() - 1));
+        EXPECT_EQ(short_ev.kind, event_kind::need_more);
+        EXPECT_EQ(short_ev.needed, in.size());
+        const auto header_only = r2.next(std::string_view(in).substr(0, head - 4));
+        EXPECT_EQ(header_only.kind, event_kind::need_more);
+        EXPECT_EQ(header_only.needed, in.size());
+    }
+}
+
+TEST(WsFrameServerRoleTest, EachFrameIsUnmaskedWithItsOwnKey) {
+    reader r{one_mib, role::server};
+    const std::string in = masked(true, op_text, "first", key_a) +
+                           masked(true, op_text, "second", key_b) +
+                           frame(true, op_text, "third", 0, true); // the support file's key
+    const auto got = drain(r, in);
+    ASSERT_EQ(got.size(), 3U);
+    EXPECT_EQ(got[0], (seen{event_kind::text, 2 + 4 + 5, "first", 0}));
+    EXPECT_EQ(got[1], (seen{event_kind::text, 2 + 4 + 6, "second", 0}));
+    EXPECT_EQ(got[2], (seen{event_kind::text, 2 + 4 + 5, "third", 0}));
+}
+
+TEST(WsFrameServerRoleTest, EverySplitPointGivesTheSameEvents) {
+    expect_same_events_one_byte_at_a_time(false, role::server);
+}
+
+TEST(WsFrameServerRoleTest, EverySplitPointGivesTheSameEventsWithLongFrames) {
+    expect_same_events_one_byte_at_a_time(true, role::server);
+}
+
+TEST(WsFrameServerRoleTest, UnmaskedFrameIsAProtocolError) {
+    for (const std::uint8_t op : {op_text, op_binary, op_ping, op_pong}) {
+        SCOPED_TRACE(static_cast<int>(op));
+        expect_error(frame(true, op, "x"), 1002, one_mib, role::server);
+    }
+    expect_error(frame(true, op_close, close_body(1000)), 1002, one_mib, role::server);
+    // From the first two bytes, and after good frames or in the middle of a message.
+    expect_error(header(true, op_text, 50), 1002, one_mib, role::server);
+    expect_error(masked(true, op_text, "good", key_a) + frame(true, op_text, "bad"), 1002, one_mib,
+                 role::server);
+    expect_error(masked(false, op_text, "a", key_a) + frame(true, op_cont, "b"), 1002, one_mib,
+                 role::server);
+}
+
+TEST(WsFrameServerRoleTest, MaskedFrameInClientRoleIsStillAProtocolError) {
+    expect_error(masked(true, op_text, "hello", key_a), 1002, one_mib, role::client);
+    expect_error(frame(true, op_text, "good") + masked(true, op_ping, "", key_b), 1002, one_mib,
+                 role::client);
+}
+
+TEST(WsFrameServerRoleTest, FragmentedMaskedMessagesAreDeliveredWhole) {
+    reader r{one_mib, role::server};
+    const std::string in = masked(false, op_text, "Hel", key_a) +
+                           masked(true, op_ping, "p1", key_b) + masked(false, op_cont, "l", key_c) +
+                           masked(false, op_cont, "", key_a) + masked(true, op_pong, "p2", key_c) +
+                           masked(true, op_cont, "o!", key_b);
+    const auto w = walk(r, in);
+    EXPECT_EQ(w.kinds, (std::vector<event_kind>{event_kind::consumed, event_kind::ping,
+                                                event_kind::consumed, event_kind::consumed,
+                                                event_kind::consumed, event_kind::text}));
+    EXPECT_EQ(w.inside, (std::vector<bool>{true, true, true, true, true, false}));
+    EXPECT_EQ(w.ping, "p1");
+    EXPECT_EQ(w.text, "Hello!");
+    EXPECT_EQ(w.left, 0U);
+
+    // A binary one, then the reader is ready for the next message.
+    const auto got = drain(r, masked(false, op_binary, std::string("\x00\xff", 2), key_c) +
+                                  masked(true, op_cont, std::string("\x10", 1), key_a) +
+                                  masked(true, op_text, "next", key_b));
+    ASSERT_EQ(got.size(), 3U);
+    EXPECT_EQ(got[1].kind, event_kind::binary);
+    EXPECT_EQ(got[1].payload, std::string("\x00\xff\x10", 3));
+    EXPECT_EQ(got[2].kind, event_kind::text);
+    EXPECT_EQ(got[2].payload, "next");
+}
+
+TEST(WsFrameServerRoleTest, MaskedControlFrames) {
+    reader r{one_mib, role::server};
+    const auto got = drain(r, masked(true, op_ping, "hb-42", key_a) +
+                                  masked(true, op_ping, std::string(125, 'p'), key_b) +
+                                  masked(true, op_pong, "hb-42", key_c) +
+                                  masked(true, op_close, close_body(1001, "going away"), key_b));
+    ASSERT_EQ(got.size(), 4U);
+    EXPECT_EQ(got[0], (seen{event_kind::ping, 2 + 4 + 5, "hb-42", 0}));
+    EXPECT_EQ(got[1].kind, event_kind::ping);
+    EXPECT_EQ(got[1].payload, std::string(125, 'p'));
+    EXPECT_EQ(got[2].kind, event_kind::consumed);
+    EXPECT_EQ(got[3], (seen{event_kind::close, 2 + 4 + 12, "going away", 1001}));
+
+    reader empty_close{one_mib, role::server};
+    const std::string c = masked(true, op_close, "", key_a);
+    const auto ev = empty_close.next(c);
+    EXPECT_EQ(ev.kind, event_kind::close);
+    EXPECT_EQ(ev.code, 1005);
+
+    // The control-frame rules hold for masked frames too.
+    expect_error(masked(true, op_ping, std::string(126, 'p'), key_a), 1002, one_mib, role::server);
+    expect_error(header(true, op_ping, 126, 0, true), 1002, one_mib, role::server);
+    expect_error(masked(false, op_ping, "x", key_a), 1002, one_mib, role::server);
+    expect_error(masked(true, op_close, "\x03", key_a), 1002, one_mib, role::server);
+    expect_error(masked(true, op_close, close_body(1005), key_b), 1002, one_mib, role::server);
+}
+
+TEST(WsFrameServerRoleTest, TooBigIsDetectedFromTheHeader) {
+    // The header alone, without the mask key or any payload.
+    expect_error(header(true, op_text, 2000, 0, true), 1009, 1024, role::server);
+    expect_error(header(true, op_binary, 1ULL << 40U, 0, true), 1009, 1024, role::server);
+    expect_error(header(false, op_text, 1025, 0, true), 1009, 1024, role::server);
+    // The fragment that goes over, from its header.
+    expect_error(masked(false, op_text, std::string(600, 'a'), key_a) +
+                     header(true, op_cont, 600, 0, true),
+                 1009, 1024, role::server);
+    // Exactly the limit is fine.
+    reader r{1024, role::server};
+    const auto got = drain(r, masked(false, op_text, std::string(1000, 'y'), key_b) +
+                                  masked(true, op_cont, std::string(24, 'z'), key_c));
+    ASSERT_EQ(got.size(), 2U);
+    EXPECT_EQ(got[1].kind, event_kind::text);
+    EXPECT_EQ(got[1].payload, std::string(1000, 'y') + std::string(24, 'z'));
+}
+
+TEST(WsFrameServerWriterTest, ServerFramesAreUnmaskedInEveryLengthForm) {
+    for (const std::size_t n : frame_lengths) {
+        SCOPED_TRACE(n);
+        const std::string payload = sample_payload(n);
+        std::string out = "prefix"; // appends, does not replace
+        append_server_frame(out, opcode::text, payload);
+        ASSERT_TRUE(out.starts_with("prefix"));
+        const std::string_view f = std::string_view(out).substr(6);
+        const std::size_t head = n < 126 ? 2 : n <= 0xFFFF ? 4 : 10;
+        ASSERT_EQ(f.size(), head + n);
+        EXPECT_EQ(static_cast<std::uint8_t>(f[0]), 0x81U) << "FIN and text";
+        EXPECT_EQ(static_cast<std::uint8_t>(f[1]) & 0x80U, 0U) << "no MASK bit";
+        const auto back = decode_client(f); // reads an unmasked frame as it is
+        EXPECT_FALSE(back.masked);
+        EXPECT_EQ(back.length, n);
+        EXPECT_EQ(back.header, head);
+        EXPECT_TRUE(f.substr(head) == payload) << "the payload is sent as it is";
+
+        // What a client reads of it.
+        reader r{one_mib, role::client};
+        const auto ev = r.next(f);
+        ASSERT_EQ(ev.kind, event_kind::text) << ev.ec.message();
+        EXPECT_EQ(ev.size, f.size());
+        EXPECT_TRUE(ev.payload == payload);
+    }
+}
+
+TEST(WsFrameServerWriterTest, EveryOpcodeDecodesWithAClientReader) {
+    std::string out;
+    append_server_frame(out, opcode::text, R"({"type":"pong"})");
+    append_server_frame(out, opcode::binary, std::string("\x00\x01", 2));
+    append_server_frame(out, opcode::ping, "p");
+    append_server_frame(out, opcode::pong, "q");
+    append_server_frame(out, opcode::close, close_payload(1008, "too slow"));
+    reader r{one_mib, role::client};
+    const auto got = drain(r, out);
+    ASSERT_EQ(got.size(), 5U);
+    EXPECT_EQ(got[0], (seen{event_kind::text, 2 + 15, R"({"type":"pong"})", 0}));
+    EXPECT_EQ(got[1], (seen{event_kind::binary, 2 + 2, std::string("\x00\x01", 2), 0}));
+    EXPECT_EQ(got[2], (seen{event_kind::ping, 2 + 1, "p", 0}));
+    EXPECT_EQ(got[3].kind, event_kind::consumed);
+    EXPECT_EQ(got[4], (seen{event_kind::close, 2 + 10, "too slow", 1008}));
 }
 
 } // namespace
