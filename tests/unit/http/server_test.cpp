@@ -136,7 +136,8 @@ response text(std::string body) {
 // the server only through on_server(), which runs a function on the server's thread.
 class HttpServerTest : public ::testing::Test {
   protected:
-    void start(server_options opts = {}) {
+    /// `more_routes` adds routes (prefixes, upgrades) before the server starts.
+    void start(server_options opts = {}, const std::function<void(server&)>& more_routes = {}) {
         opts.port = 0;
         server_.emplace(ioc_.get_executor(), std::move(opts));
         server_->route("/hello", [](const request&) { return text("hello\n"); });
@@ -165,11 +166,53 @@ class HttpServerTest : public ::testing::Test {
             r.status = 1000;
             return r;
         });
+        if (more_routes) {
+            more_routes(*server_);
+        }
         std::string error;
         auto port = server_->start(error);
         ASSERT_TRUE(port) << error;
         port_ = *port;
         thread_ = std::thread([this] { ioc_.run(); });
+    }
+
+    /// What an upgrade handler got (copied: the views die with the call).
+    struct upgraded {
+        std::string method;
+        std::string path;
+        std::string query;
+        std::vector<std::pair<std::string, std::string>> headers;
+        std::string buffered;
+        error_code write_error;
+    };
+
+    /// An upgrade handler that records its call, writes `answer` on the socket as it is, and
+    /// then keeps the socket open (`close` = false) or closes it.
+    upgrade_handler record_upgrade(std::string answer, bool close = false) {
+        return [this, answer = std::move(answer), close](tcp::socket socket, const request& req,
+                                                         std::string_view buffered) {
+            upgraded u;
+            u.method = req.method;
+            u.path = req.path;
+            u.query = req.query;
+            for (const auto& [name, value] : req.headers) {
+                u.headers.emplace_back(name, value);
+            }
+            u.buffered = buffered;
+            asio::write(socket, asio::buffer(answer), u.write_error);
+            upgraded_.push_back(std::move(u));
+            if (close) {
+                error_code ignored;
+                socket.shutdown(tcp::socket::shutdown_both, ignored);
+            } else {
+                held_.push_back(std::move(socket));
+            }
+        };
+    }
+
+    /// Copies of the recorded upgrades (read on the server's thread).
+    std::vector<upgraded> upgrades() {
+        return on_server([this] { return upgraded_; });
     }
 
     void TearDown() override {
@@ -206,6 +249,8 @@ class HttpServerTest : public ::testing::Test {
 
     asio::io_context ioc_; // declared first: destroyed after the server
     asio::executor_work_guard<asio::io_context::executor_type> work_{ioc_.get_executor()};
+    std::vector<upgraded> upgraded_; // on the server's thread only
+    std::vector<tcp::socket> held_;  // sockets upgrade handlers took; on the server's thread
     std::optional<server> server_;
     std::thread thread_;
     std::uint16_t port_ = 0;
@@ -549,6 +594,219 @@ TEST_F(HttpServerTest, ListensOnIpv6Loopback) {
     auto res = c.get("/hello");
     ASSERT_TRUE(res) << c.error().message();
     EXPECT_EQ(res->result_int(), 200U);
+}
+
+/// A handler that answers "<name> <path> <query>".
+handler named(std::string name) {
+    return [name = std::move(name)](const request& req) {
+        return text(name + " " + std::string(req.path) + " " + std::string(req.query));
+    };
+}
+
+TEST_F(HttpServerTest, LongestPrefixWinsAndExactRoutesWinOverPrefixes) {
+    start({}, [](server& s) {
+        s.route_prefix("/v1/book/", named("book")); // before the shorter one: order is no matter
+        s.route_prefix("/v1/", named("old"));
+        s.route_prefix("/v1/", named("v1")); // replaces it
+        s.route("/v1/book/exact", named("exact"));
+        s.route_prefix("/hello/", named("hello-prefix"));
+    });
+    test_client c(port_);
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"/v1/instruments", "v1 /v1/instruments "},
+        {"/v1/", "v1 /v1/ "},
+        {"/v1/book/linear/BTCUSDT?depth=5", "book /v1/book/linear/BTCUSDT depth=5"},
+        {"/v1/book/", "book /v1/book/ "},
+        {"/v1/book", "v1 /v1/book "}, // not under "/v1/book/"
+        {"/v1/book/exact", "exact /v1/book/exact "},
+        {"/v1/book/exact?x=1", "exact /v1/book/exact x=1"},
+        {"/v1/book/exact/more", "book /v1/book/exact/more "},
+        {"/v1/x?q=/v1/book/", "v1 /v1/x q=/v1/book/"}, // the query is not part of the match
+        {"/hello", "hello\n"},
+        {"/hello/x", "hello-prefix /hello/x "},
+    };
+    for (const auto& [target, want] : cases) {
+        auto res = c.get(target);
+        ASSERT_TRUE(res) << target << ": " << c.error().message();
+        EXPECT_EQ(res->result_int(), 200U) << target;
+        EXPECT_EQ(res->body(), want) << target;
+    }
+    for (const std::string target : {"/v1", "/v1?a=/v1/", "/v2/x", "/V1/x", "/hellox"}) {
+        auto res = c.get(target);
+        ASSERT_TRUE(res) << target;
+        EXPECT_EQ(res->result_int(), 404U) << target;
+    }
+    auto post = c.get("/v1/x", "Content-Length: 0\r\n", "POST");
+    ASSERT_TRUE(post);
+    EXPECT_EQ(post->result_int(), 405U);
+    auto head = c.get("/v1/book/x", {}, "HEAD");
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->result_int(), 200U);
+    EXPECT_TRUE(head->body().empty());
+}
+
+TEST_F(HttpServerTest, PrefixRoutesNeedTheToken) {
+    server_options opts;
+    opts.bearer_token = "tok";
+    start(opts, [](server& s) { s.route_prefix("/v1/", named("v1")); });
+    test_client c(port_);
+    for (const auto& [auth, status] :
+         std::vector<std::pair<std::string, unsigned>>{{"", 401U},
+                                                       {"Authorization: Bearer wrong\r\n", 401U},
+                                                       {"Authorization: Bearer tok\r\n", 200U}}) {
+        auto res = c.get("/v1/book/x", auth);
+        ASSERT_TRUE(res) << auth;
+        EXPECT_EQ(res->result_int(), status) << auth;
+    }
+}
+
+const std::string ws_request_headers = "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                       "Sec-WebSocket-Version: 13\r\n";
+const std::string switching_protocols = "HTTP/1.1 101 Switching Protocols\r\n"
+                                        "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+
+/// The value of header `name` as the handler got it; empty when absent.
+std::string header_of(const std::vector<std::pair<std::string, std::string>>& headers,
+                      std::string_view name) {
+    for (const auto& [n, v] : headers) {
+        if (n == name) {
+            return v;
+        }
+    }
+    return {};
+}
+
+TEST_F(HttpServerTest, UpgradeHandsTheSocketAndTheRequestToTheHandler) {
+    server_options opts;
+    opts.bearer_token = "tok";
+    start(opts, [this](server& s) {
+        s.route_prefix("/v1/", named("v1"));
+        s.upgrade("/v1/stream", record_upgrade(switching_protocols));
+    });
+    test_client c(port_);
+    auto res = c.get("/v1/stream?client=7", "Authorization: Bearer tok\r\n" + ws_request_headers);
+    ASSERT_TRUE(res) << c.error().message();
+    // The handler's bytes, as it wrote them: nothing of the server's is added.
+    EXPECT_EQ(res->result_int(), 101U);
+    EXPECT_EQ((*res)[bhttp::field::upgrade], "websocket");
+    EXPECT_EQ(res->count(bhttp::field::server), 0U);
+
+    const auto ups = upgrades();
+    ASSERT_EQ(ups.size(), 1U);
+    EXPECT_EQ(ups[0].method, "GET");
+    EXPECT_EQ(ups[0].path, "/v1/stream");
+    EXPECT_EQ(ups[0].query, "client=7");
+    EXPECT_EQ(header_of(ups[0].headers, "Upgrade"), "websocket");
+    EXPECT_EQ(header_of(ups[0].headers, "Sec-WebSocket-Key"), "dGhlIHNhbXBsZSBub25jZQ==");
+    EXPECT_EQ(header_of(ups[0].headers, "Sec-WebSocket-Version"), "13");
+    EXPECT_EQ(header_of(ups[0].headers, "Authorization"), "Bearer tok");
+    EXPECT_FALSE(ups[0].write_error) << ups[0].write_error.message();
+    EXPECT_TRUE(ups[0].buffered.empty());
+    EXPECT_EQ(stats().upgrades, 1U);
+    // The socket is the handler's now: the server no longer counts the connection.
+    EXPECT_TRUE(stats_reach([](const server_stats& s) { return s.connections_open == 0; }));
+
+    // The header's value is case-insensitive.
+    test_client mixed(port_);
+    auto res2 = mixed.get("/v1/stream", "authorization: Bearer tok\r\nupgrade: WebSocket\r\n");
+    ASSERT_TRUE(res2) << mixed.error().message();
+    EXPECT_EQ(res2->result_int(), 101U);
+    EXPECT_EQ(upgrades().size(), 2U);
+}
+
+TEST_F(HttpServerTest, UpgradeHandlerGetsTheBytesSentAfterTheRequest) {
+    start({}, [this](server& s) { s.upgrade("/v1/stream", record_upgrade(switching_protocols)); });
+    test_client c(port_);
+    const std::string after = "\x81\x85\x01\x02\x03\x04" + std::string(5, 'm'); // a first frame
+    ASSERT_FALSE(
+        c.send("GET /v1/stream HTTP/1.1\r\nHost: x\r\n" + ws_request_headers + "\r\n" + after));
+    auto res = c.read();
+    ASSERT_TRUE(res) << c.error().message();
+    EXPECT_EQ(res->result_int(), 101U);
+    // What the server read past the request is handed over; the rest is still in the socket.
+    const auto got = on_server([this, &after] {
+        std::string bytes = upgraded_.at(0).buffered;
+        if (bytes.size() < after.size()) {
+            std::string more(after.size() - bytes.size(), '\0');
+            error_code ec;
+            asio::read(held_.at(0), asio::buffer(more), ec);
+            bytes += more;
+        }
+        return bytes;
+    });
+    EXPECT_EQ(got, after);
+}
+
+TEST_F(HttpServerTest, UpgradePathWithoutTheUpgradeGets426) {
+    start({}, [this](server& s) {
+        s.route_prefix("/v1/", named("v1"));
+        s.upgrade("/v1/stream", record_upgrade(switching_protocols));
+    });
+    test_client c(port_);
+    for (const std::string extra :
+         {"", "Connection: Upgrade\r\n", "Upgrade: h2c\r\nConnection: Upgrade\r\n",
+          "Upgrade: websocket2\r\n"}) {
+        auto res = c.get("/v1/stream?x=1", extra);
+        ASSERT_TRUE(res) << extra << ": " << c.error().message();
+        EXPECT_EQ(res->result_int(), 426U) << extra;
+        EXPECT_EQ((*res)[bhttp::field::upgrade], "websocket") << extra;
+        EXPECT_TRUE(res->keep_alive()) << extra;
+    }
+    // Only a GET upgrades.
+    auto head = c.get("/v1/stream", ws_request_headers, "HEAD");
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->result_int(), 426U);
+    // The connection goes on, and the rest of the prefix is served as before.
+    auto other = c.get("/v1/streams");
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->body(), "v1 /v1/streams ");
+    EXPECT_TRUE(upgrades().empty());
+    EXPECT_EQ(stats().upgrades, 0U);
+}
+
+TEST_F(HttpServerTest, UpgradeWithoutTheTokenGets401AndNeverReachesTheHandler) {
+    server_options opts;
+    opts.bearer_token = "tok";
+    start(opts,
+          [this](server& s) { s.upgrade("/v1/stream", record_upgrade(switching_protocols)); });
+    for (const std::string auth :
+         {"", "Authorization: Bearer wrong\r\n", "Authorization: tok\r\n"}) {
+        test_client c(port_);
+        auto res = c.get("/v1/stream", auth + ws_request_headers);
+        ASSERT_TRUE(res) << auth << ": " << c.error().message();
+        EXPECT_EQ(res->result_int(), 401U) << auth;
+        EXPECT_EQ((*res)[bhttp::field::www_authenticate], "Bearer") << auth;
+    }
+    // Without the upgrade either: 401 first, so the 426 tells an anonymous client nothing.
+    test_client c(port_);
+    auto plain = c.get("/v1/stream");
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(plain->result_int(), 401U);
+    EXPECT_TRUE(upgrades().empty());
+    const auto st = stats();
+    EXPECT_EQ(st.upgrades, 0U);
+    EXPECT_EQ(st.rejected_auth, 4U);
+}
+
+TEST_F(HttpServerTest, UpgradeHandlerCanAnswerWithItsOwnError) {
+    start({}, [this](server& s) {
+        s.upgrade("/v1/stream", record_upgrade("HTTP/1.1 400 Bad Request\r\nContent-Length: 12\r\n"
+                                               "Connection: close\r\n\r\nbad version\n",
+                                               true));
+    });
+    test_client c(port_);
+    auto res = c.get("/v1/stream", "Upgrade: websocket\r\nSec-WebSocket-Version: 7\r\n");
+    ASSERT_TRUE(res) << c.error().message();
+    EXPECT_EQ(res->result_int(), 400U);
+    EXPECT_EQ(res->body(), "bad version\n");
+    EXPECT_TRUE(closed_by_peer(c.wait_closed()));
+    ASSERT_EQ(upgrades().size(), 1U);
+    // The server goes on serving.
+    test_client next(port_);
+    auto ok = next.get("/hello");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->result_int(), 200U);
 }
 
 TEST(HttpServerStartTest, BadOptionsAreErrorsNotExceptions) {
