@@ -479,8 +479,8 @@ for (const inst of instruments) {
 
     // Bad parameters: 400 bad_parameter.
     const bad = {
-        market: ["depth=0", "depth=1001", "depth=abc", "trades=0", "trades=1001", "limit=0",
-                 "limit=1441", "liquidations=0", "liquidations=10001", "interval=7",
+        market: ["depth=0", "depth=1001", "depth=abc", "trades=-1", "trades=1001", "limit=0",
+                 "limit=1441", "liquidations=-1", "liquidations=10001", "interval=7",
                  "allow_stale=yes"],
         book: ["depth=0", "depth=1001", "depth=abc", "depth=1.5", "depth=-1", "allow_stale=yes"],
         trades: ["limit=0", "limit=1001", "limit=abc", "limit=-5"],
