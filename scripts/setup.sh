@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config git
     g++ clang clang-format clang-tidy libclang-rt-14-dev
-    libboost1.81-dev libsimdjson-dev libssl-dev ca-certificates openssl
+    libboost1.81-dev libsimdjson-dev libssl-dev ca-certificates openssl zlib1g-dev
     libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     prometheus
@@ -36,8 +36,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages of the JavaScript client tests, at the versions of tests/js/package-lock.json.
+# Installed again whenever the lock file changes (a stamp in node_modules records its hash).
 js_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/js"
-if [ ! -d "$js_dir/node_modules/ccxt" ]; then
+js_lock_hash=$(sha256sum "$js_dir/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$js_dir/node_modules/.mdgate-lock-sha256" 2>/dev/null)" != "$js_lock_hash" ]; then
     echo "setup: installing the JavaScript test clients (npm ci in tests/js)" >&2
     (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$js_lock_hash" >"$js_dir/node_modules/.mdgate-lock-sha256"
 fi
