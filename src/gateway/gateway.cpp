@@ -451,6 +451,10 @@ const model::instrument_registry& gateway::instruments() const noexcept {
     return impl_->registry;
 }
 
+const api::market_cache* gateway::market_cache() const noexcept {
+    return impl_->api && impl_->opts.api.enabled ? &impl_->api->cache() : nullptr;
+}
+
 metrics::registry& gateway::metrics() noexcept {
     return impl_->reg;
 }

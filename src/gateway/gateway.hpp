@@ -125,6 +125,9 @@ class gateway {
     [[nodiscard]] std::optional<book_copy> book(std::string_view symbol, std::uint16_t depth);
 
     [[nodiscard]] metrics::registry& metrics() noexcept;
+    /// The data API's cache (readers: any thread, never blocking a shard); null when the API
+    /// is off. Valid after start() until the gateway is destroyed.
+    [[nodiscard]] const api::market_cache* market_cache() const noexcept;
     /// The instruments, read-only once start() has returned (consumers may keep a pointer).
     [[nodiscard]] const model::instrument_registry& instruments() const noexcept;
 
