@@ -107,6 +107,7 @@ class BookFeed:
         return {
             "type": "snapshot",
             "u": self.u,
+            "cross_seq": self.u * 10,
             "state": self.state,
             "ts_exchange": self.u * 1000,
             "ts_recv": int(time.time() * 1e6),

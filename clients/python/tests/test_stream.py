@@ -65,6 +65,8 @@ class BookStreamTest(StreamTestCase):
             books = await collect_books(stream, lambda b: b.seq == 41)
             self.assertEqual(len(books), 41)
             self.assertEqual(books[0].kind, "snapshot")
+            self.assertEqual(books[0].cross_seq, books[0].u * 10)
+            self.assertIsNone(books[1].cross_seq)
             self.assertEqual([b.seq for b in books], list(range(1, 42)))
             self.assertTrue(all(b.state == "live" for b in books))
             self.assertTrue(all(b2.u > b1.u for b1, b2 in zip(books, books[1:])))

@@ -147,7 +147,8 @@ class Book:
 
     Attributes: ``channel`` (``book.50.linear.BTCUSDT``), ``category``, ``symbol``, ``depth``,
     ``u`` (the venue's update id of this version), ``seq`` (the stream's sequence number of
-    the message), ``state`` (``syncing``, ``live``, ``stale``, ``resyncing``), ``checksum``
+    the message), ``cross_seq`` (the venue's cross sequence, when the message has one),
+    ``state`` (``syncing``, ``live``, ``stale``, ``resyncing``), ``checksum``
     (verified against the local levels), ``ts_exchange`` and ``ts_recv`` (microseconds since
     the Unix epoch), ``kind`` (``"snapshot"`` or ``"delta"``: the message that made it) and
     ``conflated`` (the snapshot replaced book messages a slow reader missed).
@@ -160,6 +161,7 @@ class Book:
         "depth",
         "u",
         "seq",
+        "cross_seq",
         "state",
         "checksum",
         "ts_exchange",
@@ -180,6 +182,7 @@ class Book:
         u: int,
         seq: int,
         state: str,
+        cross_seq: Optional[int] = None,
         checksum: int,
         ts_exchange: Optional[int],
         ts_recv: Optional[int],
@@ -194,6 +197,7 @@ class Book:
         self.depth = depth
         self.u = u
         self.seq = seq
+        self.cross_seq = cross_seq
         self.state = state
         self.checksum = checksum
         self.ts_exchange = ts_exchange
@@ -262,6 +266,7 @@ class Book:
             "depth": self.depth,
             "u": self.u,
             "seq": self.seq,
+            "cross_seq": self.cross_seq,
             "state": self.state,
             "ts_exchange": self.ts_exchange,
             "ts_recv": self.ts_recv,

@@ -888,6 +888,7 @@ class Client:
                 depth=book.depth,
                 u=u,
                 seq=seq,
+                cross_seq=msg.get("cross_seq") if isinstance(msg.get("cross_seq"), int) else None,
                 state=str(msg.get("state") or ""),
                 checksum=expected,
                 ts_exchange=msg.get("ts_exchange"),
