@@ -69,16 +69,19 @@ struct bench_args {
     std::string duration = "5s";
     std::string warmup = "1s";
     std::size_t repetitions = 3;
-    std::string json;                 ///< write the JSON report here
-    double rate = 0;                  ///< > 0: fixed-rate mode at rate, 10x and 100x
-    std::string soak;                 ///< a duration: soak mode
-    double soak_bound_mb = 4;         ///< allowed RSS growth, MiB per hour
-    std::size_t frames = 100'000;     ///< data frames per pass of the frame set
-    std::size_t shards = 1;           ///< 2 cores: 1 shard + the I/O thread (see BENCHMARKS.md)
-    std::size_t consumer_threads = 2; ///< (d) needs 2: the slow consumer holds one
-    std::size_t spin_us = 50;         ///< `[dispatch] spin_us` of the gateway under test
-    std::string slow_sleep = "1ms";   ///< (d): sleep per slow callback
-    std::string scenarios = "abcd";   ///< which of (a)..(d) to run (profiling one path)
+    std::string json;                    ///< write the JSON report here
+    double rate = 0;                     ///< > 0: fixed-rate mode at rate, 10x and 100x
+    std::string soak;                    ///< a duration: soak mode
+    double soak_bound_mb = 4;            ///< allowed RSS growth, MiB per hour
+    std::size_t frames = 100'000;        ///< data frames per pass of the frame set
+    std::size_t shards = 1;              ///< 2 cores: 1 shard + the I/O thread (see BENCHMARKS.md)
+    std::size_t consumer_threads = 2;    ///< (d) needs 2: the slow consumer holds one
+    std::size_t spin_us = 50;            ///< `[dispatch] spin_us` of the gateway under test
+    std::string slow_sleep = "1ms";      ///< (d): sleep per slow callback
+    std::string scenarios = "abcd";      ///< which of (a)..(d) to run (profiling one path)
+    bool fanout = false;                 ///< fan-out mode: stream subscribers (at --rate or 75000)
+    std::size_t subscribers = 100;       ///< --fanout: reading subscribers
+    std::string slow_close_after = "2s"; ///< --fanout: `[api] slow_close_after` under test
 };
 
 /// `mdgate bench`: the end-to-end benchmark (docs/BENCHMARKS.md). Exit 2 on bad arguments or

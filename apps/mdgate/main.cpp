@@ -141,6 +141,16 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     bench_cmd->add_option("--scenarios", bench.scenarios, "which of a, b, c, d to run (e.g. c)")
         ->capture_default_str();
+    bench_cmd->add_flag("--fanout", bench.fanout,
+                        "fan-out mode: the gateway at --rate (default 75000) msgs/s with 0, N "
+                        "and N + 1 stalled stream subscribers");
+    bench_cmd->add_option("--subscribers", bench.subscribers, "--fanout: stream subscribers N")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
+    bench_cmd
+        ->add_option("--slow-close-after", bench.slow_close_after,
+                     "--fanout: [api] slow_close_after of the gateway under test")
+        ->capture_default_str();
 
     mdg::app::report_args report;
     auto* report_cmd = app.add_subcommand(

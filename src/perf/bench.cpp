@@ -14,6 +14,7 @@
 #include "exchange/bybit/topic.hpp"
 #include "gateway/gateway.hpp"
 #include "net/ws_session.hpp"
+#include "perf/stream_subscribers.hpp"
 
 namespace mdg::perf {
 
@@ -388,6 +389,155 @@ result<scenario_result> run_scenario(scenario s, const scenario_options& opts,
     return errc::invalid_argument;
 }
 
+result<fanout_result> run_fanout(const scenario_options& o, const fanout_options& f,
+                                 std::size_t subscribers, bool stalled, std::string& reason) {
+    std::atomic<bool> recording{false};
+    std::atomic<std::uint64_t> applied{0};
+    latency_histogram handled;
+    gateway::gateway_options go;
+    go.cat = model::category::linear;
+    go.ws_url = o.url + fmt::format("?rate={:.0f}", f.rate);
+    go.topics = o.topics;
+    go.probe_enabled = false;
+    go.http_enabled = true;
+    go.http.address = "127.0.0.1";
+    go.http.port = 0;
+    go.http.max_connections = std::max<std::size_t>(64, subscribers + 16);
+    go.api.stream.max_subscribers = std::max<std::size_t>(256, subscribers + 2);
+    go.api.stream.slow_close_after = f.slow_close_after;
+    go.shards = o.shards;
+    go.consumer_threads = o.consumer_threads;
+    go.spin = o.spin;
+    go.summary_interval = std::chrono::hours(24);
+    go.drain_timeout = 2s;
+    go.version = "bench";
+    go.on_handled = [&](std::chrono::nanoseconds d) {
+        applied.fetch_add(1, std::memory_order_relaxed);
+        if (recording.load(std::memory_order_relaxed)) {
+            handled.record(d);
+        }
+    };
+    auto fast = std::make_shared<measuring_consumer>(recording);
+    fanout_result fr;
+    fr.subscribers = subscribers;
+    fr.stalled = stalled;
+    auto& r = fr.ingest;
+    r.kind = scenario::pipeline;
+    window w;
+    std::string metrics;
+    std::unique_ptr<stream_subscribers> subs;
+    {
+        gateway::gateway gw{go};
+        dispatch::consumer_options co;
+        co.name = "measure";
+        co.book_levels = o.book_levels;
+        gw.add_consumer(fast, co);
+        (void)reset_peak_rss();
+        if (!gw.start(reason)) {
+            return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+        }
+        const auto too_slow = [&gw] {
+            return static_cast<std::uint64_t>(
+                metric_sum(gw.metrics_text(), "mdgate_stream_closed_total", R"("too_slow")"));
+        };
+        steady::time_point subscribed_at;
+        if (subscribers > 0 || stalled) {
+            subscribers_options so;
+            so.port = gw.http_port();
+            so.count = subscribers;
+            so.stalled = stalled;
+            so.channels = f.channels;
+            subs = std::make_unique<stream_subscribers>(so);
+            if (!subs->start(reason)) {
+                return boost::system::errc::make_error_code(boost::system::errc::timed_out);
+            }
+            subscribed_at = steady::now();
+        }
+        const auto check_stalled = [&] {
+            if (stalled && fr.stalled_closed_after_s < 0 && too_slow() > 0) {
+                fr.stalled_closed_after_s = secs(steady::now() - subscribed_at);
+            }
+        };
+        std::this_thread::sleep_for(o.warmup);
+        const auto m0 = gw.metrics_text();
+        const auto totals0 = subs ? subs->totals() : subscribers_totals{};
+        const double client0 = subs ? subs->cpu_seconds() : 0;
+        recording.store(true);
+        if (subs) {
+            subs->set_recording(true);
+        }
+        w.begin(o, applied.load());
+        const auto start = steady::now();
+        // With a stalled subscriber, look for its close four times a second (metrics_text
+        // runs on the gateway's I/O thread: a small, equal cost; the others do not poll).
+        for (auto t = start; t < start + o.duration;) {
+            t = std::min(t + 250ms, start + o.duration);
+            std::this_thread::sleep_until(t);
+            check_stalled();
+        }
+        recording.store(false);
+        if (subs) {
+            subs->set_recording(false);
+        }
+        w.end(o, applied.load(), r);
+        const double client1 = subs ? subs->cpu_seconds() : 0;
+        const auto totals1 = subs ? subs->totals() : subscribers_totals{};
+        metrics = gw.metrics_text();
+        fr.client_cpu_percent = (client1 - client0) / r.seconds * 100.0;
+        if (subscribers > 0) {
+            double sum = 0;
+            double lo = 0;
+            double hi = 0;
+            for (std::size_t i = 0; i < subscribers; ++i) {
+                const auto rate =
+                    static_cast<double>(totals1.messages[i] - totals0.messages[i]) / r.seconds;
+                sum += rate;
+                lo = i == 0 ? rate : std::min(lo, rate);
+                hi = std::max(hi, rate);
+            }
+            fr.messages_per_subscriber_per_s = sum / static_cast<double>(subscribers);
+            fr.min_per_subscriber_per_s = lo;
+            fr.max_per_subscriber_per_s = hi;
+            fr.conflated_snapshots = totals1.conflated_snapshots - totals0.conflated_snapshots;
+            fr.reading_closed = totals1.closed;
+        }
+        fr.conflated =
+            static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_stream_conflated_total") -
+                                       metric_sum(m0, "mdgate_stream_conflated_total"));
+        fr.stream_dropped =
+            static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_stream_dropped_total") -
+                                       metric_sum(m0, "mdgate_stream_dropped_total"));
+        // Not closed yet: wait for it (unmeasured) up to slow_close_after + 10 s.
+        const auto give_up = subscribed_at + f.slow_close_after + 10s;
+        while (stalled && fr.stalled_closed_after_s < 0 && steady::now() < give_up) {
+            std::this_thread::sleep_for(250ms);
+            check_stalled();
+        }
+        fr.too_slow_closes = too_slow();
+        if (subs) {
+            subs->stop();
+        }
+        (void)gw.stop();
+    }
+    if (subs) {
+        fr.read_to_subscriber = figures_of(subs->latency());
+    }
+    r.read_to_applied = figures_of(handled);
+    r.applied_to_callback = figures_of(fast->latency);
+    r.decode_errors = static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_decode_errors_total"));
+    r.gaps = static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_book_gaps_total"));
+    r.resyncs = static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_book_resyncs_total"));
+    r.queue_drops = static_cast<std::uint64_t>(
+        metric_sum(metrics, "mdgate_queue_dropped_total", R"(reason="full")"));
+    r.books_live = static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_books", R"(="live")"));
+    r.books_total = static_cast<std::uint64_t>(metric_sum(metrics, "mdgate_books"));
+    if (r.messages == 0) {
+        reason = "no frame was applied in the measured window (is the source up?)";
+        return boost::system::errc::make_error_code(boost::system::errc::timed_out);
+    }
+    return fr;
+}
+
 std::string machine_description() {
     std::ifstream in("/proc/cpuinfo");
     std::string line;
@@ -422,6 +572,67 @@ template <class F> summary over(const std::vector<scenario_result>& rs, F f) {
 
 [[nodiscard]] std::string mb(double bytes) {
     return fmt::format("{:.1f}", bytes / (1024.0 * 1024.0));
+}
+
+} // namespace
+
+namespace {
+
+// The fan-out runs' lines of the table.
+std::string fanout_table(const bench_report& r) {
+    std::string out;
+    const auto& f = r.fanout_opts;
+    out += fmt::format("\nfan-out at {:.0f} msgs/s to stream subscribers ({} channels each), "
+                       "slow_close_after {} ms:\n",
+                       f.rate, f.channels.size(), f.slow_close_after.count());
+    out += fmt::format("{:<18} {:>9} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>17} "
+                       "{:>9} {:>8}\n",
+                       "subscribers", "msgs/s", "vs 0", "cpu %", "subs %", "peak MB", "r->a p99",
+                       "r->s p50", "p99", "p99.9", "msgs/s/sub (min)", "conflated", "dropped");
+    double base = 0;
+    for (const auto& x : r.fanout) {
+        if (x.subscribers == 0 && !x.stalled) {
+            base = x.ingest.messages_per_s;
+        }
+    }
+    for (const auto& x : r.fanout) {
+        const auto name = x.stalled ? fmt::format("{} + 1 stalled", x.subscribers)
+                                    : fmt::format("{}", x.subscribers);
+        const bool has = x.subscribers > 0;
+        out += fmt::format(
+            "{:<18} {:>9.0f} {:>6.3f} {:>6.0f} {:>8.0f} {:>8} {:>8.1f} {:>8} {:>8} {:>8} {:>17} "
+            "{:>9} {:>8}\n",
+            name, x.ingest.messages_per_s, base > 0 ? x.ingest.messages_per_s / base : 0,
+            x.ingest.cpu_percent, x.client_cpu_percent, mb(static_cast<double>(x.ingest.peak_rss)),
+            x.ingest.read_to_applied.p99_us,
+            has ? fmt::format("{:.0f}", x.read_to_subscriber.p50_us) : "-",
+            has ? fmt::format("{:.0f}", x.read_to_subscriber.p99_us) : "-",
+            has ? fmt::format("{:.0f}", x.read_to_subscriber.p999_us) : "-",
+            has ? fmt::format("{:.0f} ({:.0f})", x.messages_per_subscriber_per_s,
+                              x.min_per_subscriber_per_s)
+                : "-",
+            x.conflated, x.stream_dropped);
+    }
+    out += "r->s = the message's ts_recv (frame read) -> the subscriber read it (wall clock, us); "
+           "subs % = the subscribers' own thread, included in cpu %; conflated = "
+           "mdgate_stream_conflated_total in the window.\n";
+    for (const auto& x : r.fanout) {
+        if (x.reading_closed > 0) {
+            out += fmt::format("WARNING: {} reading subscribers were closed during the {} run\n",
+                               x.reading_closed, x.subscribers);
+        }
+        if (x.stalled) {
+            out += x.stalled_closed_after_s >= 0
+                       ? fmt::format("stalled subscriber: closed `too slow` {:.1f} s after it "
+                                     "subscribed (slow_close_after {} ms); too_slow closes: {}\n",
+                                     x.stalled_closed_after_s, f.slow_close_after.count(),
+                                     x.too_slow_closes)
+                       : fmt::format("stalled subscriber: NOT closed within slow_close_after + "
+                                     "10 s (too_slow closes: {})\n",
+                                     x.too_slow_closes);
+        }
+    }
+    return out;
 }
 
 } // namespace
@@ -500,6 +711,9 @@ std::string render_table(const bench_report& r) {
             r.soak->rss_samples.empty() ? std::string("-") : mb(r.soak->rss_samples.front().bytes),
             mb(static_cast<double>(r.soak->rss_end)), r.soak_slope_per_hour, r.soak_bound_per_hour,
             r.soak_slope_per_hour <= r.soak_bound_per_hour ? "PASS" : "FAIL");
+    }
+    if (!r.fanout.empty()) {
+        out += fanout_table(r);
     }
     return out;
 }
@@ -604,6 +818,39 @@ std::string render_json(const bench_report& r) {
                         r.soak_slope_per_hour <= r.soak_bound_per_hour ? "true" : "false");
         json_result(out, *r.soak);
         out += '}';
+    }
+    if (!r.fanout.empty()) {
+        out += fmt::format(R"(,"fanout":{{"rate_per_s":{:.1f},"channels":{},)"
+                           R"("slow_close_after_ms":{},"runs":[)",
+                           r.fanout_opts.rate, r.fanout_opts.channels.size(),
+                           r.fanout_opts.slow_close_after.count());
+        double base = 0;
+        for (const auto& x : r.fanout) {
+            if (x.subscribers == 0 && !x.stalled) {
+                base = x.ingest.messages_per_s;
+            }
+        }
+        for (std::size_t i = 0; i < r.fanout.size(); ++i) {
+            const auto& x = r.fanout[i];
+            const auto& l = x.read_to_subscriber;
+            out += fmt::format(
+                R"({}{{"subscribers":{},"stalled":{},"ratio_to_no_subscribers":{:.4f},)"
+                R"("read_to_subscriber":{{"count":{},"p50_us":{:.1f},"p99_us":{:.1f},)"
+                R"("p999_us":{:.1f},"max_us":{:.1f}}},"messages_per_subscriber_per_s":{:.1f},)"
+                R"("min_per_subscriber_per_s":{:.1f},"max_per_subscriber_per_s":{:.1f},)"
+                R"("conflated":{},"conflated_snapshots":{},"stream_dropped":{},)"
+                R"("reading_closed":{},"client_cpu_percent":{:.2f},"too_slow_closes":{},)"
+                R"("stalled_closed_after_s":{:.2f},"result":)",
+                i == 0 ? "" : ",", x.subscribers, x.stalled ? "true" : "false",
+                base > 0 ? x.ingest.messages_per_s / base : 0.0, l.count, l.p50_us, l.p99_us,
+                l.p999_us, l.max_us, x.messages_per_subscriber_per_s, x.min_per_subscriber_per_s,
+                x.max_per_subscriber_per_s, x.conflated, x.conflated_snapshots, x.stream_dropped,
+                x.reading_closed, x.client_cpu_percent, x.too_slow_closes,
+                x.stalled_closed_after_s);
+            json_result(out, x.ingest);
+            out += '}';
+        }
+        out += "]}";
     }
     out += "}\n";
     return out;

@@ -85,6 +85,40 @@ struct scenario_result {
 [[nodiscard]] result<scenario_result> run_scenario(scenario s, const scenario_options& opts,
                                                    std::string& reason);
 
+/// The fan-out mode (`mdgate bench --fanout`): the gateway at a fixed ingest rate with the data
+/// API on, and WebSocket subscribers of its stream in this process.
+struct fanout_options {
+    double rate = 75'000;                             ///< the source's pace, messages per second
+    std::vector<std::string> channels;                ///< stream channels each subscriber takes
+    std::chrono::milliseconds slow_close_after{2000}; ///< `[api] slow_close_after` under test
+};
+
+/// The figures of one fan-out run, over its measured window.
+struct fanout_result {
+    std::size_t subscribers = 0;              ///< reading subscribers
+    bool stalled = false;                     ///< plus one that never reads
+    scenario_result ingest;                   ///< the gateway's figures (messages = frames applied)
+    latency_figures read_to_subscriber;       ///< ts_recv -> the subscriber's read, all subscribers
+    double messages_per_subscriber_per_s = 0; ///< mean over the reading subscribers
+    double min_per_subscriber_per_s = 0;
+    double max_per_subscriber_per_s = 0;
+    std::uint64_t conflated = 0;           ///< mdgate_stream_conflated_total in the window
+    std::uint64_t conflated_snapshots = 0; ///< "conflated":true seen by the reading ones
+    std::uint64_t stream_dropped = 0;      ///< mdgate_stream_dropped_total in the window
+    std::uint64_t reading_closed = 0;      ///< reading subscribers closed (should be 0)
+    double client_cpu_percent = 0;     ///< the subscribers' thread (included in ingest.cpu_percent)
+    std::uint64_t too_slow_closes = 0; ///< mdgate_stream_closed_total{reason="too_slow"}
+    double stalled_closed_after_s = -1; ///< since it subscribed (-1: not closed)
+};
+
+/// Runs one fan-out run: the gateway (as (c), HTTP on 127.0.0.1:0) against the source at
+/// `opts.url` paced at `f.rate`, with `subscribers` reading subscribers (and a stalled one);
+/// warm up, measure, and with a stalled one wait (up to slow_close_after + 10 s) for it to be
+/// closed. Blocks the calling thread.
+[[nodiscard]] result<fanout_result> run_fanout(const scenario_options& opts,
+                                               const fanout_options& f, std::size_t subscribers,
+                                               bool stalled, std::string& reason);
+
 /// Everything `mdgate bench` measured: per scenario, one result per repetition.
 struct bench_report {
     std::string machine;    ///< CPU model and core count (from /proc/cpuinfo)
@@ -95,6 +129,8 @@ struct bench_report {
     /// Fixed-rate runs (c at a paced source): the target rate and the result.
     std::vector<std::pair<double, scenario_result>> rates;
     std::optional<scenario_result> soak;
+    std::vector<fanout_result> fanout; ///< without subscribers, with N, with N + stalled
+    fanout_options fanout_opts;
     double soak_slope_per_hour = 0;
     double soak_bound_per_hour = 0;
 };

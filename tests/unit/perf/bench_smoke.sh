@@ -29,6 +29,20 @@ grep -q '"read_to_applied":{"count":[1-9]' "$dir/bench.json" ||
 cat "$dir/rate.txt"
 [ "$(grep -c '^rate ' "$dir/rate.txt")" = 3 ] || { echo "FAIL: expected 3 rate lines"; exit 1; }
 
+# Fan-out mode, tiny: 0, 2 and 2 + 1 stalled subscribers; it runs and reports each run, and the
+# stalled one's close is reported (closed or not: no timing assertion).
+"$mdgate" --log-level warn bench --fanout --symbols 2 --frames 1000 --rate 2000 --subscribers 2 \
+    --duration 300ms --warmup 100ms --slow-close-after 200ms --json "$dir/fanout.json" \
+    >"$dir/fanout.txt"
+cat "$dir/fanout.txt"
+grep -q '^fan-out at 2000 msgs/s' "$dir/fanout.txt" || { echo "FAIL: no fan-out header"; exit 1; }
+grep -q '^2 + 1 stalled ' "$dir/fanout.txt" || { echo "FAIL: no stalled fan-out row"; exit 1; }
+grep -q '^stalled subscriber: ' "$dir/fanout.txt" || { echo "FAIL: no stalled line"; exit 1; }
+[ "$(grep -o '"subscribers":' "$dir/fanout.json" | wc -l)" = 3 ] ||
+    { echo "FAIL: expected 3 fan-out runs in the JSON"; exit 1; }
+grep -q '"subscribers":2,"stalled":false,[^}]*"read_to_subscriber":{"count":[1-9]' \
+    "$dir/fanout.json" || { echo "FAIL: no subscriber latencies"; exit 1; }
+
 # Bad arguments: exit 2 with a message, never a crash.
 set +e
 "$mdgate" bench --depth 7 --duration 100ms >/dev/null 2>&1
