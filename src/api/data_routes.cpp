@@ -303,7 +303,7 @@ void data_api::write_ticker(json_writer& j, const instrument_entry& e,
     j.field(
         "age_seconds",
         std::chrono::duration<double>(std::chrono::steady_clock::now() - d.ticker_applied).count());
-    j.field("cross_seq", t.cross_seq());
+    j.field("cross_seq", d.ticker_cross_seq);
     j.field("ts_exchange", micros(t.ts_exchange()));
     j.field("ts_recv", micros(t.ts_recv()));
     write_ticker_fields(j, t.fields());

@@ -87,7 +87,9 @@ void market_cache::on_ticker(const dispatch::ticker_view& t, std::stop_token /*s
         model::ticker_update u;
         u.instrument = t.instrument;
         u.kind = model::update_kind::snapshot;
-        u.cross_seq = t.cross_seq;
+        // The shard already ordered the updates by `cs`: applied with cs 0 (never compared),
+        // so a venue restart, whose `cs` starts low again, does not freeze the cache's copy.
+        u.cross_seq = 0;
         u.ts_exchange = t.ts_exchange;
         u.ts_recv = t.ts_recv;
         u.fields = t.fields;
@@ -95,6 +97,7 @@ void market_cache::on_ticker(const dispatch::ticker_view& t, std::stop_token /*s
         (void)s->data.ticker.apply(u);
         s->data.has_ticker = s->data.ticker.has_snapshot();
         s->data.ticker_stale = t.stale;
+        s->data.ticker_cross_seq = t.cross_seq;
         s->data.ticker_applied = t.applied;
     }
     if (listener_ != nullptr) {

@@ -597,11 +597,6 @@ void session::on_message(std::string_view text) {
         begin_close(1008, "rate limited", "rate_limited");
         return;
     }
-    if (rate_count > limit) {
-        client_error(std::nullopt, "rate_limited",
-                     fmt::format("more than {} messages in a second", limit));
-        return;
-    }
     simdjson::padded_string padded(text);
     simdjson::dom::element doc;
     if (parser.parse(padded).get(doc) != simdjson::SUCCESS) {
@@ -621,6 +616,11 @@ void session::on_message(std::string_view text) {
             return;
         }
         id = v;
+    }
+    // Over the rate: answered (with the request's id, so the client can retry it), not done.
+    if (rate_count > limit) {
+        client_error(id, "rate_limited", fmt::format("more than {} messages in a second", limit));
+        return;
     }
     std::string_view op;
     if (obj["op"].get_string().get(op) != simdjson::SUCCESS) {

@@ -345,7 +345,7 @@ TEST_F(MarketCacheTest, ReadSeesTheTickerAndItsOpenInterestHistory) {
     ASSERT_TRUE(cache_.read(btc, [](const instrument_data& d) {
         EXPECT_TRUE(d.has_ticker);
         EXPECT_FALSE(d.ticker_stale);
-        EXPECT_EQ(d.ticker.cross_seq(), 7U);
+        EXPECT_EQ(d.ticker_cross_seq, 7U);
         EXPECT_EQ(d.ticker.ts_exchange(), t0);
         EXPECT_EQ(d.ticker.fields().get(ticker_field::last_price), (model::decimal{650001, 1}));
         ASSERT_TRUE(d.ticker.open_interest_current());
