@@ -96,7 +96,13 @@ int run_bench(const bench_args& args) {
         "repetitions, {} shards, {} consumer threads, spin {} us",
         args.symbols, args.depth, args.mix, so.topics.size(), args.duration, args.warmup,
         args.repetitions, args.shards, args.consumer_threads, args.spin_us);
+    if (args.readers > 0) {
+        report.parameters += ", (c) with the API cache in the pool";
+    }
     const bool modes = args.rate > 0 || soak || args.fanout;
+    if (args.readers > 0 && modes) {
+        return usage("--readers goes with the scenarios, not with --rate, --soak or --fanout");
+    }
     const auto fail = [&](perf::scenario s) {
         return usage(fmt::format("{}: {}", perf::to_string(s), reason));
     };
@@ -111,6 +117,10 @@ int run_bench(const bench_args& args) {
                 all.push_back(sc);
             }
         }
+        const bool readers = args.readers > 0;
+        if (readers && std::find(all.begin(), all.end(), perf::scenario::pipeline) == all.end()) {
+            return usage("--readers needs scenario c (e.g. --scenarios c)");
+        }
         for (const auto s : all) {
             report.runs.emplace_back(s, std::vector<perf::scenario_result>{});
         }
@@ -119,11 +129,24 @@ int run_bench(const bench_args& args) {
             for (std::size_t i = 0; i < all.size(); ++i) {
                 spdlog::info("bench: repetition {}/{}: {}", rep + 1, args.repetitions,
                              perf::label(all[i]));
-                auto r = perf::run_scenario(all[i], so, reason);
+                auto o = so;
+                o.api = readers && all[i] == perf::scenario::pipeline;
+                auto r = perf::run_scenario(all[i], o, reason);
                 if (!r) {
                     return fail(all[i]);
                 }
                 report.runs[i].second.push_back(std::move(*r));
+                if (o.api) {
+                    // The same (c) again, right after, with the readers.
+                    spdlog::info("bench: repetition {}/{}: (c) with {} readers", rep + 1,
+                                 args.repetitions, args.readers);
+                    o.readers = {args.readers, args.reader_rate};
+                    auto rr = perf::run_scenario(all[i], o, reason);
+                    if (!rr) {
+                        return fail(all[i]);
+                    }
+                    report.with_readers.push_back(std::move(*rr));
+                }
             }
         }
     }

@@ -82,6 +82,8 @@ struct bench_args {
     bool fanout = false;                 ///< fan-out mode: stream subscribers (at --rate or 75000)
     std::size_t subscribers = 100;       ///< --fanout: reading subscribers
     std::string slow_close_after = "2s"; ///< --fanout: `[api] slow_close_after` under test
+    std::size_t readers = 0;             ///< > 0: (c) again with readers of the API cache
+    double reader_rate = 0;              ///< --readers: reads/s in all (0: flat out)
 };
 
 /// `mdgate bench`: the end-to-end benchmark (docs/BENCHMARKS.md). Exit 2 on bad arguments or

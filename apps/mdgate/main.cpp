@@ -151,6 +151,17 @@ int main(int argc, char** argv) {
         ->add_option("--slow-close-after", bench.slow_close_after,
                      "--fanout: [api] slow_close_after of the gateway under test")
         ->capture_default_str();
+    bench_cmd
+        ->add_option("--readers", bench.readers,
+                     "run (c) with the API cache on, without and with N threads reading books "
+                     "from it")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 256));
+    bench_cmd
+        ->add_option("--reader-rate", bench.reader_rate,
+                     "--readers: reads per second of all readers (0: as fast as they can)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e9));
 
     mdg::app::report_args report;
     auto* report_cmd = app.add_subcommand(

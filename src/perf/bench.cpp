@@ -264,7 +264,9 @@ result<scenario_result> run_gateway(scenario s, const scenario_options& o, std::
     go.ws_url = o.url;
     go.topics = o.topics;
     go.probe_enabled = false;
-    go.http_enabled = false;
+    go.http_enabled = o.api;
+    go.http.address = "127.0.0.1";
+    go.http.port = 0;
     go.shards = o.shards;
     go.consumer_threads = o.consumer_threads;
     go.spin = o.spin;
@@ -303,12 +305,19 @@ result<scenario_result> run_gateway(scenario s, const scenario_options& o, std::
         std::this_thread::sleep_for(o.warmup);
         fast0 = fast->calls.load();
         slow0 = slow->calls.load();
+        std::optional<book_readers> readers;
+        if (o.readers.threads > 0 && gw.market_cache() != nullptr) {
+            readers.emplace(*gw.market_cache(), gw.instruments(), go.cat, o.topics, o.readers);
+        }
         recording.store(true);
         w.begin(o, applied.load());
         const auto start = steady::now();
         wait_sampling(start, start + o.duration, o.rss_interval, r.rss_samples);
         recording.store(false);
         w.end(o, applied.load(), r);
+        if (readers) {
+            r.readers = readers->stop();
+        }
         r.callbacks_per_s = static_cast<double>(fast->calls.load() - fast0) / r.seconds;
         r.slow_callbacks_per_s = static_cast<double>(slow->calls.load() - slow0) / r.seconds;
         metrics = gw.metrics_text();
@@ -715,6 +724,7 @@ std::string render_table(const bench_report& r) {
     if (!r.fanout.empty()) {
         out += fanout_table(r);
     }
+    out += render_readers_table(r);
     return out;
 }
 
@@ -852,6 +862,7 @@ std::string render_json(const bench_report& r) {
         }
         out += "]}";
     }
+    out += render_readers_json(r);
     out += "}\n";
     return out;
 }

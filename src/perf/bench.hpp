@@ -11,6 +11,7 @@
 
 #include "core/result.hpp"
 #include "perf/measure.hpp"
+#include "perf/readers.hpp"
 
 namespace mdg::perf {
 
@@ -40,6 +41,10 @@ struct scenario_options {
     std::optional<pid_t> source_pid;
     /// Sample RSS this often during the measured window (soak); zero: only at the end.
     std::chrono::milliseconds rss_interval{0};
+    /// (c, d): the data API on (HTTP on 127.0.0.1, any port), its cache a consumer of the pool.
+    bool api = false;
+    /// (c, d) with `api`: readers of the API cache during the measured window (`--readers`).
+    reader_options readers;
 };
 
 /// Percentiles of one latency, in microseconds.
@@ -76,6 +81,7 @@ struct scenario_result {
     std::uint64_t books_live = 0;  ///< at the end
     std::uint64_t books_total = 0;
     std::vector<rss_sample> rss_samples; ///< with rss_interval
+    reader_figures readers;              ///< with scenario_options::readers
 };
 
 /// Runs one scenario against a flood source at `opts.url`: connect, subscribe, warm up,
@@ -129,6 +135,8 @@ struct bench_report {
     /// Fixed-rate runs (c at a paced source): the target rate and the result.
     std::vector<std::pair<double, scenario_result>> rates;
     std::optional<scenario_result> soak;
+    /// `--readers`: (c) with readers, one per repetition, each right after the (c) in `runs`.
+    std::vector<scenario_result> with_readers;
     std::vector<fanout_result> fanout; ///< without subscribers, with N, with N + stalled
     fanout_options fanout_opts;
     double soak_slope_per_hour = 0;
