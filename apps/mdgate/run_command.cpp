@@ -81,6 +81,7 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     o.api.stream.max_client_messages_per_second = cfg.api.max_client_messages_per_second;
     o.api.stream.send_buffer_bytes = cfg.api.send_buffer_bytes;
     o.api.stream.slow_close_after = cfg.api.slow_close_after;
+    o.api.stream.book_interval = cfg.api.book_interval;
     o.summary_interval = cfg.log.summary_interval;
     o.version = MDG_VERSION;
     return o;

@@ -140,8 +140,11 @@ struct channel {
     std::uint16_t depth = 0;                 ///< book: levels served
     std::uint16_t source = 0;                ///< book: the subscribed depth it is cut from
     std::vector<std::pair<session*, std::uint32_t>> subs; // session, its subscription index
-    book_ptr last;                                        ///< book: the newest version seen
+    book_ptr last;                                        ///< book: the version subscribers have
+    book_ptr newest;                                      ///< book: the newest version seen
     std::shared_ptr<const std::string> snapshot;          ///< book: body of `last`, lazily
+    steady::time_point published_at{};                    ///< book: when `last` was sent
+    bool dirty = false;                                   ///< book: `newest` waits for the interval
 };
 
 // One subscription of a session.
@@ -217,6 +220,7 @@ struct stream::impl : std::enable_shared_from_this<stream::impl> {
     std::unordered_map<std::uint64_t, std::vector<channel*>> by_source;
     std::vector<model::level> diff_bids; // the consumer thread's scratch (under mu)
     std::vector<model::level> diff_asks;
+    std::vector<channel*> dirty; // book channels whose newest version waits (under mu)
 
     // The API thread only.
     std::set<std::shared_ptr<session>> sessions;
@@ -227,6 +231,8 @@ struct stream::impl : std::enable_shared_from_this<stream::impl> {
                          const std::string& name);
     std::shared_ptr<const std::string> snapshot_body(channel& ch);
     void publish_book(channel& ch, const book_ptr& b);
+    void send_book(channel& ch, steady::time_point now);
+    asio::awaitable<void> flush_books();
     template <class Write>
     void publish_event(model::instrument_id id, channel_kind k, unsigned detail, Write&& write);
     void close_all();
@@ -323,6 +329,7 @@ channel& stream::impl::channel_for(const detail::channel_name& c, const instrume
         ch->source = catalog::source_depth(e, c.depth).value_or(catalog::max_depth(e));
         ch->depth = c.depth;
         ch->last = cache.book(e.id, ch->source);
+        ch->newest = ch->last;
         detail = ch->source;
     } else if (c.kind == channel_kind::kline) {
         detail = static_cast<unsigned>(c.interval);
@@ -348,9 +355,33 @@ std::shared_ptr<const std::string> stream::impl::snapshot_body(channel& ch) {
 }
 
 void stream::impl::publish_book(channel& ch, const book_ptr& b) {
+    ch.newest = b;
+    if (ch.subs.empty()) {
+        ch.last = b; // a new subscriber starts from the newest version
+        ch.snapshot.reset();
+        ch.dirty = false;
+        return;
+    }
+    const auto now = steady::now();
+    if (opts.book_interval.count() > 0 && now - ch.published_at < opts.book_interval) {
+        if (!ch.dirty) {
+            ch.dirty = true;
+            dirty.push_back(&ch); // flush_books() sends it when the interval is over
+        }
+        return;
+    }
+    send_book(ch, now);
+}
+
+// Sends `newest` to the channel's subscribers: as a delta from `last` (what they have), or a
+// snapshot when there is no `last` or the venue restarted. Under mu.
+void stream::impl::send_book(channel& ch, steady::time_point now) {
+    ch.dirty = false;
+    ch.published_at = now;
+    const auto b = ch.newest;
     auto prev = std::exchange(ch.last, b);
     ch.snapshot.reset();
-    if (ch.subs.empty()) {
+    if (ch.subs.empty() || !b) {
         return;
     }
     std::shared_ptr<const std::string> body;
@@ -390,6 +421,26 @@ void stream::impl::publish_book(channel& ch, const book_ptr& b) {
     }
     for (auto& [s, idx] : ch.subs) {
         s->offer_book(idx, ch, kind, body);
+    }
+}
+
+asio::awaitable<void> stream::impl::flush_books() {
+    auto self = shared_from_this();
+    asio::steady_timer timer(ex);
+    for (;;) {
+        timer.expires_after(opts.book_interval);
+        auto [ec] = co_await timer.async_wait(use_tuple);
+        std::lock_guard lk(mu);
+        if (ec || shut) {
+            co_return;
+        }
+        const auto now = steady::now();
+        for (auto* ch : dirty) {
+            if (ch->dirty) {
+                send_book(*ch, now);
+            }
+        }
+        dirty.clear();
     }
 }
 
@@ -1115,7 +1166,11 @@ asio::awaitable<void> session::watch() {
 
 stream::stream(asio::any_io_executor ex, const catalog& cat, const market_cache& cache,
                metrics::registry& reg, stream_options opts)
-    : impl_(std::make_shared<impl>(std::move(ex), cat, cache, reg, opts)) {}
+    : impl_(std::make_shared<impl>(std::move(ex), cat, cache, reg, opts)) {
+    if (opts.book_interval.count() > 0) {
+        asio::co_spawn(impl_->ex, impl_->flush_books(), asio::detached);
+    }
+}
 
 stream::~stream() {
     // Not stop(): the API thread's io_context may be gone; sessions still on it keep the impl

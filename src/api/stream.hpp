@@ -29,6 +29,12 @@ struct stream_options {
     /// The gateway pings every stream this often; a stream that sends nothing (not even a pong)
     /// for three intervals is closed as half-open.
     std::chrono::milliseconds ping_interval{20'000};
+    /// A book channel sends at most one message per this interval: versions that arrive
+    /// sooner are merged into the next delta (the diff of the versions, so nothing is lost
+    /// but intermediate states), and a timer sends the last one. Zero: every version. Bybit
+    /// itself pushes orderbook.50 every 20 ms; this keeps a flood from multiplying by the
+    /// number of subscribers.
+    std::chrono::milliseconds book_interval{10};
 };
 
 /// The WebSocket stream of docs/api.md at /v1/stream: subscriptions to book, trade, ticker,

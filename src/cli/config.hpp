@@ -125,6 +125,7 @@ struct gateway_config {
         std::size_t max_client_messages_per_second = 50;
         std::size_t send_buffer_bytes = 4U << 20;
         ms slow_close_after{std::chrono::seconds{10}};
+        ms book_interval{10}; ///< at most one message per book channel per interval; 0: all
         std::size_t book_levels = 1000; ///< levels per side the API keeps of each book
         friend bool operator==(const api_t&, const api_t&) = default;
     } api;

@@ -109,6 +109,7 @@ inline const auto scalar_sections = std::make_tuple(
                      100'000},
         field<api_s>{"send_buffer_bytes", &api_s::send_buffer_bytes, 64LL << 10, 1LL << 30},
         field<api_s>{"slow_close_after", &api_s::slow_close_after, 100, hour},
+        field<api_s>{"book_interval", &api_s::book_interval, 0, 10 * sec},
         field<api_s>{"book_levels", &api_s::book_levels, 1, 1000}),
     make_section("log", &gc::log, field<log_s>{"level", &log_s::level},
                  field<log_s>{"format", &log_s::format}, field<log_s>{"target", &log_s::target},
@@ -166,7 +167,8 @@ template <class S>
     if (std::holds_alternative<ms S::*>(f.m)) {
         lo = format_duration(ms{f.lo});
         hi = format_duration(ms{f.hi});
-        note = f.lo == 0 ? " (0s = never stale)" : "";
+        // Only [freshness] durations may be 0 besides api.book_interval, where 0 = every one.
+        note = f.lo != 0 ? "" : table == "api" ? " (0s = no interval)" : " (0s = never stale)";
     } else {
         lo = std::to_string(f.lo);
         hi = std::to_string(f.hi);
