@@ -1,6 +1,7 @@
 #include "core/systemd.hpp"
 
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <system_error>
@@ -51,6 +52,11 @@ bool notify_status(std::string_view text) noexcept {
     } catch (const std::exception&) {
         return false;
     }
+}
+
+bool notify_socket_set() noexcept {
+    const char* s = std::getenv("NOTIFY_SOCKET");
+    return s != nullptr && *s != '\0';
 }
 
 std::optional<std::chrono::microseconds> watchdog_interval() noexcept {

@@ -25,6 +25,9 @@ bool notify_watchdog() noexcept;
 /// so the text can never add another assignment (e.g. "READY=1") to the datagram.
 bool notify_status(std::string_view text) noexcept;
 
+/// True when $NOTIFY_SOCKET is set: the process runs under a service manager that listens.
+[[nodiscard]] bool notify_socket_set() noexcept;
+
 /// The watchdog interval systemd expects pings within ($WATCHDOG_USEC, when $WATCHDOG_PID is
 /// unset or this process), or nullopt when the watchdog is off or the variables are invalid.
 [[nodiscard]] std::optional<std::chrono::microseconds> watchdog_interval() noexcept;

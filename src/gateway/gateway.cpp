@@ -19,6 +19,7 @@
 #include "gateway/gateway_view.hpp"
 #include "gateway/health.hpp"
 #include "gateway/shard_router.hpp"
+#include "gateway/systemd_status.hpp"
 
 namespace mdg::gateway {
 
@@ -57,6 +58,9 @@ struct gateway::impl {
     std::vector<pending_consumer> consumers;
     asio::steady_timer summary_timer{ioc};
     asio::steady_timer watchdog_timer{ioc};
+    asio::steady_timer status_timer{ioc};
+    std::uint64_t status_frames = 0; // data frames at the last STATUS= line
+    steady::time_point status_at{};
     std::uint64_t summary_last = 0;
     steady::time_point started_at{};
     unix_nanos started_wall{};
@@ -90,6 +94,8 @@ struct gateway::impl {
     void setup_metrics();
     void schedule_summary();
     void schedule_watchdog(std::chrono::microseconds interval);
+    void schedule_status();
+    void send_status();
     void register_routes();
 };
 
@@ -146,6 +152,31 @@ void gateway::impl::schedule_watchdog(std::chrono::microseconds interval) {
         }
         core::systemd::notify_watchdog();
         schedule_watchdog(interval);
+    });
+}
+
+// `systemctl status` shows the STATUS= line: connections and books live, and the message rate
+// since the previous line. Sent only under systemd (NOTIFY_SOCKET set), on the I/O thread.
+constexpr auto status_interval = 5s;
+
+void gateway::impl::send_status() {
+    const auto now = steady::now();
+    const auto frames = data_frames();
+    const double secs = std::chrono::duration<double>(now - status_at).count();
+    const double rate = secs > 0 ? static_cast<double>(frames - status_frames) / secs : 0.0;
+    status_frames = frames;
+    status_at = now;
+    core::systemd::notify_status(status_line(view(), rate));
+}
+
+void gateway::impl::schedule_status() {
+    status_timer.expires_after(status_interval);
+    status_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped) {
+            return;
+        }
+        send_status();
+        schedule_status();
     });
 }
 
@@ -330,6 +361,13 @@ bool gateway::start(std::string& error) {
     if (m.api) {
         m.api->start();
     }
+    if (core::systemd::notify_socket_set()) {
+        m.on_io([&m] {
+            m.status_at = m.started_at;
+            m.send_status();
+            m.schedule_status();
+        });
+    }
     spdlog::info("Gateway started: {} topics on {} connections, {} shards, {} consumer threads{}",
                  o.topics.size(), m.conns.size(), m.shards.size(), o.consumer_threads,
                  m.http_port != 0 ? fmt::format(", http on {}:{}", o.http.address, m.http_port)
@@ -345,6 +383,7 @@ bool gateway::stop() {
         return true;
     }
     core::systemd::notify_stopping();
+    core::systemd::notify_status(fmt::format("stopping: closing {} connections", m.conns.size()));
     spdlog::info("Gateway stopping: closing {} connections", m.conns.size());
     // 1. Stop serving: the streams get a close frame (up to 1 s to go out), the HTTP server
     // stops accepting, and the API thread ends (nothing runs on_io() after this).
@@ -366,6 +405,7 @@ bool gateway::stop() {
         }
         m.summary_timer.cancel();
         m.watchdog_timer.cancel();
+        m.status_timer.cancel();
     });
     // 3. Let the closes finish (bounded), then end the loop.
     const auto deadline = steady::now() + 3s;
