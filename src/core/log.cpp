@@ -120,6 +120,28 @@ std::string utc_timestamp(std::chrono::system_clock::time_point tp, char sep) {
                        hms.subseconds().count());
 }
 
+thread_local std::span<const log_field> tl_fields{};
+
+bool reserved_key(std::string_view key) noexcept {
+    return key.empty() || key == "ts" || key == "level" || key == "msg";
+}
+
+// Calls f(field) for each field worth rendering: not reserved, key not seen before.
+template <class F> void for_each_field(std::span<const log_field> fields, F f) {
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        const auto& field = fields[i];
+        if (reserved_key(field.key)) {
+            continue;
+        }
+        const bool repeated =
+            std::any_of(fields.begin(), fields.begin() + static_cast<std::ptrdiff_t>(i),
+                        [&](const log_field& o) { return o.key == field.key; });
+        if (!repeated) {
+            f(field);
+        }
+    }
+}
+
 constexpr const char* journal_socket = "/run/systemd/journal/socket";
 
 // sd_journal_sendv "fails silently if the journal is not available": it returns 0 without
@@ -147,7 +169,8 @@ class mdg_sink final : public spdlog::sinks::base_sink<std::mutex> {
   protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
         const log_record r{msg.time, msg.level,
-                           std::string_view{msg.payload.data(), msg.payload.size()}};
+                           std::string_view{msg.payload.data(), msg.payload.size()},
+                           detail::current_fields()};
         if (journald_ && send_journal(r)) {
             count_line(r.level);
             return;
@@ -161,13 +184,13 @@ class mdg_sink final : public spdlog::sinks::base_sink<std::mutex> {
     // True when journald took the event; on the first failure switches to `out_` for good.
     bool send_journal(const log_record& r) {
         const auto fields = journald_fields(r, ident_);
-        std::array<iovec, 4> iov{};
-        for (std::size_t i = 0; i < fields.size() && i < iov.size(); ++i) {
+        std::vector<iovec> iov(fields.size());
+        for (std::size_t i = 0; i < fields.size(); ++i) {
             // sd_journal_sendv takes non-const iov_base but only reads it.
             iov[i].iov_base = const_cast<char*>(fields[i].data()); // NOLINT
             iov[i].iov_len = fields[i].size();
         }
-        const int rc = send_(iov.data(), static_cast<int>(std::min(fields.size(), iov.size())));
+        const int rc = send_(iov.data(), static_cast<int>(iov.size()));
         if (rc >= 0) {
             return true;
         }
@@ -324,19 +347,90 @@ std::string format_text(const log_record& r) {
 }
 
 std::string format_json(const log_record& r) {
-    return fmt::format(R"({{"ts":"{}Z","level":"{}","msg":"{}"}})", utc_timestamp(r.ts, 'T'),
-                       level_name(r.level), json_escape(r.msg));
+    std::string out =
+        fmt::format(R"({{"ts":"{}Z","level":"{}","msg":"{}")", utc_timestamp(r.ts, 'T'),
+                    level_name(r.level), json_escape(r.msg));
+    for_each_field(r.fields, [&](const log_field& f) {
+        out += ",\"";
+        out += json_escape(f.key);
+        out += "\":";
+        if (f.is_number) {
+            out += std::to_string(f.number);
+        } else {
+            out += '"';
+            out += json_escape(f.text);
+            out += '"';
+        }
+    });
+    out += '}';
+    return out;
+}
+
+std::string journald_field_name(std::string_view key) {
+    std::string name = "MDGATE_";
+    name.reserve(name.size() + key.size());
+    for (const char c : key) {
+        if (c >= 'a' && c <= 'z') {
+            name += static_cast<char>(c - 'a' + 'A');
+        } else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_') {
+            name += c;
+        } else {
+            name += '_';
+        }
+    }
+    return name;
 }
 
 std::vector<std::string> journald_fields(const log_record& r, std::string_view ident) {
     std::vector<std::string> fields;
-    fields.reserve(4);
+    fields.reserve(4 + r.fields.size());
     fields.push_back("MESSAGE=" + printable_line(r.msg));
     fields.push_back(fmt::format("PRIORITY={}", syslog_priority(r.level)));
     fields.push_back(fmt::format("SYSLOG_IDENTIFIER={}", ident));
     fields.push_back(fmt::format("MDGATE_LEVEL={}", level_name(r.level)));
+    std::vector<std::string> names{"MDGATE_LEVEL"};
+    for_each_field(r.fields, [&](const log_field& f) {
+        auto name = journald_field_name(f.key);
+        // Distinct keys can map to one name ("a-b", "a_b"); the first wins, like in JSON.
+        if (std::find(names.begin(), names.end(), name) != names.end()) {
+            return;
+        }
+        names.push_back(name);
+        fields.push_back(name + "=" +
+                         (f.is_number ? std::to_string(f.number) : printable_line(f.text)));
+    });
     return fields;
 }
+
+namespace detail {
+
+std::span<const log_field> current_fields() noexcept {
+    return tl_fields;
+}
+
+field_scope::field_scope(std::span<const log_field> fields) noexcept : prev_(tl_fields) {
+    tl_fields = fields;
+}
+
+field_scope::~field_scope() {
+    tl_fields = prev_;
+}
+
+void log_limited_line(spdlog::level::level_enum level, std::initializer_list<log_field> fields,
+                      std::string_view text, std::uint64_t suppressed) {
+    auto& logger = *spdlog::default_logger_raw();
+    if (suppressed == 0) {
+        const field_scope scope{std::span<const log_field>{fields.begin(), fields.size()}};
+        logger.log(level, "{}", text);
+        return;
+    }
+    std::vector<log_field> all(fields.begin(), fields.end());
+    all.emplace_back("suppressed", suppressed);
+    const field_scope scope{all};
+    logger.log(level, "{} ({} similar suppressed)", text, suppressed);
+}
+
+} // namespace detail
 
 spdlog::sink_ptr make_log_sink(const log_options& opts, std::FILE* out, journal_send_fn send) {
     return std::make_shared<mdg_sink>(opts, out, send);

@@ -1,9 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <sys/uio.h>
@@ -61,11 +64,31 @@ void init_logging(const log_options& opts);
 /// syslog priority of a level: critical 2, error 3, warning 4, info 6, debug and trace 7.
 [[nodiscard]] int syslog_priority(spdlog::level::level_enum level) noexcept;
 
-/// One event, as the formatters see it. `msg` is a view valid only during the call.
+/// One structured field of an event (`event`, `conn`, `topic`, `attempts`...), logged beside
+/// the human message so operators can filter on it. A view: the key and text must outlive the
+/// log call (string literals, or values alive for the full expression). Keys are lower-case
+/// `[a-z0-9_]` by convention; `ts`, `level` and `msg` are reserved and dropped. Integers are
+/// rendered as numbers (JSON) or decimal text; bool is not a field type (say it with an event).
+struct log_field {
+    std::string_view key;
+    std::string_view text; ///< the value when `!is_number`
+    std::int64_t number = 0;
+    bool is_number = false;
+
+    constexpr log_field(std::string_view k, std::string_view v) noexcept : key(k), text(v) {}
+    constexpr log_field(std::string_view k, const char* v) noexcept : key(k), text(v) {}
+    log_field(std::string_view k, const std::string& v) noexcept : key(k), text(v) {}
+    template <std::integral T>
+    requires(!std::same_as<T, bool>) constexpr log_field(std::string_view k, T v) noexcept
+        : key(k), number(static_cast<std::int64_t>(v)), is_number(true) {}
+};
+
+/// One event, as the formatters see it. `msg` and `fields` are views valid only during the call.
 struct log_record {
     std::chrono::system_clock::time_point ts;
     spdlog::level::level_enum level = spdlog::level::info;
     std::string_view msg;
+    std::span<const log_field> fields{};
 };
 
 /// `s` as the body of a JSON string (no quotes): `"` and `\` escaped, `\n` `\r` `\t` short,
@@ -79,16 +102,27 @@ struct log_record {
 /// span two lines or forge a marker line (`[HANDLER_TIMEOUT] ...`) from network text. Pure.
 [[nodiscard]] std::string printable_line(std::string_view s);
 
-/// The text line for `r`, without the newline: `2026-11-29 06:00:00.123 [warning] msg`. Pure.
+/// The text line for `r`, without the newline: `2026-11-29 06:00:00.123 [warning] msg`. The
+/// fields are not rendered: the text line stays exactly the message, so greps for the runbook
+/// markers (`[HANDLER_TIMEOUT]`, `Failed to reconnect conn_`) and line parsers keep working.
+/// Pure.
 [[nodiscard]] std::string format_text(const log_record& r);
 
 /// The JSON object for `r`, without the newline:
-/// `{"ts":"2026-11-29T06:00:00.123Z","level":"warning","msg":"..."}`. Pure.
+/// `{"ts":"2026-11-29T06:00:00.123Z","level":"warning","msg":"...","event":"...","attempts":3}`:
+/// each field a top-level key after ts/level/msg, in call order, strings escaped as
+/// `json_escape`, integers as JSON numbers; reserved or repeated keys are dropped. Pure.
 [[nodiscard]] std::string format_json(const log_record& r);
+
+/// The journald name of a field key: `MDGATE_` and the key upper-cased, every character
+/// outside [A-Z0-9_] as `_` (`conn` -> `MDGATE_CONN`). Pure.
+[[nodiscard]] std::string journald_field_name(std::string_view key);
 
 /// The journald fields for `r`, each `NAME=value`: MESSAGE (as `printable_line`, so
 /// `journalctl | grep` sees one line per event), PRIORITY (`syslog_priority`),
-/// SYSLOG_IDENTIFIER (`ident`) and MDGATE_LEVEL (`level_name`). Pure.
+/// SYSLOG_IDENTIFIER (`ident`) and MDGATE_LEVEL (`level_name`), then one per field
+/// (`journald_field_name`=value, strings as `printable_line`, integers in decimal; reserved
+/// or repeated names dropped). Pure.
 [[nodiscard]] std::vector<std::string> journald_fields(const log_record& r, std::string_view ident);
 
 /// Signature of `sd_journal_sendv`: returns >= 0 on success, a negative errno on failure.
@@ -102,6 +136,52 @@ using journal_send_fn = int (*)(const struct iovec* iov, int n);
 /// writes one warning saying so. Counts every line in `log_messages`. Thread-safe (internal mutex).
 [[nodiscard]] spdlog::sink_ptr make_log_sink(const log_options& opts, std::FILE* out,
                                              journal_send_fn send = nullptr);
+
+namespace detail {
+/// The fields of the event being logged on this thread: set by `log_event` around the logger
+/// call (spdlog loggers built here are synchronous, so the sink runs on the same thread), read
+/// by the sink. Empty outside a `log_event` call.
+[[nodiscard]] std::span<const log_field> current_fields() noexcept;
+
+/// Sets `current_fields` for its lifetime (restoring the previous value: nesting is safe).
+class field_scope {
+  public:
+    explicit field_scope(std::span<const log_field> fields) noexcept;
+    ~field_scope();
+    field_scope(const field_scope&) = delete;
+    field_scope& operator=(const field_scope&) = delete;
+
+  private:
+    std::span<const log_field> prev_;
+};
+
+/// The line `log_limited_event` writes once allowed: `text`, and when `suppressed` > 0
+/// " ({n} similar suppressed)" and a `suppressed` field.
+void log_limited_line(spdlog::level::level_enum level, std::initializer_list<log_field> fields,
+                      std::string_view text, std::uint64_t suppressed);
+} // namespace detail
+
+/// Logs `fmt` at `level` through `logger` with structured `fields`. Costs one level check when
+/// the level is disabled (nothing formatted or allocated); thread-safe like the logger.
+///     core::log_event(spdlog::level::err, {{"event", "reconnect_failed"}, {"conn", id},
+///                     {"attempts", n}}, "Failed to reconnect {} ...", id);
+template <class... Args>
+void log_event(spdlog::logger& logger, spdlog::level::level_enum level,
+               std::initializer_list<log_field> fields, fmt::format_string<Args...> fmt,
+               Args&&... args) {
+    if (!logger.should_log(level)) {
+        return;
+    }
+    const detail::field_scope scope{std::span<const log_field>{fields.begin(), fields.size()}};
+    logger.log(level, fmt, std::forward<Args>(args)...);
+}
+
+/// `log_event` through the process-wide (spdlog default) logger.
+template <class... Args>
+void log_event(spdlog::level::level_enum level, std::initializer_list<log_field> fields,
+               fmt::format_string<Args...> fmt, Args&&... args) {
+    log_event(*spdlog::default_logger_raw(), level, fields, fmt, std::forward<Args>(args)...);
+}
 
 /// Lets a repeated message through once per key per interval and counts what it held back,
 /// so a flood of bad frames produces one line a minute, not one per frame.
@@ -150,6 +230,23 @@ void log_limited(spdlog::level::level_enum level, std::string_view key,
     } else {
         spdlog::log(level, "{}", text);
     }
+}
+
+/// `log_limited` with structured fields (and a `suppressed` count field when lines were held
+/// back). Nothing is counted or formatted when `level` is disabled.
+template <class... Args>
+void log_limited_event(spdlog::level::level_enum level, std::string_view key,
+                       std::initializer_list<log_field> fields, fmt::format_string<Args...> fmt,
+                       Args&&... args) {
+    if (!spdlog::default_logger_raw()->should_log(level)) {
+        return;
+    }
+    std::uint64_t suppressed = 0;
+    if (!default_log_limiter().allow(key, std::chrono::steady_clock::now(), suppressed)) {
+        return;
+    }
+    detail::log_limited_line(level, fields, fmt::format(fmt, std::forward<Args>(args)...),
+                             suppressed);
 }
 
 } // namespace mdg::core

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include "core/log.hpp"
 
@@ -279,6 +280,138 @@ TEST_F(LogSinkTest, RealJournaldSendFallsBackWhenThereIsNoJournal) {
     EXPECT_NE(got[0].find(R"("level":"warning","msg":"journald unavailable)"), std::string::npos)
         << got[0];
     EXPECT_NE(got[1].find(R"("level":"info","msg":"kept")"), std::string::npos) << got[1];
+}
+
+// Fields as a typical connection event carries them.
+const std::array<log_field, 5> conn_fields{{
+    {"event", "reconnect_failed"},
+    {"conn", "conn_1"},
+    {"attempts", 17},
+    {"down_ms", std::int64_t{192'000}},
+    {"reason", "tcp connect failed: Connection refused"},
+}};
+
+TEST(LogFieldsTest, JsonPutsFieldsAsTopLevelKeysAfterTsLevelMsgWithIntegersAsNumbers) {
+    const log_record r{example_time, spdlog::level::err, "Failed to reconnect conn_1", conn_fields};
+    EXPECT_EQ(format_json(r),
+              R"({"ts":"2026-11-29T06:00:00.123Z","level":"error","msg":"Failed to reconnect )"
+              R"(conn_1","event":"reconnect_failed","conn":"conn_1","attempts":17,)"
+              R"("down_ms":192000,"reason":"tcp connect failed: Connection refused"})");
+}
+
+TEST(LogFieldsTest, JsonWithHostileFieldValuesStillParsesToTheSameValues) {
+    const std::string hostile = "say \"hi\"\\ \n\t\x01 caf\xC3\xA9 \xFF";
+    const std::array<log_field, 7> fields{{
+        {"topic", hostile},
+        {"negative", -42},
+        {"big", std::uint64_t{9'000'000'000}},
+        {"ts", "reserved: dropped"},
+        {"msg", "reserved: dropped"},
+        {"topic", "repeated: dropped"},
+        {"we\"ird", "key escaped"},
+    }};
+    const auto line = format_json({example_time, spdlog::level::warn, "m", fields});
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(line).get(doc), simdjson::SUCCESS) << line;
+    EXPECT_EQ(std::string_view(doc["msg"]), "m");
+    EXPECT_EQ(std::string_view(doc["ts"]), "2026-11-29T06:00:00.123Z");
+    EXPECT_EQ(std::string_view(doc["topic"]), "say \"hi\"\\ \n\t\x01 caf\xC3\xA9 \xEF\xBF\xBD");
+    EXPECT_EQ(int64_t(doc["negative"]), -42);
+    EXPECT_EQ(int64_t(doc["big"]), 9'000'000'000);
+    EXPECT_TRUE(doc["big"].is_int64());
+    EXPECT_EQ(std::string_view(doc["we\"ird"]), "key escaped");
+    simdjson::dom::object obj;
+    ASSERT_EQ(doc.get(obj), simdjson::SUCCESS);
+    EXPECT_EQ(obj.size(), 7U) << line; // ts level msg topic negative big we"ird: no duplicates
+}
+
+TEST(LogFieldsTest, TextLineIsTheMessageAloneSoMarkersStayExact) {
+    const log_record r{example_time, spdlog::level::err, "[HANDLER_TIMEOUT] for conn_1",
+                       conn_fields};
+    EXPECT_EQ(format_text(r), "2026-11-29 06:00:00.123 [error] [HANDLER_TIMEOUT] for conn_1");
+}
+
+TEST(LogFieldsTest, JournaldNamesAreUppercaseWithOnlyLettersDigitsAndUnderscore) {
+    EXPECT_EQ(journald_field_name("conn"), "MDGATE_CONN");
+    EXPECT_EQ(journald_field_name("down_ms"), "MDGATE_DOWN_MS");
+    EXPECT_EQ(journald_field_name("a-b.c"), "MDGATE_A_B_C");
+    EXPECT_EQ(journald_field_name("Venue2"), "MDGATE_VENUE2");
+}
+
+TEST(LogFieldsTest, JournaldSendsEachFieldAsItsOwnJournalField) {
+    const std::array<log_field, 5> fields{{
+        {"event", "topic_rejected"},
+        {"topic", "orderbook.50.X\nY"},
+        {"count", 3},
+        {"level", "reserved: dropped"},
+        {"event", "repeated: dropped"},
+    }};
+    const auto got = journald_fields({example_time, spdlog::level::err, "rejected", fields}, "m");
+    EXPECT_EQ(got,
+              (std::vector<std::string>{"MESSAGE=rejected", "PRIORITY=3", "SYSLOG_IDENTIFIER=m",
+                                        "MDGATE_LEVEL=error", "MDGATE_EVENT=topic_rejected",
+                                        "MDGATE_TOPIC=orderbook.50.X\\nY", "MDGATE_COUNT=3"}));
+    // A field named "level" would clash with MDGATE_LEVEL: the reserved name is dropped, and
+    // two keys that map to one journal name keep the first.
+    const std::array<log_field, 2> clash{{{"a-b", "first"}, {"a_b", "second"}}};
+    const auto two = journald_fields({example_time, spdlog::level::info, "x", clash}, "m");
+    EXPECT_EQ(two.back(), "MDGATE_A_B=first");
+    EXPECT_EQ(two.size(), 5U);
+}
+
+TEST_F(LogSinkTest, JournaldTargetSendsLogEventFieldsThroughTheSink) {
+    sent_to_journal.clear();
+    auto logger = make_logger({spdlog::level::info, log_format::text, log_target::journald, "mdg1"},
+                              &fake_journal_ok);
+    log_event(*logger, spdlog::level::warn, {{"event", "disconnected"}, {"conn", "conn_3"}},
+              "WebSocket connection closed: {} ({})", "conn_3", "eof");
+    logger->info("plain");
+    ASSERT_EQ(sent_to_journal.size(), 2U);
+    EXPECT_EQ(
+        sent_to_journal[0],
+        (std::vector<std::string>{"MESSAGE=WebSocket connection closed: conn_3 (eof)", "PRIORITY=4",
+                                  "SYSLOG_IDENTIFIER=mdg1", "MDGATE_LEVEL=warning",
+                                  "MDGATE_EVENT=disconnected", "MDGATE_CONN=conn_3"}));
+    EXPECT_EQ(sent_to_journal[1].size(), 4U); // fields do not leak into the next event
+}
+
+TEST_F(LogSinkTest, LogEventWritesFieldsInJsonAndNothingWhenTheLevelIsOff) {
+    auto logger = make_logger({spdlog::level::info, log_format::json});
+    log_event(*logger, spdlog::level::info, {{"event", "connected"}, {"conn", "conn_0"}},
+              "Successfully reconnected {}", "conn_0");
+    log_event(*logger, spdlog::level::debug, {{"event", "hidden"}}, "below the level {}", 1);
+    logger->info("after");
+    const auto got = lines();
+    ASSERT_EQ(got.size(), 2U);
+    EXPECT_NE(got[0].find(R"("msg":"Successfully reconnected conn_0","event":"connected",)"
+                          R"("conn":"conn_0"})"),
+              std::string::npos)
+        << got[0];
+    EXPECT_NE(got[1].find(R"("msg":"after"})"), std::string::npos) << got[1];
+}
+
+TEST_F(LogSinkTest, LogLimitedEventAddsTheSuppressedCountAsAField) {
+    auto logger = make_logger({spdlog::level::info, log_format::json});
+    const auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(logger);
+    const std::string key = "test.limited_event";
+    for (int i = 0; i < 3; ++i) {
+        log_limited_event(spdlog::level::warn, key, {{"event", "decode_error"}, {"n", i}},
+                          "bad frame {}", i);
+    }
+    // The line written after a minute of holding back (the limiter is tested on its own).
+    detail::log_limited_line(spdlog::level::warn, {{"event", "decode_error"}}, "bad frame 9", 2);
+    spdlog::set_default_logger(previous);
+    const auto got = lines();
+    ASSERT_EQ(got.size(), 2U); // frames 1 and 2 are held back for a minute
+    EXPECT_NE(got[0].find(R"("msg":"bad frame 0","event":"decode_error","n":0})"),
+              std::string::npos)
+        << got[0];
+    EXPECT_NE(got[1].find(R"x("msg":"bad frame 9 (2 similar suppressed)","event":"decode_error",)x"
+                          R"x("suppressed":2})x"),
+              std::string::npos)
+        << got[1];
 }
 
 TEST(LogInitTest, DefaultLoggerWritesTextToStderr) {
