@@ -4,7 +4,7 @@ PRESET ?= release
 JOBS ?= $(shell nproc)
 BUILD := build/$(PRESET)
 
-.PHONY: all setup configure build demo test asan tsan bench format format-check tidy clean
+.PHONY: all setup configure build demo test asan tsan bench format format-check tidy clean package package-test
 
 all: build
 
@@ -26,6 +26,19 @@ demo: configure
 
 test: build
 	@ctest --preset $(PRESET) -j $(JOBS)
+
+# The Debian package (packaging/README.md): build/$(PRESET)/mdgate_<version>_<arch>.deb and
+# mdgate-dbgsym_<version>_<arch>.ddeb. Builds only the mdgate binary.
+package: configure
+	@cmake --build --preset $(PRESET) --target mdgate -j $(JOBS)
+	@cd $(BUILD) && cpack -G DEB
+
+# Builds the package and installs it with apt into a Debian 12 minbase root (debootstrap, made
+# once in $(BUILD)/package-test), then runs mdgate and the unit's ExecStart from it. Needs root
+# and a Debian mirror; not part of `make test` (tests/packaging/package_test.sh).
+package-test: configure
+	@cmake --build --preset $(PRESET) --target mdgate -j $(JOBS)
+	@MDG_PACKAGE_TEST=1 ctest --preset $(PRESET) -L '^package$$'
 
 asan:
 	@$(MAKE) --no-print-directory test PRESET=asan

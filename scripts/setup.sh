@@ -10,6 +10,7 @@ packages=(
     libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     prometheus
+    dpkg-dev debootstrap
 )
 
 # Node.js runs the tests that use real JavaScript clients (ccxt). Any recent node will do;
