@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "apps/mdgate/commands.hpp"
@@ -61,6 +62,9 @@ int run_demo(const demo_args& args) {
     opts.symbols = *symbols;
     opts.rate = rate;
     opts.port = 0;
+    // What the simulator injects, in words ("drop (reset) at 12 s"): printed before the run,
+    // and its count is what the summary and the report must say afterwards.
+    std::vector<std::string> fault_plan;
     if (!args.no_faults) {
         // A drop, a gap, a stall and a venue restart, spread over the run.
         const auto at = [&](double f) {
@@ -79,8 +83,20 @@ int run_demo(const demo_args& args) {
         script[2].at = at(0.55);
         script[3].kind = sim::action_kind::restart;
         script[3].at = at(0.8);
+        const auto secs = [](std::chrono::milliseconds ms) {
+            return fmt::format("{:g} s", static_cast<double>(ms.count()) / 1000.0);
+        };
+        fault_plan = {fmt::format("drop (reset) at {}", secs(script[0].at)),
+                      fmt::format("gap on {} at {}", script[1].topic, secs(script[1].at)),
+                      fmt::format("stall of 3 s at {}", secs(script[2].at)),
+                      fmt::format("venue restart at {}", secs(script[3].at))};
         opts.script = std::move(script);
     }
+    const auto fault_words = [&] {
+        return fault_plan.empty()
+                   ? std::string{"no faults"}
+                   : fmt::format("{} faults: {}", fault_plan.size(), fmt::join(fault_plan, ", "));
+    };
     sim::server srv{ioc, opts};
     try {
         srv.start();
@@ -139,8 +155,7 @@ int run_demo(const demo_args& args) {
     fmt::print("mdgate demo: simulator on 127.0.0.1:{}, gateway http on 127.0.0.1:{}, {} symbols "
                "x 5 topics on {} connections, {} events/s, {}{}\n\n",
                srv.port(), gw.http_port(), opts.symbols.size(), gw.connection_count(), rate,
-               args.no_faults ? "no faults" : "faults: drop, gap, stall, restart",
-               tty ? "" : " (one line per second)");
+               fault_words(), tty ? "" : " (one line per second)");
     const auto start = std::chrono::steady_clock::now();
     asio::steady_timer ticker{ioc};
     bool finished = false;
@@ -250,14 +265,29 @@ int run_demo(const demo_args& args) {
                t.handler_timeouts, srv.stats().faults_applied, t.decode_errors);
     if (finished) {
         const auto now = core::default_clock().now();
-        const auto r = report.finish(now, false, "the planned duration elapsed", now);
+        auto r = report.finish(now, false, "the planned duration elapsed", now);
+        const auto injected = srv.stats().faults_applied;
+        r.source =
+            fmt::format("in-process scrape every 1 s (mdgate demo; {})",
+                        injected == 0 ? std::string{"no faults injected"}
+                                      : fmt::format("{} faults injected by the simulator: {}",
+                                                    injected, fmt::join(fault_plan, ", ")));
+        // The verdict is the one `mdgate report` would give the same metrics, and its exit code
+        // is that command's; the demo's own exit code says only whether the books are right.
+        monitor::markdown_options mo;
+        mo.exit_code_note = fmt::format(
+            "`mdgate report` exits with code {} on this verdict; this report was written by "
+            "`mdgate demo`, whose exit code says only whether every book equals the simulator's "
+            "truth",
+            static_cast<int>(r.exit));
         if (!args.report.empty()) {
             if (auto* f = std::fopen(args.report.c_str(), "w")) {
-                const auto md = monitor::render_markdown(r);
+                const auto md = monitor::render_markdown(r, mo);
                 std::fwrite(md.data(), 1, md.size(), f);
                 std::fclose(f);
-                fmt::print("deploy-validation report of this run: {} ({})\n", args.report,
-                           r.verdict);
+                fmt::print("deploy-validation report of this run: {}\n  verdict, as `mdgate "
+                           "report` would give it (it exits {} there): {}\n",
+                           args.report, static_cast<int>(r.exit), r.verdict);
             } else {
                 std::fprintf(stderr, "mdgate: cannot write %s\n", args.report.c_str());
             }

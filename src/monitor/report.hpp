@@ -289,6 +289,10 @@ struct markdown_options {
     /// empty: no chart section.
     std::string throughput_svg;
     std::string memory_svg;
+    /// Replaces "exit code N" after the verdict. `mdgate report` exits with that code; a caller
+    /// whose own exit code means something else (`mdgate demo`) says so here instead, so the
+    /// report does not contradict the process that wrote it.
+    std::optional<std::string> exit_code_note;
 };
 
 /// The report as Markdown: header, verdict, executive table (Metric | Baseline | Target |

@@ -151,7 +151,9 @@ std::string render_markdown(const report& r, const markdown_options& opts) {
 
     line("## Verdict");
     line();
-    line(fmt::format("{} (exit code {})", r.verdict, static_cast<int>(r.exit)));
+    line(fmt::format("{} ({})", r.verdict,
+                     opts.exit_code_note ? *opts.exit_code_note
+                                         : fmt::format("exit code {}", static_cast<int>(r.exit))));
     line();
 
     line("## Executive summary");

@@ -979,7 +979,11 @@ boost::system::error_code server::impl::apply(const action& a, std::string& reas
     if (!ok) {
         return errc::invalid_argument;
     }
-    ++stats.faults_applied;
+    // pause and resume are commands, not faults: a demo that pauses the market to compare
+    // books must not report one fault more than it injected.
+    if (a.kind != action_kind::pause && a.kind != action_kind::resume) {
+        ++stats.faults_applied;
+    }
     spdlog::info("sim: applied {}{}{}", to_string(a.kind), a.topic.empty() ? "" : " ", a.topic);
     return {};
 }

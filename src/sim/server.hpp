@@ -47,7 +47,7 @@ struct server_stats {
     std::uint64_t requests_rejected = 0; ///< error frames sent (bad op, bad topic, ...)
     std::uint64_t slow_client_disconnects = 0;
     std::uint64_t refused_connections = 0;
-    std::uint64_t faults_applied = 0;
+    std::uint64_t faults_applied = 0; ///< faults only: pause and resume are not counted
     std::uint64_t market_steps = 0;
 };
 

@@ -163,6 +163,17 @@ TEST(ReportRenderTest, MarkdownHasEverySection) {
     EXPECT_NE(md.find("(exit code 1)"), std::string::npos);
 }
 
+TEST(ReportRenderTest, ExitCodeNoteReplacesTheExitCode) {
+    const auto r = sample_report();
+    markdown_options mo;
+    mo.exit_code_note = "`mdgate report` exits with code 1 on this verdict; written elsewhere";
+    const auto md = render_markdown(r, mo);
+    EXPECT_EQ(md.find("(exit code "), std::string::npos);
+    EXPECT_NE(md.find(r.verdict + " (`mdgate report` exits with code 1 on this verdict; written "
+                                  "elsewhere)"),
+              std::string::npos);
+}
+
 TEST(ReportRenderTest, JsonIsValidAndCarriesTheFigures) {
     const auto r = sample_report();
     const auto json = render_json(r);
