@@ -127,7 +127,7 @@ check_exec_start() {
 
 check_config() {
     [[ -n $mdgate ]] || fail "config needs MDGATE (the built binary)"
-    local file="$pkg/mdgate.toml" table="" line key missing=()
+    local file="$pkg/mdgate.toml" missing=()
     "$mdgate" run --check-config --print >"$work/defaults.toml" 2>/dev/null ||
         fail "$mdgate run --check-config --print failed"
     # "table.key" of every assignment, from a TOML file of plain tables and one-line or

@@ -94,7 +94,9 @@ step "cpack -G DEB"
 debs=("$work"/pkg/mdgate_*.deb)
 [[ -f ${debs[0]} ]] || fail "cpack made no mdgate_*.deb"
 deb=${debs[0]}
-ls -l "$work"/pkg/*.deb "$work"/pkg/*.ddeb 2>/dev/null | sed 's/^/   /'
+for f in "$work"/pkg/*.deb "$work"/pkg/*.ddeb; do
+    if [[ -f $f ]]; then echo "   $(basename "$f"): $(stat -c %s "$f") bytes"; fi
+done
 dpkg-deb -f "$deb" Depends | sed 's/^/   Depends: /'
 step_done
 
@@ -153,8 +155,9 @@ uid=$(in_root id -u mdgate) || fail "no user mdgate"
 in_root getent group mdgate >/dev/null || fail "no group mdgate"
 perm=$(in_root stat -c '%a %U:%G' /etc/mdgate/mdgate.toml)
 [[ $perm == "640 root:mdgate" ]] || fail "/etc/mdgate/mdgate.toml is $perm, not 640 root:mdgate"
-in_root dpkg-query -W -f='${Conffiles}\n' mdgate | grep -q '/etc/mdgate/mdgate.toml' ||
-    fail "/etc/mdgate/mdgate.toml is not a conffile"
+# shellcheck disable=SC2016 # ${Conffiles} is dpkg-query's field, not the shell's
+conffiles=$(in_root dpkg-query -W -f='${Conffiles}\n' mdgate)
+grep -q '/etc/mdgate/mdgate.toml' <<<"$conffiles" || fail "/etc/mdgate/mdgate.toml is not a conffile"
 [[ -L $root/etc/systemd/system/multi-user.target.wants/mdgate.service ]] ||
     fail "the unit is not enabled (no multi-user.target.wants/mdgate.service link)"
 echo "   user mdgate uid $uid, config $perm, conffile listed, unit enabled"
