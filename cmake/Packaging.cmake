@@ -65,6 +65,10 @@ install(CODE "
 
 # CPack: one .deb for Debian 12 (`make package`). The maintainer scripts are
 # packaging/debian/{postinst,prerm,postrm} and /etc/mdgate/mdgate.toml is a conffile.
+# Only for the top-level project: a project that adds mdgate as a subdirectory packages itself.
+if(NOT PROJECT_IS_TOP_LEVEL)
+    return()
+endif()
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME mdgate)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
