@@ -5,7 +5,7 @@
 // counts and hours in a TOML file, so that a later report can compare against the baseline
 // with exact statistics (statistics.hpp) rather than against "20-30 per hour" from a grep.
 //
-// Line formats understood (python_system.md §4.4; core/log.hpp):
+// Line formats understood (docs/migration.md, log markers; core/log.hpp):
 //   journal prefix (optional): `Nov 28 08:34:35 host ident[pid]: ` (journalctl's default
 //     "short" format, no year, local time; fractional seconds allowed) or
 //     `2025-11-28T08:34:35+0000 host ident[pid]: ` (short-iso)

@@ -25,7 +25,7 @@ using detail::book_level;
 using detail::symbol_market;
 using exchange::bybit::channel;
 
-// Level 1 re-sends an unchanged snapshot after this long (protocol/bybit_v5.md §7.3.5).
+// Level 1 re-sends an unchanged snapshot after this long (docs/venues/bybit.md, order books).
 constexpr std::int64_t level1_resend_ms = 3000;
 // Futures and spot put at most this many trades in one message (§8).
 constexpr std::uint64_t max_items_per_frame = 1024;
