@@ -9,6 +9,7 @@
 
 #include "apps/mdgate/commands.hpp"
 #include "cli/listen.hpp"
+#include "cli/log_values.hpp"
 #include "core/log.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/liquidation_log.hpp"
@@ -120,11 +121,8 @@ int run_gateway(const run_args& args) {
                      cfg.symbols.size(), opts.topics.size(), plan->size());
         return 0;
     }
-    core::log_options lo;
-    lo.level = spdlog::level::from_str(cfg.log.level);
-    lo.format = *core::parse_log_format(cfg.log.format);
-    lo.target = *core::parse_log_target(cfg.log.target);
-    core::init_logging(lo);
+    // Validated above: the file's [log] with the command line's --log-* over it.
+    core::init_logging(cli::to_log_options(cfg.log.level, cfg.log.format, cfg.log.target));
 
     // SIGINT/SIGTERM are taken by this thread with sigwait: block them before any thread
     // starts so that every thread inherits the mask.

@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "cli/detail/schema.hpp"
 #include "cli/detail/text.hpp"
 #include "cli/listen.hpp"
+#include "cli/log_values.hpp"
 #include "core/assert.hpp"
 #include "exchange/bybit/plan.hpp"
 #include "exchange/bybit/topic.hpp"
@@ -66,23 +68,10 @@ std::string locator::error(std::initializer_list<std::string_view> paths,
 
 namespace {
 
-constexpr std::array<std::string_view, 7> log_levels{"trace", "debug",    "info", "warn",
-                                                     "error", "critical", "off"};
-constexpr std::array<std::string_view, 2> log_formats{"text", "json"};
-constexpr std::array<std::string_view, 2> log_targets{"stderr", "journald"};
 constexpr std::size_t max_symbols = 1000;
 constexpr std::size_t max_symbol_length = 64;
 constexpr std::size_t max_url_length = 2048;
 constexpr std::size_t max_token_length = 4096;
-
-template <std::size_t N>
-bool one_of(std::string_view s, const std::array<std::string_view, N>& set) {
-    return std::find(set.begin(), set.end(), s) != set.end();
-}
-
-template <std::size_t N> std::string join(const std::array<std::string_view, N>& set) {
-    return fmt::format("{}", fmt::join(set, ", "));
-}
 
 // Symbols are upper-case letters and digits; option symbols also carry '-'
 // (BTC-26DEC25-100000-C).
@@ -380,20 +369,14 @@ bool check_http_and_log(const gateway_config& cfg, const locator& loc, std::stri
         return false;
     }
     const auto& l = cfg.log;
-    if (!one_of(l.level, log_levels)) {
-        error = loc.error({"log.level"}, fmt::format("'log.level' must be one of {}, got {}",
-                                                     join(log_levels), detail::quoted(l.level)));
-        return false;
-    }
-    if (!one_of(l.format, log_formats)) {
-        error = loc.error({"log.format"}, fmt::format("'log.format' must be one of {}, got {}",
-                                                      join(log_formats), detail::quoted(l.format)));
-        return false;
-    }
-    if (!one_of(l.target, log_targets)) {
-        error = loc.error({"log.target"}, fmt::format("'log.target' must be one of {}, got {}",
-                                                      join(log_targets), detail::quoted(l.target)));
-        return false;
+    for (const auto& [setting, key, value] :
+         {std::tuple{log_setting::level, "log.level", &l.level},
+          std::tuple{log_setting::format, "log.format", &l.format},
+          std::tuple{log_setting::target, "log.target", &l.target}}) {
+        if (auto problem = log_value_problem(setting, *value); !problem.empty()) {
+            error = loc.error({key}, fmt::format("'{}' {}", key, problem));
+            return false;
+        }
     }
     return true;
 }

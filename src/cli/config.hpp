@@ -131,9 +131,9 @@ struct gateway_config {
     } api;
     /// [log]
     struct log_t {
-        std::string level = "info";    ///< trace|debug|info|warn|error|critical|off
-        std::string format = "text";   ///< text|json
-        std::string target = "stderr"; ///< stderr|journald
+        std::string level = "info";    ///< one of log_level_names (cli/log_values.hpp)
+        std::string format = "text";   ///< text|json (log_format_names)
+        std::string target = "stderr"; ///< stderr|journald (log_target_names)
         ms summary_interval{std::chrono::seconds{60}};
         friend bool operator==(const log_t&, const log_t&) = default;
     } log;

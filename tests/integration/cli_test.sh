@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Smoke tests of the mdgate binary: help, version, exit codes and replay output.
+# Smoke tests of the mdgate binary: help, version, exit codes, replay output, and the global
+# options (--log-*, --config) before and after the subcommand.
 # Usage: cli_test.sh MDGATE DATA_DIR
 set -u
 mdgate=$1
@@ -59,6 +60,58 @@ expect_rc "replay with bad frames" 0 "$mdgate" replay "$tmp/bad.jsonl" --categor
 grep -q "books: 1 (live 1" "$tmp/out"; check "bad input: book still live" $?
 grep -q "decode errors: 2 malformed_json=1 truncated=1" "$tmp/out"; check "bad input: errors by kind" $?
 grep -q "ignored 1" "$tmp/out"; check "bad input: delta before snapshot ignored" $?
+
+# Global options: before or after the subcommand, the same values as the file's [log].
+printf '[venue]\nsymbols = ["BTCUSDT", "ETHUSDT"]\n\n[log]\nlevel = "error"\n' >"$tmp/mdgate.toml"
+# The packaged unit's form (packaging/mdgate.service), with --check-config.
+expect_rc "run --config F --log-target journald --check-config" 0 \
+    "$mdgate" run --config "$tmp/mdgate.toml" --log-target journald --check-config
+grep -q "configuration OK: 2 symbols, 10 topics" "$tmp/err"; check "check-config says OK" $?
+[ ! -s "$tmp/out" ]; check "check-config prints nothing on stdout" $?
+expect_rc "options before run" 0 \
+    "$mdgate" --log-target journald --log-level critical --config "$tmp/mdgate.toml" run --check-config
+expect_rc "critical after run" 0 "$mdgate" run --config "$tmp/mdgate.toml" --log-level critical --check-config
+expect_rc "warning after run" 0 "$mdgate" run --check-config --log-level warning --log-format json
+# The command line overrides the file.
+expect_rc "print with override" 0 \
+    "$mdgate" run --config "$tmp/mdgate.toml" --check-config --print --log-level critical --log-target journald
+grep -q '^level = "critical"' "$tmp/out"; check "--log-level overrides the file's" $?
+grep -q '^target = "journald"' "$tmp/out"; check "--log-target overrides the file's" $?
+expect_rc "print without override" 0 "$mdgate" run --config "$tmp/mdgate.toml" --check-config --print
+grep -q '^level = "error"' "$tmp/out"; check "the file's level without an override" $?
+for where in before after; do
+    for bad in "--log-level verbose" "--log-level CRITICAL" "--log-format yaml" "--log-target syslog"; do
+        # shellcheck disable=SC2086 # split the option from its value
+        if [ $where = before ]; then set -- $bad run --check-config; else set -- run --check-config $bad; fi
+        expect_rc "$bad $where run" 2 "$mdgate" "$@"
+        [ "$(wc -l <"$tmp/err")" -eq 1 ]; check "$bad $where run: one line" $?
+        grep -q "^mdgate: ${bad%% *}: must be one of" "$tmp/err"; check "$bad $where run: names the option" $?
+    done
+done
+expect_rc "--config before sim" 2 "$mdgate" --config "$tmp/mdgate.toml" sim
+grep -q "reads no configuration file" "$tmp/err"; check "--config before sim: message" $?
+# Every subcommand takes them after its name: each reaches its own argument check (or runs).
+expect_rc "sim + log options" 2 "$mdgate" sim --listen nowhere --log-level critical --log-target stderr
+grep -q "listen must be ADDRESS:PORT" "$tmp/err"; check "sim parsed the log options" $?
+expect_rc "demo + log options" 2 "$mdgate" demo --duration 1s --log-level critical --log-format json
+grep -q "duration must be at least" "$tmp/err"; check "demo parsed the log options" $?
+expect_rc "replay + log options" 0 "$mdgate" replay "$data/spot_capture_sample.frames.jsonl" --category spot --log-level critical
+expect_rc "report + log options" 2 "$mdgate" report --interval 0s --log-level critical
+grep -q "interval '0s' must be" "$tmp/err"; check "report parsed the log options" $?
+expect_rc "baseline + log options" 2 "$mdgate" baseline --from-journal --log-level critical --log-format json </dev/null
+grep -q "no input on stdin" "$tmp/err"; check "baseline parsed the log options" $?
+expect_rc "bench + log options" 2 "$mdgate" bench --duration 1ms --log-level critical --log-target stderr
+grep -q "duration must be at least 100ms" "$tmp/err"; check "bench parsed the log options" $?
+for sub in run sim demo replay report baseline bench; do
+    expect_rc "$sub --help" 0 "$mdgate" $sub --help
+    grep -q -- "--log-level LEVEL" "$tmp/out" && grep -q -- "--log-format FORMAT" "$tmp/out" &&
+        grep -q -- "--log-target TARGET" "$tmp/out" &&
+        grep -q "trace, debug, info, warn, warning, error, critical, off" "$tmp/out"
+    check "$sub --help lists the log options" $?
+done
+grep -q -- "--config FILE" "$tmp/out"; [ $? -ne 0 ]; check "bench --help has no --config" $?
+expect_rc "run --help" 0 "$mdgate" run --help
+grep -q -- "--config FILE" "$tmp/out"; check "run --help lists --config" $?
 
 expect_rc "demo" 0 "$mdgate" demo --duration 6s --symbols BTCUSDT,ETHUSDT
 grep -q "books equal to the simulator's truth: 2/2" "$tmp/out"; check "demo books equal the truth" $?

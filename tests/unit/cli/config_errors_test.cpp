@@ -189,8 +189,8 @@ TEST(ConfigErrorsTest, TopicsThatCannotBePackedNameTheConnectionKeys) {
 
 TEST(ConfigErrorsTest, HostileBytesAreEscapedInErrors) {
     const auto error = error_of("[log]\nlevel = \"in\\u001bfo\\nx\"\n");
-    EXPECT_EQ(error, "mdgate.toml:2: 'log.level' must be one of trace, debug, info, warn, error, "
-                     "critical, off, got 'in\\x1bfo\\x0ax'");
+    EXPECT_EQ(error, "mdgate.toml:2: 'log.level' must be one of trace, debug, info, warn, "
+                     "warning, error, critical, off, got 'in\\x1bfo\\x0ax'");
 }
 
 TEST(ConfigErrorsTest, InvalidUtf8IsASyntaxErrorNotACrash) {

@@ -287,7 +287,7 @@ TEST(ConfigTest, OverrideErrorsNameTheOption) {
     overrides level;
     level.log_level = "verbose";
     EXPECT_EQ(fails(level), "--log-level: 'log.level' must be one of trace, debug, info, warn, "
-                            "error, critical, off, got 'verbose'");
+                            "warning, error, critical, off, got 'verbose'");
 }
 
 TEST(ConfigTest, LoadConfigReportsAMissingFile) {

@@ -1,0 +1,301 @@
+// mdgate's command line: every subcommand and its options (see command_line.hpp).
+#include "apps/mdgate/command_line.hpp"
+
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/global_options.hpp"
+#include "cli/log_values.hpp"
+
+namespace mdg::app {
+
+namespace {
+
+std::vector<std::string> split_commas(std::string_view rest) {
+    std::vector<std::string> list;
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        list.emplace_back(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    return list;
+}
+
+} // namespace
+
+std::variant<command_line, int> parse_command_line(int argc, const char* const* argv,
+                                                   std::ostream& out, std::ostream& err) {
+    command_line line;
+    CLI::App app{"mdgate: a market-data gateway for crypto exchanges' public WebSocket feeds"};
+    app.set_version_flag("--version", std::string("mdgate ") + MDG_VERSION);
+    app.require_subcommand(1);
+    cli::global_options global;
+    global.add_to(app, true);
+
+    auto& run = line.run;
+    std::string run_category;
+    std::string run_symbols;
+    std::string run_ws_url;
+    std::string run_rest_url;
+    std::string run_listen;
+    auto* run_cmd = app.add_subcommand(
+        "run", "Run the gateway: connect to the venue, keep books and market state, serve "
+               "/metrics, /healthz, /readyz and /v1/status (docs/configuration.md)");
+    run_cmd->add_flag("--check-config", run.check_config,
+                      "validate the configuration and exit (0 valid, 2 invalid)");
+    run_cmd->add_flag("--print", run.print, "with --check-config: print the effective TOML");
+    auto* cat_opt = run_cmd->add_option("--category", run_category, "spot, linear or inverse")
+                        ->check(CLI::IsMember({"spot", "linear", "inverse"}));
+    auto* sym_opt = run_cmd->add_option("--symbols", run_symbols, "comma-separated symbols");
+    auto* ws_opt = run_cmd->add_option("--ws-url", run_ws_url, "venue WebSocket URL");
+    auto* rest_opt = run_cmd->add_option("--rest-url", run_rest_url, "venue REST base URL");
+    auto* listen_opt =
+        run_cmd->add_option("--listen", run_listen, "HTTP address:port (/metrics etc.)");
+    run_cmd->add_option("--port-file", run.port_file,
+                        "write the bound HTTP port to this file once listening");
+
+    auto& replay = line.replay;
+    auto* replay_cmd = app.add_subcommand(
+        "replay", "Replay a recorded capture (one raw frame per line) through decoders, books "
+                  "and market state, then print a summary or the books");
+    replay_cmd->add_option("file", replay.file, "capture file, e.g. *.frames.jsonl")->required();
+    std::string replay_category = "linear";
+    replay_cmd->add_option("--category", replay_category, "spot, linear, inverse or option")
+        ->check(CLI::IsMember({"spot", "linear", "inverse", "option"}))
+        ->capture_default_str();
+    replay_cmd
+        ->add_option("--dump-books", replay.dump_books,
+                     "print the final books instead of the summary (format: json)")
+        ->check(CLI::IsMember({"json"}));
+
+    auto& sim = line.sim;
+    std::string sim_category = "linear";
+    auto* sim_cmd = app.add_subcommand(
+        "sim", "Run the Bybit v5-compatible exchange simulator (WebSocket + REST on one port)");
+    sim_cmd->add_option("--listen", sim.listen, "ADDRESS:PORT to listen on")->capture_default_str();
+    sim_cmd->add_option("--symbols", sim.symbols, "comma-separated symbols, or a count (100)")
+        ->capture_default_str();
+    sim_cmd->add_option("--seed", sim.seed, "seed of the simulated market")->capture_default_str();
+    sim_cmd->add_option("--rate", sim.rate, "market events per second per category, or max")
+        ->capture_default_str();
+    sim_cmd->add_option("--fault-script", sim.fault_script, "timed faults, one JSON per line");
+    sim_cmd->add_option("--replay", sim.replay, "serve this capture instead of a market");
+    sim_cmd->add_option("--speed", sim.speed, "replay speed: 1, N or max")->capture_default_str();
+    sim_cmd->add_option("--category", sim_category, "category of the replayed capture")
+        ->check(CLI::IsMember({"spot", "linear", "inverse"}))
+        ->capture_default_str();
+    sim_cmd->add_option("--duration", sim.duration, "stop after this long (60s, 5m)");
+    sim_cmd->add_option("--port-file", sim.port_file,
+                        "write the bound port to this file once listening (with port 0)");
+
+    auto& demo = line.demo;
+    auto* demo_cmd = app.add_subcommand(
+        "demo", "Run the simulator and a watching client together, inject faults, check books");
+    demo_cmd->add_option("--duration", demo.duration, "how long (e.g. 60s)")->capture_default_str();
+    demo_cmd->add_option("--symbols", demo.symbols, "comma-separated symbols, or a count")
+        ->capture_default_str();
+    demo_cmd->add_option("--rate", demo.rate, "market events per second")->capture_default_str();
+    demo_cmd->add_flag("--no-faults", demo.no_faults, "inject no faults");
+    demo_cmd
+        ->add_option("--report", demo.report,
+                     "write the deploy-validation report of the run here (\"\" = none)")
+        ->capture_default_str();
+
+    auto& bench = line.bench;
+    auto* bench_cmd = app.add_subcommand(
+        "bench", "End-to-end benchmark on loopback: read only, read+decode, the gateway "
+                 "pipeline, and with a slow consumer (docs/BENCHMARKS.md)");
+    bench_cmd->add_option("--symbols", bench.symbols, "simulated symbols")->capture_default_str();
+    bench_cmd->add_option("--depth", bench.depth, "orderbook depth: 1, 50, 200 or 1000")
+        ->capture_default_str();
+    bench_cmd
+        ->add_option("--mix", bench.mix, "topics: book (orderbook only) or typical (5 per symbol)")
+        ->check(CLI::IsMember({"book", "typical"}))
+        ->capture_default_str();
+    bench_cmd->add_option("--duration", bench.duration, "measured time per run")
+        ->capture_default_str();
+    bench_cmd->add_option("--warmup", bench.warmup, "unmeasured time before each run")
+        ->capture_default_str();
+    bench_cmd->add_option("--repetitions", bench.repetitions, "runs of each scenario")
+        ->capture_default_str();
+    bench_cmd->add_option("--json", bench.json, "also write the report as JSON to this file");
+    bench_cmd->add_option("--rate", bench.rate,
+                          "fixed-rate mode: CPU and RSS at N, 10N and 100N msgs/s");
+    bench_cmd->add_option("--soak", bench.soak, "soak mode: RSS every 10 s for this long (1h)");
+    bench_cmd->add_option("--soak-bound", bench.soak_bound_mb, "allowed RSS growth, MiB/hour")
+        ->capture_default_str();
+    bench_cmd->add_option("--frames", bench.frames, "data frames per pass of the frame set")
+        ->capture_default_str();
+    bench_cmd->add_option("--shards", bench.shards, "gateway state shards")->capture_default_str();
+    bench_cmd->add_option("--consumer-threads", bench.consumer_threads, "consumer pool threads")
+        ->capture_default_str();
+    bench_cmd->add_option("--spin-us", bench.spin_us, "[dispatch] spin_us of the gateway")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 10'000));
+    bench_cmd->add_option("--slow-sleep", bench.slow_sleep, "(d): sleep in every slow callback")
+        ->capture_default_str();
+    bench_cmd->add_option("--scenarios", bench.scenarios, "which of a, b, c, d to run (e.g. c)")
+        ->capture_default_str();
+    bench_cmd->add_flag("--fanout", bench.fanout,
+                        "fan-out mode: the gateway at --rate (default 75000) msgs/s with 0, N "
+                        "and N + 1 stalled stream subscribers");
+    bench_cmd->add_option("--subscribers", bench.subscribers, "--fanout: stream subscribers N")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
+    bench_cmd
+        ->add_option("--slow-close-after", bench.slow_close_after,
+                     "--fanout: [api] slow_close_after of the gateway under test")
+        ->capture_default_str();
+    bench_cmd
+        ->add_option("--readers", bench.readers,
+                     "run (c) with the API cache on, without and with N threads reading books "
+                     "from it")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 256));
+    bench_cmd
+        ->add_option("--reader-rate", bench.reader_rate,
+                     "--readers: reads per second of all readers (0: as fast as they can)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e9));
+
+    auto& report = line.report;
+    auto* report_cmd = app.add_subcommand(
+        "report", "Watch a running gateway (or read a past window from Prometheus) and write the "
+                  "deploy-validation report; exit 0 met, 1 not met/not demonstrable, 2 bad "
+                  "arguments, 3 could not measure, 4 rollback (docs/report.md)");
+    report_cmd->add_option("--target", report.target, "the gateway's HTTP base URL")
+        ->capture_default_str();
+    report_cmd->add_option("--duration", report.duration, "length of the window (30m)")
+        ->capture_default_str();
+    report_cmd->add_option("--checks", report.checks,
+                           "check times from the start (15m,20m,25m,30m; default: 1/2, 2/3, 5/6 "
+                           "and all of --duration)");
+    report_cmd->add_option("--baseline", report.baseline, "baseline TOML (mdgate baseline)");
+    report_cmd->add_option("--out", report.out, "Markdown report file")->capture_default_str();
+    report_cmd->add_option("--json", report.json, "also write the report as JSON here");
+    report_cmd->add_option("--svg-dir", report.svg_dir, "write throughput.svg and memory.svg here");
+    report_cmd->add_option("--interval", report.interval, "scrape interval")->capture_default_str();
+    report_cmd->add_option("--token", report.token, "bearer token of the gateway's HTTP API");
+    report_cmd->add_option("--rss-limit", report.rss_limit, "memory limit (1GiB, 512MiB, none)")
+        ->capture_default_str();
+    report_cmd->add_option("--prometheus", report.prometheus,
+                           "read the window from this Prometheus server instead of scraping");
+    report_cmd->add_option("--match", report.prom_match,
+                           "with --prometheus: extra label matchers, e.g. job=\"mdgate\"");
+    report_cmd->add_option("--from", report.from, "with --prometheus: now-30m, Unix s or RFC 3339");
+    report_cmd->add_option("--to", report.to, "with --prometheus: end of the window (default now)");
+    report_cmd
+        ->add_option("--target-handler-timeouts", report.target_handler_timeouts,
+                     "success: handler timeouts per hour below this")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--target-network-errors", report.target_network_errors,
+                     "success: network errors per hour below this")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--max-callback-timeouts", report.max_callback_timeouts,
+                     "success: at most this many callback timeouts in the window")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--max-error-logs", report.max_error_logs,
+                     "success: at most this many ERROR log lines in the window")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--max-queue-drops", report.max_queue_drops,
+                     "success: at most this many queue items lost in the window")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--min-throughput", report.min_throughput,
+                     "success: messages in every full minute at least this")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--trigger-handler-timeouts", report.trigger_handler_timeouts,
+                     "rollback when handler timeouts per hour are proven above this")
+        ->capture_default_str();
+    report_cmd
+        ->add_option("--trigger-restarts", report.trigger_restarts,
+                     "rollback when restarts exceed this (a crash always fires)")
+        ->capture_default_str();
+
+    auto& baseline = line.baseline;
+    auto* baseline_cmd = app.add_subcommand(
+        "baseline", "Count the old service's (or mdgate's) log markers in journalctl text on "
+                    "stdin and write the baseline TOML for mdgate report");
+    baseline_cmd
+        ->add_flag("--from-journal", baseline.from_journal,
+                   "read `journalctl -u UNIT` output on stdin")
+        ->required();
+    baseline_cmd->add_option("--out", baseline.out, "baseline TOML file (default: stdout)");
+    baseline_cmd->add_option("--source", baseline.source,
+                             "where the journal comes from (unit, host, query), kept in the file");
+    baseline_cmd->add_option("--year", baseline.year,
+                             "year of the journal's year-less dates when no record dates them");
+
+    for (auto* sub :
+         {run_cmd, replay_cmd, sim_cmd, demo_cmd, bench_cmd, report_cmd, baseline_cmd}) {
+        global.add_to(*sub, sub == run_cmd);
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e, out, err);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e, out, err);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e, out, err);
+    } catch (const CLI::ParseError& e) {
+        const auto subs = app.get_subcommands();
+        err << "mdgate: " << e.what() << " (see mdgate "
+            << (subs.empty() ? std::string{} : subs.front()->get_name() + " ") << "--help)\n";
+        return 2;
+    }
+
+    const auto given = global.values();
+    line.log = cli::to_log_options(given.log_level, given.log_format, given.log_target);
+    replay.cat = *model::parse_category(replay_category);
+    sim.cat = *model::parse_category(sim_category);
+    if (*run_cmd) {
+        line.cmd = command::run;
+        run.config = given.config.value_or("");
+        auto& o = run.overrides;
+        if (cat_opt->count() > 0) {
+            o.category = *model::parse_category(run_category);
+        }
+        if (sym_opt->count() > 0) {
+            o.symbols = split_commas(run_symbols);
+        }
+        if (ws_opt->count() > 0) {
+            o.ws_url = run_ws_url;
+        }
+        if (rest_opt->count() > 0) {
+            o.rest_url = run_rest_url;
+        }
+        if (listen_opt->count() > 0) {
+            o.listen = run_listen;
+        }
+        o.log_level = given.log_level;
+        o.log_format = given.log_format;
+        o.log_target = given.log_target;
+    } else if (*replay_cmd) {
+        line.cmd = command::replay;
+    } else if (*sim_cmd) {
+        line.cmd = command::sim;
+    } else if (*demo_cmd) {
+        line.cmd = command::demo;
+    } else if (*report_cmd) {
+        line.cmd = command::report;
+    } else if (*baseline_cmd) {
+        line.cmd = command::baseline;
+    } else if (*bench_cmd) {
+        line.cmd = command::bench;
+    }
+    return line;
+}
+
+} // namespace mdg::app
