@@ -94,11 +94,16 @@ void market_cache::on_ticker(const dispatch::ticker_view& t, std::stop_token /*s
         u.ts_recv = t.ts_recv;
         u.fields = t.fields;
         std::lock_guard lk(s->mu);
-        (void)s->data.ticker.apply(u);
-        s->data.has_ticker = s->data.ticker.has_snapshot();
         s->data.ticker_stale = t.stale;
-        s->data.ticker_cross_seq = t.cross_seq;
-        s->data.ticker_applied = t.applied;
+        if (t.stale && s->data.has_ticker) {
+            // Only the flag changed (its channel went silent or its connection dropped): the
+            // fields and the age stay those of the last update.
+        } else {
+            (void)s->data.ticker.apply(u);
+            s->data.has_ticker = s->data.ticker.has_snapshot();
+            s->data.ticker_cross_seq = t.cross_seq;
+            s->data.ticker_applied = t.applied;
+        }
     }
     if (listener_ != nullptr) {
         listener_->on_ticker(*e, t);
@@ -117,6 +122,13 @@ void market_cache::on_trade(const model::trade& t, std::stop_token /*stop*/) {
     }
     if (listener_ != nullptr) {
         listener_->on_trade(*e, t);
+    }
+}
+
+void market_cache::on_trades_stale(model::instrument_id id, std::stop_token /*stop*/) {
+    if (auto* s = slot(id)) {
+        std::lock_guard lk(s->mu);
+        s->data.trades.mark_stale(); // until the next trade
     }
 }
 

@@ -85,6 +85,7 @@ class market_cache final : public dispatch::consumer {
     void on_book(const dispatch::book_view& b, std::stop_token stop) override;
     void on_ticker(const dispatch::ticker_view& t, std::stop_token stop) override;
     void on_trade(const model::trade& t, std::stop_token stop) override;
+    void on_trades_stale(model::instrument_id id, std::stop_token stop) override;
     void on_kline(const model::kline& k, std::stop_token stop) override;
     void on_liquidation(const model::liquidation& l, std::stop_token stop) override;
 

@@ -73,6 +73,9 @@ class consumer {
     virtual void on_trade(const model::trade& /*t*/, std::stop_token /*stop*/) {}
     virtual void on_kline(const model::kline& /*k*/, std::stop_token /*stop*/) {}
     virtual void on_liquidation(const model::liquidation& /*l*/, std::stop_token /*stop*/) {}
+    /// The instrument's trades are stale (silent beyond their threshold, or their connection
+    /// dropped) until its next trade; delivered in order with its trades.
+    virtual void on_trades_stale(model::instrument_id /*instrument*/, std::stop_token /*stop*/) {}
 };
 
 struct consumer_options {

@@ -48,9 +48,14 @@ namespace {
 }
 
 // A FIFO event: a trade, a candle or a liquidation, in arrival order.
+// A trades channel that went stale, in order with that instrument's trades.
+struct trades_stale {
+    model::instrument_id instrument;
+};
+
 struct fifo_entry {
     std::uint64_t seq = 0;
-    std::variant<model::trade, model::kline, model::liquidation> ev;
+    std::variant<model::trade, model::kline, model::liquidation, trades_stale> ev;
 };
 
 // One conflated topic: the latest book or ticker state not yet delivered.
@@ -308,6 +313,8 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
                         s.c->on_trade(ev, tok);
                     } else if constexpr (std::is_same_v<T, model::kline>) {
                         s.c->on_kline(ev, tok);
+                    } else if constexpr (std::is_same_v<T, trades_stale>) {
+                        s.c->on_trades_stale(ev.instrument, tok);
                     } else {
                         s.c->on_liquidation(ev, tok);
                     }
@@ -329,7 +336,8 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
             return std::visit(
                 [](const auto& ev) {
                     using T = std::decay_t<decltype(ev)>;
-                    if constexpr (std::is_same_v<T, model::trade>) {
+                    if constexpr (std::is_same_v<T, model::trade> ||
+                                  std::is_same_v<T, trades_stale>) {
                         return pack_what(event_kind::trade, ev.instrument, 0);
                     } else if constexpr (std::is_same_v<T, model::kline>) {
                         return pack_what(event_kind::kline, ev.instrument,
@@ -689,6 +697,9 @@ template <class Ev> void publish_fifo(consumer_pool::core& c, const Ev& ev, chan
 
 void consumer_pool::publish_trade(const model::trade& t) {
     publish_fifo(*core_, t, channel_bit::trades);
+}
+void consumer_pool::publish_trades_stale(model::instrument_id id) {
+    publish_fifo(*core_, trades_stale{id}, channel_bit::trades);
 }
 void consumer_pool::publish_kline(const model::kline& k) {
     publish_fifo(*core_, k, channel_bit::klines);

@@ -74,6 +74,9 @@ class consumer_pool {
     void publish_ticker(model::instrument_id id, const market::ticker_state& t,
                         std::chrono::steady_clock::time_point applied);
     void publish_trade(const model::trade& t);
+    /// The instrument's trades went stale: consumers of trades get on_trades_stale, in order
+    /// with the trades (a full FIFO drops its oldest event, as for trades).
+    void publish_trades_stale(model::instrument_id id);
     void publish_kline(const model::kline& k);
     void publish_liquidation(const model::liquidation& l);
 

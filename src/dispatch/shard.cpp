@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log.hpp"
 #include "core/spin.hpp"
 
 namespace mdg::dispatch {
@@ -185,6 +187,12 @@ void shard::publish_state(model::instrument_id id, std::uint16_t depth, const ma
         const auto now_state = static_cast<std::uint8_t>(e.book.state());
         const auto was = st.state.load(std::memory_order_relaxed);
         if (was != now_state) {
+            if (was == static_cast<std::uint8_t>(book::book_state::resyncing) &&
+                e.book.state() == book::book_state::live) {
+                log_book_event(
+                    "resynced", id, depth,
+                    fmt::format("live again from a snapshot at u {}", e.book.update_id()));
+            }
             stats_.books[was].fetch_sub(1, std::memory_order_relaxed);
             stats_.books[now_state].fetch_add(1, std::memory_order_relaxed);
             st.state.store(now_state, std::memory_order_release);
@@ -219,6 +227,13 @@ void shard::on_book(shard_item& it) {
     }
     if (status == book::apply_status::gap || status == book::apply_status::crossed ||
         status == book::apply_status::invalid) {
+        const auto* e = state_.book(id, depth);
+        const auto had = e != nullptr ? e->book.update_id() : 0; // a gap keeps the previous u
+        log_book_event(status == book::apply_status::gap ? "gap" : "resync", id, depth,
+                       status == book::apply_status::gap
+                           ? fmt::format("u {} after u {}; resubscribing", it.book.update_id, had)
+                           : fmt::format("{} book at u {}; resubscribing", book::to_string(status),
+                                         it.book.update_id));
         stats_.resyncs.fetch_add(1, std::memory_order_relaxed);
         if (opts_.resync) {
             opts_.resync(it.source, id, depth);
@@ -234,6 +249,44 @@ void shard::on_book(shard_item& it) {
     }
     trim(it.bids);
     trim(it.asks);
+}
+
+void shard::on_stale(const stale_mark& m, steady::time_point now) {
+    switch (m.channel) {
+    case stale_channel::book:
+        if (state_.mark_book_stale(m.instrument, m.depth, m.continuity_lost)) {
+            stats_.stale_marks.fetch_add(1, std::memory_order_relaxed);
+            if (const auto* e = state_.book(m.instrument, m.depth)) {
+                publish_state(m.instrument, m.depth, *e, now);
+            }
+        }
+        return;
+    case stale_channel::ticker:
+        if (state_.mark_ticker_stale(m.instrument)) {
+            stats_.stale_marks.fetch_add(1, std::memory_order_relaxed);
+            if (const auto* t = state_.ticker(m.instrument); t != nullptr && pool_ != nullptr) {
+                pool_->publish_ticker(m.instrument, *t, now);
+            }
+        }
+        return;
+    case stale_channel::trades:
+        if (state_.mark_trades_stale(m.instrument)) {
+            stats_.stale_marks.fetch_add(1, std::memory_order_relaxed);
+            if (pool_ != nullptr) {
+                pool_->publish_trades_stale(m.instrument);
+            }
+        }
+        return;
+    }
+}
+
+void shard::log_book_event(std::string_view event, model::instrument_id id, std::uint16_t depth,
+                           std::string_view reason) {
+    const std::string symbol =
+        opts_.registry != nullptr ? opts_.registry->info(id).symbol : std::to_string(id.value);
+    // One key per book and event: a flapping book cannot hide another book's first line.
+    core::log_limited(spdlog::level::warn, fmt::format("book.{}.{}.{}", event, depth, symbol),
+                      "Book {} on orderbook.{}.{}: {}", event, depth, symbol, reason);
 }
 
 void shard::process(shard_item& it) {
@@ -288,13 +341,9 @@ void shard::process(shard_item& it) {
                              it.liquidations.back().ts_recv - it.liquidations.back().ts_exchange);
         }
         break;
-    case item_kind::books_lost:
-        for (const auto& [id, depth] : it.lost) {
-            if (state_.mark_syncing(id, depth)) {
-                if (const auto* e = state_.book(id, depth)) {
-                    publish_state(id, depth, *e, now);
-                }
-            }
+    case item_kind::stale:
+        for (const auto& m : it.stale) {
+            on_stale(m, now);
         }
         return;
     }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -28,7 +29,22 @@ enum class item_kind : std::uint8_t {
     trades,       ///< `trades`
     klines,       ///< `klines`
     liquidations, ///< `liquidations`
-    books_lost,   ///< `lost`: these books' feed was lost; wait for snapshots
+    stale,        ///< `stale`: these channels are silent or their connection was lost
+};
+
+/// Which state a stale mark is about.
+enum class stale_channel : std::uint8_t { book, ticker, trades };
+
+/// One channel to flag stale (docs/feed.md, stale state): its book (instrument + depth), its
+/// ticker or its trades. `continuity_lost`: its connection dropped, so a book may become live
+/// again only on a snapshot; otherwise it is silence on a connected socket, and a delta that
+/// continues the book's `u` makes it live again.
+struct stale_mark {
+    stale_channel channel = stale_channel::book;
+    model::instrument_id instrument;
+    std::uint16_t depth = 0; ///< books only
+    bool continuity_lost = false;
+    friend bool operator==(const stale_mark&, const stale_mark&) = default;
 };
 
 /// One unit of work from an I/O thread to a shard: an owned copy of a decoded frame. Slots
@@ -44,7 +60,7 @@ struct shard_item {
     std::vector<model::trade> trades;
     std::vector<model::kline> klines;
     std::vector<model::liquidation> liquidations;
-    std::vector<std::pair<model::instrument_id, std::uint16_t>> lost;
+    std::vector<stale_mark> stale;
 };
 
 /// The published state of one expected book, readable from any thread (HTTP, readiness).
@@ -64,7 +80,8 @@ struct shard_stats {
     std::atomic<std::uint64_t> gaps{0};
     std::atomic<std::uint64_t> crossed{0};
     std::atomic<std::uint64_t> invalid{0};
-    std::atomic<std::uint64_t> resyncs{0}; ///< resubscriptions requested
+    std::atomic<std::uint64_t> resyncs{0};     ///< resubscriptions requested
+    std::atomic<std::uint64_t> stale_marks{0}; ///< channels that went from live to stale
     std::array<std::atomic<std::uint32_t>, book::book_state_count>
         books{}; ///< expected books by state
 };
@@ -74,7 +91,8 @@ struct shard_stats {
 /// thread, publishing to the consumer pool (DESIGN.md §1, stage 2).
 ///
 /// A book gap, crossed or invalid book calls `resync(source, instrument, depth)` on the shard
-/// thread; the owner forwards it to the connection's executor.
+/// thread; the owner forwards it to the connection's executor. Gaps and completed resyncs are
+/// logged per book: the first at once, then at most one line a minute with a count.
 class shard {
   public:
     struct options {
@@ -92,6 +110,9 @@ class shard {
         /// next frame is microseconds away and a park + wake per frame costs two context
         /// switches; a steady trickle (one item per wake-up) parks at once. Zero: never spin.
         std::chrono::nanoseconds spin = std::chrono::microseconds{50};
+        /// Names instruments in log lines (its symbol); null: the instrument id. Read-only
+        /// while the shard runs.
+        const model::instrument_registry* registry = nullptr;
     };
 
     shard(options opts, consumer_pool* pool);
@@ -128,6 +149,9 @@ class shard {
     void run();
     void process(shard_item& it);
     void on_book(shard_item& it);
+    void on_stale(const stale_mark& m, std::chrono::steady_clock::time_point now);
+    void log_book_event(std::string_view event, model::instrument_id id, std::uint16_t depth,
+                        std::string_view reason);
     void publish_state(model::instrument_id id, std::uint16_t depth, const market::book_entry& e,
                        std::chrono::steady_clock::time_point now);
     void wake() noexcept;

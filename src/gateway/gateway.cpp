@@ -57,6 +57,7 @@ struct gateway::impl {
     };
     std::vector<pending_consumer> consumers;
     asio::steady_timer summary_timer{ioc};
+    asio::steady_timer freshness_timer{ioc};
     asio::steady_timer watchdog_timer{ioc};
     asio::steady_timer status_timer{ioc};
     std::uint64_t status_frames = 0; // data frames at the last STATUS= line
@@ -93,6 +94,7 @@ struct gateway::impl {
     [[nodiscard]] gateway_view view() const;
     void setup_metrics();
     void schedule_summary();
+    void schedule_freshness(std::chrono::milliseconds every);
     void schedule_watchdog(std::chrono::microseconds interval);
     void schedule_status();
     void send_status();
@@ -141,6 +143,43 @@ void gateway::impl::schedule_summary() {
         schedule_summary();
     });
 }
+
+// Silent channels become stale in their shards (docs/feed.md, stale state): the same
+// thresholds as /readyz, checked on the I/O thread (where the subscriptions live) and sent
+// through each connection's router, the single producer of the shard queues.
+void gateway::impl::schedule_freshness(std::chrono::milliseconds every) {
+    freshness_timer.expires_after(every);
+    freshness_timer.async_wait([this, every](const boost::system::error_code& ec) {
+        if (ec || stopped) {
+            return;
+        }
+        const auto now = steady::now();
+        for (std::size_t i = 0; i < conns.size(); ++i) {
+            if (conns[i]->state() == exchange::connection_state::live) {
+                routers[i]->check_silence(conns[i]->subscriptions(), opts.freshness, now);
+            }
+        }
+        schedule_freshness(every);
+    });
+}
+
+namespace {
+
+// A quarter of the shortest non-zero threshold, between 10 ms and 1 s: a silent channel is
+// flagged at most a quarter of its threshold late. Zero: nothing can go stale by silence.
+[[nodiscard]] std::chrono::milliseconds freshness_check_interval(const freshness& f) {
+    std::chrono::milliseconds least{0};
+    for (const auto t : {f.orderbook, f.tickers, f.kline, f.trades, f.liquidations}) {
+        if (t.count() > 0 && (least.count() == 0 || t < least)) {
+            least = t;
+        }
+    }
+    return least.count() == 0 ? least
+                              : std::clamp(least / 4, std::chrono::milliseconds{10},
+                                           std::chrono::milliseconds{1000});
+}
+
+} // namespace
 
 // systemd's watchdog is fed from the I/O loop itself: a frozen loop stops the keep-alives and
 // systemd restarts the service.
@@ -287,6 +326,7 @@ bool gateway::start(std::string& error) {
         so.index = i;
         so.queue_capacity = o.shard_queue;
         so.spin = o.spin;
+        so.registry = &m.registry;
         so.resync = [&m](std::uint32_t src, model::instrument_id id, std::uint16_t depth) {
             m.conns[src]->request_resync(
                 fmt::format("orderbook.{}.{}", depth, m.registry.info(id).symbol));
@@ -352,6 +392,9 @@ bool gateway::start(std::string& error) {
     }
     m.summary_last = 0;
     m.schedule_summary();
+    if (const auto every = freshness_check_interval(o.freshness); every.count() > 0) {
+        m.schedule_freshness(every);
+    }
     if (auto wd = core::systemd::watchdog_interval()) {
         m.schedule_watchdog(*wd);
     }
@@ -404,6 +447,7 @@ bool gateway::stop() {
             m.probe->stop();
         }
         m.summary_timer.cancel();
+        m.freshness_timer.cancel();
         m.watchdog_timer.cancel();
         m.status_timer.cancel();
     });

@@ -31,7 +31,7 @@ using detail::seconds;
         return "kline";
     case dispatch::item_kind::liquidations:
         return "allLiquidation";
-    case dispatch::item_kind::books_lost:
+    case dispatch::item_kind::stale:
         break;
     }
     return "other";

@@ -71,14 +71,68 @@ bool shard_router::on_data(const exchange::bybit::decoded_frame& f) {
     return false;
 }
 
+std::optional<dispatch::stale_mark> shard_router::mark_of(std::string_view topic,
+                                                          bool continuity_lost) const {
+    auto parsed = exchange::bybit::parse_topic(topic);
+    if (!parsed) {
+        return std::nullopt;
+    }
+    dispatch::stale_mark m;
+    m.continuity_lost = continuity_lost;
+    switch (parsed->ch) {
+    case exchange::bybit::channel::orderbook:
+        m.channel = dispatch::stale_channel::book;
+        m.depth = parsed->depth;
+        break;
+    case exchange::bybit::channel::tickers:
+        m.channel = dispatch::stale_channel::ticker;
+        break;
+    case exchange::bybit::channel::public_trade:
+        m.channel = dispatch::stale_channel::trades;
+        break;
+    case exchange::bybit::channel::kline:
+    case exchange::bybit::channel::all_liquidation:
+    case exchange::bybit::channel::liquidation:
+        return std::nullopt; // candles and liquidations carry no state flag
+    }
+    auto id = registry_.find(model::venue::bybit, cat_, parsed->symbol);
+    if (!id) {
+        return std::nullopt;
+    }
+    m.instrument = *id;
+    return m;
+}
+
 void shard_router::on_connection_lost(std::span<const std::string> topics) {
     for (const auto& t : topics) {
-        auto parsed = exchange::bybit::parse_topic(t);
-        if (!parsed || parsed->ch != exchange::bybit::channel::orderbook) {
+        if (auto m = mark_of(t, true)) {
+            lost_.push_back(*m);
+        }
+    }
+    flush_lost();
+}
+
+void shard_router::check_silence(const exchange::subscription_set& subs, const freshness& f,
+                                 steady::time_point now) {
+    for (const auto& [t, info] : subs.topics()) {
+        if (info.state != exchange::topic_state::active || info.last_data == steady::time_point{}) {
             continue;
         }
-        if (auto id = registry_.find(model::venue::bybit, cat_, parsed->symbol)) {
-            lost_.emplace_back(*id, parsed->depth);
+        auto parsed = exchange::bybit::parse_topic(t);
+        if (!parsed) {
+            continue;
+        }
+        const auto limit = threshold(f, parsed->ch);
+        if (limit.count() <= 0 || now - info.last_data <= limit) {
+            continue;
+        }
+        auto [it, fresh] = flagged_.try_emplace(t, info.last_data);
+        if (!fresh && it->second == info.last_data) {
+            continue; // this silence is flagged already
+        }
+        it->second = info.last_data;
+        if (auto m = mark_of(t, false)) {
+            lost_.push_back(*m);
         }
     }
     flush_lost();
@@ -88,16 +142,16 @@ void shard_router::flush_lost() {
     if (lost_.empty()) {
         return;
     }
-    std::erase_if(lost_, [&](const std::pair<model::instrument_id, std::uint16_t>& b) {
-        auto& sh = *shards_[b.first.value % shards_.size()];
+    std::erase_if(lost_, [&](const dispatch::stale_mark& m) {
+        auto& sh = *shards_[m.instrument.value % shards_.size()];
         auto* it = sh.claim();
         if (it == nullptr) {
             return false;
         }
-        it->kind = dispatch::item_kind::books_lost;
+        it->kind = dispatch::item_kind::stale;
         it->source = source_;
         it->read_ns = 0;
-        it->lost.assign(1, b);
+        it->stale.assign(1, m);
         sh.commit();
         return true;
     });

@@ -1,15 +1,21 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "dispatch/shard.hpp"
 #include "exchange/feed/connection.hpp"
+#include "exchange/feed/subscription_set.hpp"
+#include "gateway/health.hpp"
 #include "metrics/counter.hpp"
 #include "model/instrument.hpp"
 
@@ -18,8 +24,10 @@ namespace mdg::gateway {
 /// Hands one connection's decoded frames to the state shards: an owned copy of each data
 /// frame into the queue of the shard that owns its instrument (`instrument % shards`). Never
 /// blocks: a full queue drops the frame (the shard counts it), and a dropped book update asks
-/// the connection to resubscribe that book. A lost connection queues a "books lost" notice
-/// for each of its order books; notices a full queue refused go with the next frame.
+/// the connection to resubscribe that book. Stale marks (docs/feed.md, stale state): a lost
+/// connection flags each of its books, tickers and trades stale with continuity lost, and
+/// check_silence() flags a channel whose data stopped while its connection is live; marks a
+/// full queue refused go with the next frame.
 ///
 /// One per connection, owned by the gateway. Called only on the connection's executor (the
 /// I/O thread), which is the single producer of every shard queue; not thread-safe.
@@ -38,7 +46,14 @@ class shard_router final : public exchange::frame_handler {
     bool on_data(const exchange::bybit::decoded_frame& f) override;
     void on_connection_lost(std::span<const std::string> topics) override;
 
-    /// Queues the "books lost" notices a full shard refused earlier, as far as there is room.
+    /// Flags stale every book, ticker and trades topic of `subs` (this router's connection)
+    /// that is active, has had data, and has been silent for longer than its channel's
+    /// threshold in `f` (as of `now`); once per silence (a topic is flagged again only after
+    /// new data). Call only while the connection is live.
+    void check_silence(const exchange::subscription_set& subs, const freshness& f,
+                       std::chrono::steady_clock::time_point now);
+
+    /// Queues the stale marks a full shard refused earlier, as far as there is room.
     void flush_lost();
 
     /// Data frames seen (queued or dropped).
@@ -50,7 +65,14 @@ class shard_router final : public exchange::frame_handler {
     const model::instrument_registry& registry_;               // outlives: the router
     std::span<const std::unique_ptr<dispatch::shard>> shards_; // outlives: the router
     channel_counters messages_;                                // outlive: the router
-    std::vector<std::pair<model::instrument_id, std::uint16_t>> lost_;
+    /// The mark for `topic` (book, ticker or trades); nullopt for other channels and unknown
+    /// symbols.
+    [[nodiscard]] std::optional<dispatch::stale_mark> mark_of(std::string_view topic,
+                                                              bool continuity_lost) const;
+
+    std::vector<dispatch::stale_mark> lost_;
+    /// Per topic, the last_data of the silence already flagged.
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> flagged_;
     std::uint64_t data_frames_ = 0;
 };
 

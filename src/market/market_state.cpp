@@ -36,8 +36,15 @@ apply_status market_state::on_book(const model::book_update& u) {
     const bool snapshot = u.kind == model::update_kind::snapshot || u.update_id == 1;
     if (snapshot) {
         ++e.snapshots;
+        e.needs_snapshot = false;
     } else {
         ++e.deltas;
+        if (e.needs_snapshot) {
+            // The connection dropped since the last update: a delta cannot be trusted to
+            // continue this book, whatever its `u` (docs/feed.md, stale state).
+            ++e.ignored;
+            return apply_status::awaiting_snapshot;
+        }
     }
     const book_state before = e.book.state();
     const apply_status status = e.book.apply(u);
@@ -150,9 +157,35 @@ std::size_t market_state::on_liquidations(std::span<const model::liquidation> li
     return stored;
 }
 
+namespace {
+
+bool mark_entry_stale(book_entry& e, bool continuity_lost) noexcept {
+    if (continuity_lost) {
+        e.needs_snapshot = true;
+    }
+    if (e.book.state() != book_state::live) {
+        return false;
+    }
+    e.book.mark_stale();
+    ++e.stale_marks;
+    return true;
+}
+
+// Flags the ticker or trade ring of `instrument` stale; true when it was not already.
+template <class Map> bool flag_stale(Map& m, model::instrument_id instrument) noexcept {
+    const auto it = m.find(instrument);
+    if (it == m.end() || it->second.stale()) {
+        return false;
+    }
+    it->second.mark_stale();
+    return true;
+}
+
+} // namespace
+
 void market_state::mark_all_stale() noexcept {
     for (auto& [key, entry] : books_) {
-        entry.book.mark_stale();
+        (void)mark_entry_stale(entry, true);
     }
     for (auto& [id, ticker] : tickers_) {
         ticker.mark_stale();
@@ -160,6 +193,20 @@ void market_state::mark_all_stale() noexcept {
     for (auto& [id, ring] : trades_) {
         ring.mark_stale();
     }
+}
+
+bool market_state::mark_book_stale(model::instrument_id instrument, std::uint16_t depth,
+                                   bool continuity_lost) noexcept {
+    const auto it = books_.find(book_key(instrument, depth));
+    return it != books_.end() && mark_entry_stale(it->second, continuity_lost);
+}
+
+bool market_state::mark_ticker_stale(model::instrument_id instrument) noexcept {
+    return flag_stale(tickers_, instrument);
+}
+
+bool market_state::mark_trades_stale(model::instrument_id instrument) noexcept {
+    return flag_stale(trades_, instrument);
 }
 
 bool market_state::mark_syncing(model::instrument_id instrument, std::uint16_t depth) noexcept {

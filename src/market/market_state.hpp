@@ -48,6 +48,10 @@ struct book_entry {
     std::uint64_t invalid = 0;
     std::uint64_t ignored = 0;           ///< deltas refused as awaiting_snapshot
     std::uint64_t resyncs_completed = 0; ///< snapshots that brought a resyncing book to live
+    std::uint64_t stale_marks = 0;       ///< times a live book was marked stale
+    /// Continuity was lost (its connection dropped): deltas are refused as awaiting_snapshot,
+    /// whatever their `u`, until the next snapshot. Silence alone never sets it.
+    bool needs_snapshot = false;
 };
 
 /// Result of market_state::on_klines: how many candles took each kline_status.
@@ -86,9 +90,24 @@ class market_state {
     /// Returns the number of liquidations stored (not duplicates, not already expired).
     std::size_t on_liquidations(std::span<const model::liquidation> liquidations);
 
-    /// The feed carrying these topics was lost: live books become stale, and tickers and trade
-    /// rings are flagged stale until their next update.
+    /// The feed carrying these topics was lost: every book loses continuity (as
+    /// mark_book_stale(.., true)), and tickers and trade rings are flagged stale until their
+    /// next update.
     void mark_all_stale() noexcept;
+    /// The book's channel is silent beyond its freshness threshold (`continuity_lost` false),
+    /// or its connection dropped (true). A live book becomes stale, contents kept. After
+    /// silence alone the next delta that continues `u` (previous + 1) makes it live again, and
+    /// one that does not is a gap; after a lost connection only a snapshot does (deltas are
+    /// refused as awaiting_snapshot). Returns true when the book's state changed; false also
+    /// when there is no such book.
+    bool mark_book_stale(model::instrument_id instrument, std::uint16_t depth,
+                         bool continuity_lost) noexcept;
+    /// The ticker is flagged stale until its next applied update. Returns true when it was not
+    /// stale before; false also when there is no such ticker.
+    bool mark_ticker_stale(model::instrument_id instrument) noexcept;
+    /// The trade ring is flagged stale until its next accepted trade. Returns true when it was
+    /// not stale before; false also when there is no such ring.
+    bool mark_trades_stale(model::instrument_id instrument) noexcept;
     /// A fresh subscription for this book is on its way: wait for its snapshot. Returns false
     /// when there is no such book.
     bool mark_syncing(model::instrument_id instrument, std::uint16_t depth) noexcept;

@@ -1,6 +1,8 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -35,6 +37,23 @@ class Shard : public ::testing::Test {
         it->bids.assign(1, {model::price{px}, model::qty{1}});
         it->asks.assign(1, {model::price{px + spread}, model::qty{1}});
         s.commit();
+    }
+
+    void push_stale(shard& s, stale_channel ch, bool continuity_lost) {
+        shard_item* it = nullptr;
+        while ((it = s.claim()) == nullptr) {
+            std::this_thread::yield();
+        }
+        it->kind = item_kind::stale;
+        it->stale.assign(1, stale_mark{.channel = ch,
+                                       .instrument = btc,
+                                       .depth = 50,
+                                       .continuity_lost = continuity_lost});
+        s.commit();
+    }
+
+    static std::uint32_t books_in(const shard& s, book_state st) {
+        return s.stats().books[static_cast<std::size_t>(st)].load();
     }
 
     book_state state_of(shard& s) {
@@ -98,20 +117,112 @@ TEST_F(Shard, GapRequestsAResyncOfThatBookFromItsSource) {
     EXPECT_EQ(state_of(s), book_state::live);
 }
 
-TEST_F(Shard, LostFeedSendsItsBooksToSyncingAndFullQueueIsCounted) {
+TEST_F(Shard, LostFeedMakesItsBooksStaleUntilASnapshotAndFullQueueIsCounted) {
     shard s({.queue_capacity = 2}, nullptr);
     s.expect_book(btc, 50);
     // Not started: the queue fills and further claims are refused and counted.
     push_book(s, model::update_kind::snapshot, 1, 100);
-    auto* it = s.claim();
-    ASSERT_NE(it, nullptr);
-    it->kind = item_kind::books_lost;
-    it->lost.assign(1, {btc, 50});
-    s.commit();
+    push_stale(s, stale_channel::book, true);
     EXPECT_EQ(s.claim(), nullptr);
     EXPECT_EQ(s.stats().dropped_full.load(), 1U);
     s.start();
-    EXPECT_EQ(state_of(s), book_state::syncing);
+    EXPECT_EQ(state_of(s), book_state::stale);
+    EXPECT_EQ(books_in(s, book_state::stale), 1U);
+    EXPECT_EQ(books_in(s, book_state::live), 0U);
+    EXPECT_EQ(s.stats().stale_marks.load(), 1U);
+    // Continuity is lost: even the next u waits for a snapshot.
+    push_book(s, model::update_kind::delta, 2, 100);
+    EXPECT_EQ(state_of(s), book_state::stale);
+    push_book(s, model::update_kind::snapshot, 30, 100);
+    EXPECT_EQ(state_of(s), book_state::live);
+    EXPECT_EQ(books_in(s, book_state::stale), 0U);
+    EXPECT_EQ(books_in(s, book_state::live), 1U);
+}
+
+TEST_F(Shard, SilentBookIsStaleUntilTheDeltaThatContinuesItsSequence) {
+    shard s({.queue_capacity = 16}, nullptr);
+    s.expect_book(btc, 50);
+    s.start();
+    push_book(s, model::update_kind::snapshot, 1, 100);
+    push_stale(s, stale_channel::book, false);
+    EXPECT_EQ(state_of(s), book_state::stale);
+    EXPECT_EQ(books_in(s, book_state::stale), 1U);
+    push_stale(s, stale_channel::book, false); // already stale: not counted again
+    EXPECT_EQ(s.stats().stale_marks.load(), 1U);
+    push_book(s, model::update_kind::delta, 2, 100);
+    EXPECT_EQ(state_of(s), book_state::live);
+    EXPECT_EQ(books_in(s, book_state::stale), 0U);
+    EXPECT_EQ(s.stats().gaps.load(), 0U);
+}
+
+TEST_F(Shard, StaleTickerAndTradesReachConsumersInOrder) {
+    struct recorder : consumer {
+        void on_ticker(const ticker_view& t, std::stop_token) override {
+            std::lock_guard lk(mu);
+            events.push_back(t.stale ? "ticker stale" : "ticker live");
+        }
+        void on_trade(const model::trade& t, std::stop_token) override {
+            std::lock_guard lk(mu);
+            events.push_back("trade " + std::string(t.id.view()));
+        }
+        void on_trades_stale(model::instrument_id, std::stop_token) override {
+            std::lock_guard lk(mu);
+            events.push_back("trades stale");
+        }
+        // Waits until `n` events arrived, so that no ticker state conflates with the next.
+        void wait_for(std::size_t n) {
+            for (int i = 0; i < 10'000; ++i) {
+                {
+                    std::lock_guard lk(mu);
+                    if (events.size() >= n) {
+                        return;
+                    }
+                }
+                std::this_thread::sleep_for(1ms);
+            }
+        }
+        std::mutex mu;
+        std::vector<std::string> events;
+    };
+    consumer_pool pool({.threads = 1}, registry);
+    auto rec = std::make_shared<recorder>();
+    pool.add(rec, {.name = "rec"});
+    pool.start();
+    shard s({.queue_capacity = 16}, &pool);
+    s.start();
+    auto push = [&](item_kind k, std::string_view trade_id) {
+        shard_item* it = nullptr;
+        while ((it = s.claim()) == nullptr) {
+            std::this_thread::yield();
+        }
+        it->kind = k;
+        it->ticker = {};
+        it->ticker.instrument = btc;
+        it->ticker.kind = model::update_kind::snapshot;
+        model::trade t;
+        t.instrument = btc;
+        (void)t.id.assign(trade_id);
+        it->trades.assign(1, t);
+        s.commit();
+    };
+    push(item_kind::ticker, "");
+    rec->wait_for(1);
+    push(item_kind::trades, "1");
+    rec->wait_for(2);
+    push_stale(s, stale_channel::ticker, true);
+    rec->wait_for(3);
+    push_stale(s, stale_channel::trades, true);
+    push_stale(s, stale_channel::trades, true); // already stale: nothing published
+    push(item_kind::trades, "2");
+    rec->wait_for(5);
+    push(item_kind::ticker, "");
+    rec->wait_for(6);
+    s.stop();
+    ASSERT_TRUE(pool.stop(5s));
+    const std::vector<std::string> expected{"ticker live",  "trade 1", "ticker stale",
+                                            "trades stale", "trade 2", "ticker live"};
+    EXPECT_EQ(rec->events, expected);
+    EXPECT_EQ(s.stats().stale_marks.load(), 2U);
 }
 
 TEST_F(Shard, FeedsTheConsumerPool) {

@@ -1,4 +1,6 @@
 #include <array>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -125,26 +127,36 @@ TEST_F(ShardRouterTest, FullQueueDropsTheFrameAndResubscribesOnlyABook) {
     EXPECT_EQ(r.data_frames(), 4U);
 }
 
-TEST_F(ShardRouterTest, ConnectionLostQueuesBooksLostForOrderbookTopicsOnly) {
+TEST_F(ShardRouterTest, ConnectionLostMarksBooksTickersAndTradesStale) {
     make_shards(2, 8);
     owner(btc).expect_book(btc, 50);
     shard_router r(0, linear, registry, shards, counters);
     ASSERT_FALSE(r.on_data(btc_book));
+    ASSERT_FALSE(r.on_data(btc_ticker));
 
     const std::vector<std::string> topics{"orderbook.50.BTCUSDT", "tickers.BTCUSDT",
-                                          "publicTrade.ETHUSDT", "orderbook.50.XRPUSDT",
-                                          "not-a-topic"};
+                                          "publicTrade.ETHUSDT",  "orderbook.50.XRPUSDT",
+                                          "kline.1.BTCUSDT",      "not-a-topic"};
     r.on_connection_lost(topics);
 
-    // One notice, for the one known book; nothing for the other channels.
-    EXPECT_EQ(owner(btc).queue_depth(), 2U);
-    EXPECT_EQ(owner(eth).queue_depth(), 0U);
-    EXPECT_EQ(r.data_frames(), 1U);
-    // The snapshot made the book live; the notice that follows sends it back to syncing.
+    // A mark for the book, the ticker and the trades of known symbols; none for candles.
+    EXPECT_EQ(owner(btc).queue_depth(), 4U);
+    EXPECT_EQ(owner(eth).queue_depth(), 1U);
+    EXPECT_EQ(r.data_frames(), 2U);
     for (auto& s : shards) {
         s->start();
     }
-    EXPECT_EQ(state_of(btc), book_state::syncing);
+    // The snapshot made the book live; the mark that follows makes it stale, and its
+    // continuity is lost.
+    EXPECT_EQ(state_of(btc), book_state::stale);
+    bool ticker_stale = false;
+    bool needs_snapshot = false;
+    ASSERT_TRUE(owner(btc).query([&](const market::market_state& m) {
+        ticker_stale = m.ticker(btc)->stale();
+        needs_snapshot = m.book(btc, 50)->needs_snapshot;
+    }));
+    EXPECT_TRUE(ticker_stale);
+    EXPECT_TRUE(needs_snapshot);
 }
 
 TEST_F(ShardRouterTest, LostNoticeRefusedByAFullQueueGoesWithTheNextFrame) {
@@ -161,8 +173,56 @@ TEST_F(ShardRouterTest, LostNoticeRefusedByAFullQueueGoesWithTheNextFrame) {
     shards[0]->start();
     EXPECT_EQ(state_of(btc), book_state::live); // queue drained, the notice not sent yet
     EXPECT_FALSE(r.on_data(btc_ticker));        // sends the notice first, then the ticker
-    EXPECT_EQ(state_of(btc), book_state::syncing);
+    EXPECT_EQ(state_of(btc), book_state::stale);
     EXPECT_EQ(shards[0]->stats().dropped_full.load(), 1U);
+}
+
+TEST_F(ShardRouterTest, SilenceBeyondTheThresholdMarksOnceUntilNewData) {
+    make_shards(1, 16);
+    shards[0]->expect_book(btc, 50);
+    shards[0]->start();
+    shard_router r(0, linear, registry, shards, counters);
+    exchange::subscription_set subs(linear, {"orderbook.50.BTCUSDT", "tickers.BTCUSDT",
+                                             "publicTrade.BTCUSDT", "kline.1.BTCUSDT"});
+    // Data makes a topic active (as after its acknowledgement).
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const auto& [t, info] : subs.topics()) {
+        subs.on_data(t, t0);
+    }
+    ASSERT_FALSE(r.on_data(btc_book));
+    ASSERT_FALSE(r.on_data(btc_ticker));
+    const freshness f{.orderbook = std::chrono::milliseconds{1000},
+                      .tickers = std::chrono::milliseconds{2000},
+                      .kline = std::chrono::milliseconds{1000},
+                      .trades = std::chrono::milliseconds{0},
+                      .liquidations = std::chrono::milliseconds{0}};
+    auto marks = [&] {
+        return shards[0]->stats().stale_marks.load();
+    };
+    auto settle = [&] {
+        (void)shards[0]->query([](const market::market_state&) {});
+    };
+
+    r.check_silence(subs, f, t0 + std::chrono::milliseconds{1000}); // at the threshold: fresh
+    settle();
+    EXPECT_EQ(marks(), 0U);
+    EXPECT_EQ(state_of(btc), book_state::live);
+
+    r.check_silence(subs, f, t0 + std::chrono::milliseconds{1500}); // the book only
+    settle();
+    EXPECT_EQ(state_of(btc), book_state::stale);
+    EXPECT_EQ(marks(), 1U);
+    EXPECT_EQ(shards[0]->queue_depth(), 0U);
+
+    r.check_silence(subs, f, t0 + std::chrono::milliseconds{2500}); // + the ticker, once
+    r.check_silence(subs, f, t0 + std::chrono::milliseconds{3000});
+    settle();
+    EXPECT_EQ(marks(), 2U);
+    EXPECT_EQ(shards[0]->stats().items.load(), 4U); // 2 frames + 2 marks: nothing repeated
+    bool needs_snapshot = true;
+    ASSERT_TRUE(shards[0]->query(
+        [&](const market::market_state& m) { needs_snapshot = m.book(btc, 50)->needs_snapshot; }));
+    EXPECT_FALSE(needs_snapshot); // silence keeps continuity
 }
 
 } // namespace

@@ -277,6 +277,85 @@ TEST(MarketStateTest, MarkAllStaleFlagsBooksTickersAndTrades) {
     EXPECT_EQ(m.book(btc, 50)->book.state(), book_state::live);
 }
 
+TEST(MarketStateTest, MarkAllStaleLosesEveryBooksContinuity) {
+    market_state m;
+    ASSERT_EQ(snapshot(m, btc, 50, 1), apply_status::applied);
+    m.mark_all_stale();
+    EXPECT_TRUE(m.book(btc, 50)->needs_snapshot);
+    EXPECT_EQ(delta(m, btc, 50, 2), apply_status::awaiting_snapshot);
+    EXPECT_EQ(m.book(btc, 50)->book.state(), book_state::stale);
+}
+
+TEST(MarketStateTest, SilentBookGoesLiveAgainOnADeltaThatContinuesTheSequence) {
+    market_state m;
+    ASSERT_EQ(snapshot(m, btc, 50, 1), apply_status::applied);
+    ASSERT_EQ(delta(m, btc, 50, 2), apply_status::applied);
+    EXPECT_TRUE(m.mark_book_stale(btc, 50, false));
+    EXPECT_FALSE(m.mark_book_stale(btc, 50, false));  // already stale: no change
+    EXPECT_FALSE(m.mark_book_stale(btc, 200, false)); // no such book
+    const auto& e = *m.book(btc, 50);
+    EXPECT_EQ(e.book.state(), book_state::stale);
+    EXPECT_EQ(e.stale_marks, 1U);
+    EXPECT_FALSE(e.needs_snapshot);
+    // Silence on a connected socket keeps continuity: u 3 follows u 2.
+    EXPECT_EQ(delta(m, btc, 50, 3), apply_status::applied);
+    EXPECT_EQ(e.book.state(), book_state::live);
+    EXPECT_EQ(e.book.update_id(), 3U);
+}
+
+TEST(MarketStateTest, SilentBookWhoseNextDeltaSkipsAnUpdateIdIsAGap) {
+    market_state m;
+    ASSERT_EQ(snapshot(m, btc, 50, 1), apply_status::applied);
+    ASSERT_TRUE(m.mark_book_stale(btc, 50, false));
+    EXPECT_EQ(delta(m, btc, 50, 5), apply_status::gap);
+    EXPECT_EQ(m.book(btc, 50)->book.state(), book_state::resyncing);
+    EXPECT_EQ(m.book(btc, 50)->gaps, 1U);
+}
+
+TEST(MarketStateTest, LostConnectionBookWaitsForASnapshotEvenForAContinuousDelta) {
+    market_state m;
+    ASSERT_EQ(snapshot(m, btc, 50, 1), apply_status::applied);
+    EXPECT_TRUE(m.mark_book_stale(btc, 50, true));
+    const auto& e = *m.book(btc, 50);
+    EXPECT_EQ(e.book.state(), book_state::stale);
+    EXPECT_TRUE(e.needs_snapshot);
+    EXPECT_EQ(delta(m, btc, 50, 2), apply_status::awaiting_snapshot);
+    EXPECT_EQ(e.book.state(), book_state::stale);
+    EXPECT_EQ(e.ignored, 1U);
+    EXPECT_EQ(snapshot(m, btc, 50, 40), apply_status::applied);
+    EXPECT_EQ(e.book.state(), book_state::live);
+    EXPECT_FALSE(e.needs_snapshot);
+    EXPECT_EQ(delta(m, btc, 50, 41), apply_status::applied);
+}
+
+TEST(MarketStateTest, LostConnectionOnAStaleBookStillLosesContinuity) {
+    market_state m;
+    ASSERT_EQ(snapshot(m, btc, 50, 1), apply_status::applied);
+    ASSERT_TRUE(m.mark_book_stale(btc, 50, false));
+    EXPECT_FALSE(m.mark_book_stale(btc, 50, true));                   // state unchanged, but...
+    EXPECT_EQ(delta(m, btc, 50, 2), apply_status::awaiting_snapshot); // ...continuity is gone
+}
+
+TEST(MarketStateTest, TickerAndTradesAreMarkedStaleUntilTheirNextUpdate) {
+    market_state m;
+    EXPECT_FALSE(m.mark_ticker_stale(btc));
+    EXPECT_FALSE(m.mark_trades_stale(btc));
+    ASSERT_EQ(m.on_ticker(ticker(btc, model::update_kind::snapshot, 1)), ticker_status::applied);
+    const std::array first{trade(btc, "a", 1)};
+    ASSERT_EQ(m.on_trades(first), 1U);
+    EXPECT_TRUE(m.mark_ticker_stale(btc));
+    EXPECT_FALSE(m.mark_ticker_stale(btc));
+    EXPECT_TRUE(m.mark_trades_stale(btc));
+    EXPECT_FALSE(m.mark_trades_stale(btc));
+    EXPECT_TRUE(m.ticker(btc)->stale());
+    EXPECT_TRUE(m.trades(btc)->stale());
+    ASSERT_EQ(m.on_ticker(ticker(btc, model::update_kind::delta, 2)), ticker_status::applied);
+    const std::array next{trade(btc, "b", 2)};
+    ASSERT_EQ(m.on_trades(next), 1U);
+    EXPECT_FALSE(m.ticker(btc)->stale());
+    EXPECT_FALSE(m.trades(btc)->stale());
+}
+
 TEST(MarketStateTest, TickersAreKeptPerInstrument) {
     market_state m;
     EXPECT_EQ(m.on_ticker(ticker(btc, model::update_kind::delta, 1)),
