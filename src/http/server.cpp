@@ -125,11 +125,12 @@ void log_task_failure(const std::exception_ptr& e) {
     try {
         std::rethrow_exception(e);
     } catch (const std::exception& ex) {
-        core::log_limited(spdlog::level::err, "http.task", "http: connection task failed: {}",
-                          ex.what());
+        core::log_limited_event(spdlog::level::err, "http.task",
+                                {{"event", "http_task_failed"}, {"reason", ex.what()}},
+                                "http: connection task failed: {}", ex.what());
     } catch (...) {
-        core::log_limited(spdlog::level::err, "http.task",
-                          "http: connection task failed: unknown exception");
+        core::log_limited_event(spdlog::level::err, "http.task", {{"event", "http_task_failed"}},
+                                "http: connection task failed: unknown exception");
     }
 }
 
@@ -275,7 +276,8 @@ result<std::uint16_t> server::impl::start(std::string& error) {
         return ec;
     }
     started = true;
-    spdlog::info("http: listening on {}", endpoint_text(addr, bound.port()));
+    core::log_event(spdlog::level::info, {{"event", "http_listening"}, {"port", bound.port()}},
+                    "http: listening on {}", endpoint_text(addr, bound.port()));
     asio::co_spawn(
         ex, [self = shared_from_this()] { return self->accept_loop(); }, log_task_failure);
     return bound.port();
@@ -308,8 +310,9 @@ asio::awaitable<void> server::impl::accept_loop() {
             // Out of descriptors and the like: count, say so once a minute, and retry after a
             // pause instead of spinning on an error that repeats at once.
             ++stats.accept_errors;
-            core::log_limited(spdlog::level::warn, "http.accept", "http: accept failed: {}",
-                              ec.message());
+            core::log_limited_event(spdlog::level::warn, "http.accept",
+                                    {{"event", "http_accept_failed"}, {"reason", ec.message()}},
+                                    "http: accept failed: {}", ec.message());
             asio::steady_timer pause(ex);
             pause.expires_after(accept_retry_delay);
             co_await pause.async_wait(use_tuple);
@@ -319,9 +322,11 @@ asio::awaitable<void> server::impl::accept_loop() {
         if (stats.connections_open >= opts.max_connections) {
             ++stats.connections_refused;
             ++stats.rejected_limits;
-            core::log_limited(spdlog::level::warn, "http.max_connections",
-                              "http: {} connections open (max_connections): refusing new ones",
-                              stats.connections_open);
+            core::log_limited_event(
+                spdlog::level::warn, "http.max_connections",
+                {{"event", "http_connections_refused"}, {"open", stats.connections_open}},
+                "http: {} connections open (max_connections): refusing new ones",
+                stats.connections_open);
             if (refusing < opts.max_connections) {
                 ++refusing; // counted here so that a burst of accepts cannot overshoot
                 asio::co_spawn(
@@ -397,8 +402,10 @@ asio::awaitable<void> server::impl::serve(tcp::socket socket) {
                 (*up)(c.stream.release_socket(), view, buffered);
             } catch (const std::exception& e) {
                 ++stats.handler_errors;
-                core::log_limited(spdlog::level::err, "http.upgrade",
-                                  "http: upgrade handler for {} failed: {}", view.path, e.what());
+                core::log_limited_event(
+                    spdlog::level::err, "http.upgrade",
+                    {{"event", "http_handler_failed"}, {"path", view.path}, {"reason", e.what()}},
+                    "http: upgrade handler for {} failed: {}", view.path, e.what());
             }
             co_return;
         }
@@ -538,8 +545,9 @@ string_response server::impl::call_handler(const handler& h, const string_reques
     }
     auto fail = [&](std::string_view why) {
         ++stats.handler_errors;
-        core::log_limited(spdlog::level::err, "http.handler", "http: handler for {} failed: {}",
-                          path, why);
+        core::log_limited_event(spdlog::level::err, "http.handler",
+                                {{"event", "http_handler_failed"}, {"path", path}, {"reason", why}},
+                                "http: handler for {} failed: {}", path, why);
         return make_response(500, req.version(), "internal server error\n");
     };
     response out;
@@ -632,7 +640,8 @@ void stop_noexcept(server& s) noexcept {
     try {
         s.stop();
     } catch (...) {
-        core::log_limited(spdlog::level::err, "http.stop", "http: could not queue stop()");
+        core::log_limited_event(spdlog::level::err, "http.stop", {{"event", "http_stop_failed"}},
+                                "http: could not queue stop()");
     }
 }
 

@@ -15,6 +15,7 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log.hpp"
 #include "net/http_url.hpp"
 
 namespace mdg::net {
@@ -442,16 +443,24 @@ void connectivity_probe::impl::finish(run_state& r, probe_outcome out) {
     const auto now = circuit_breaker::clock::now();
     if (out.ok) {
         if (breaker.on_success()) {
-            spdlog::info("connectivity probe circuit breaker closed (probe succeeded)");
+            core::log_event(spdlog::level::info, {{"event", "probe_breaker_closed"}},
+                            "connectivity probe circuit breaker closed (probe succeeded)");
         }
     } else if (out.kind != probe_failure::cancelled) {
         // A cancelled run says nothing about the network, so it leaves the breaker alone
         // (checks after stop() are refused anyway).
         ++stats.validation_failures;
-        spdlog::error("Network connectivity validation failed: {}", out.reason);
+        core::log_event(spdlog::level::err,
+                        {{"event", "network_validation_failed"},
+                         {"reason", out.reason},
+                         {"attempts", out.attempts}},
+                        "Network connectivity validation failed: {}", out.reason);
         if (breaker.on_failure(now)) {
-            spdlog::warn("connectivity probe circuit breaker open: checks refused for {} ms",
-                         opts.breaker.cooldown.count());
+            core::log_event(
+                spdlog::level::warn,
+                {{"event", "probe_breaker_open"}, {"cooldown_ms", opts.breaker.cooldown.count()}},
+                "connectivity probe circuit breaker open: checks refused for {} ms",
+                opts.breaker.cooldown.count());
         }
     }
     r.outcome = std::move(out);

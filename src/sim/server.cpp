@@ -984,7 +984,9 @@ boost::system::error_code server::impl::apply(const action& a, std::string& reas
     if (a.kind != action_kind::pause && a.kind != action_kind::resume) {
         ++stats.faults_applied;
     }
-    spdlog::info("sim: applied {}{}{}", to_string(a.kind), a.topic.empty() ? "" : " ", a.topic);
+    core::log_event(spdlog::level::info,
+                    {{"event", "sim_fault"}, {"action", to_string(a.kind)}, {"topic", a.topic}},
+                    "sim: applied {}{}{}", to_string(a.kind), a.topic.empty() ? "" : " ", a.topic);
     return {};
 }
 

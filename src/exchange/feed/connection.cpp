@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "exchange/bybit/subscribe.hpp"
 #include "exchange/bybit/topic.hpp"
+#include "net/outage_log.hpp"
 
 namespace mdg::exchange {
 
@@ -58,6 +59,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
     frame_handler& handler;               // outlives: the feed
     connection_options opts;
     net::backoff retry;
+    net::outage_log outage; // which reconnect failures get a line
     subscription_set subs;
     bybit::decoder decoder;
     std::optional<net::ws_session> session;
@@ -75,13 +77,25 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         if (s == state) {
             return;
         }
-        spdlog::info("Connection {}: {} -> {}", opts.id, to_string(state), to_string(s));
+        // Between attempts of an outage the failure lines say it all: transitions go to debug.
+        const bool churn = outage.down() && (s == connection_state::connecting ||
+                                             s == connection_state::backing_off);
+        core::log_event(churn ? spdlog::level::debug : spdlog::level::info,
+                        {{"event", "conn_state"},
+                         {"conn", opts.id},
+                         {"from", to_string(state)},
+                         {"to", to_string(s)}},
+                        "Connection {}: {} -> {}", opts.id, to_string(state), to_string(s));
         state = s;
     }
 
     void send_requests(const result<std::vector<bybit::request>>& reqs, std::string_view what) {
         if (!reqs) {
-            spdlog::error("Connection {}: cannot {}: {}", opts.id, what, reqs.error().message());
+            core::log_event(spdlog::level::err,
+                            {{"event", "subscribe_failed"},
+                             {"conn", opts.id},
+                             {"reason", reqs.error().message()}},
+                            "Connection {}: cannot {}: {}", opts.id, what, reqs.error().message());
             return;
         }
         for (const auto& r : *reqs) {
@@ -94,12 +108,81 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         co_await sleeper.async_wait(use_tuple);
     }
 
-    asio::awaitable<void> back_off() {
+    // `failure`: why the connect attempt before this wait failed (empty after a drop).
+    asio::awaitable<void> back_off(std::string failure = {}) {
+        const bool capped = retry.ceiling() >= opts.backoff.cap;
         set_state(connection_state::backing_off);
         const auto d = retry.next();
-        spdlog::info("Attempting to reconnect {} in {:.1f}s...", opts.id,
-                     std::chrono::duration<double>(d).count());
+        if (failure.empty()) {
+            core::log_event(
+                spdlog::level::info,
+                {{"event", "reconnect_scheduled"}, {"conn", opts.id}, {"delay_ms", d.count()}},
+                "Attempting to reconnect {} in {:.1f}s...", opts.id,
+                std::chrono::duration<double>(d).count());
+        } else {
+            log_failure(failure, capped, d);
+        }
         co_await sleep(d);
+    }
+
+    // One connect attempt failed: a line, a summary or (at debug) nothing, as `outage` says.
+    void log_failure(const std::string& failure, bool capped, std::chrono::milliseconds next) {
+        const auto now = steady::now();
+        const auto verdict = outage.on_failure(now, capped, failure);
+        const auto down = outage.down_for(now);
+        const auto down_ms = std::chrono::duration_cast<std::chrono::milliseconds>(down).count();
+        const double next_s = std::chrono::duration<double>(next).count();
+        const auto level =
+            verdict == net::outage_log::verdict::quiet ? spdlog::level::debug : spdlog::level::err;
+        if (!spdlog::should_log(level)) {
+            return;
+        }
+        const bool summary = verdict == net::outage_log::verdict::summary;
+        const auto text =
+            summary ? fmt::format("Failed to reconnect {}: still down for {}, {} attempts, last "
+                                  "error: {}",
+                                  opts.id, net::format_down_time(down), outage.attempts(), failure)
+                    : fmt::format("Failed to reconnect {} (attempt {}, down {}): {}", opts.id,
+                                  outage.attempts(), net::format_down_time(down), failure);
+        core::log_event(level,
+                        {{"event", summary ? "reconnect_summary" : "reconnect_failed"},
+                         {"conn", opts.id},
+                         {"attempts", outage.attempts()},
+                         {"down_ms", down_ms},
+                         {"delay_ms", next.count()},
+                         {"reason", failure}},
+                        "{}; next attempt in {:.1f}s", text, next_s);
+    }
+
+    // The connection is up (handshake done): says so when it ends an outage or a drop.
+    void log_connected() {
+        const auto down = outage.down_for(steady::now());
+        const auto down_ms = std::chrono::duration_cast<std::chrono::milliseconds>(down).count();
+        const auto failed = outage.attempts();
+        if (stats.connects > 1) {
+            if (failed == 0) {
+                core::log_event(spdlog::level::info,
+                                {{"event", "reconnected"}, {"conn", opts.id}, {"down_ms", down_ms}},
+                                "Successfully reconnected {}", opts.id);
+            } else {
+                core::log_event(spdlog::level::info,
+                                {{"event", "reconnected"},
+                                 {"conn", opts.id},
+                                 {"down_ms", down_ms},
+                                 {"attempts", failed}},
+                                "Successfully reconnected {} after {} down, {} failed attempts",
+                                opts.id, net::format_down_time(down), failed);
+            }
+        } else if (failed > 0) {
+            core::log_event(spdlog::level::info,
+                            {{"event", "connected"},
+                             {"conn", opts.id},
+                             {"down_ms", down_ms},
+                             {"attempts", failed}},
+                            "Connection {} established after {}, {} failed attempts", opts.id,
+                            net::format_down_time(down), failed);
+        }
+        outage.on_up();
     }
 
     // One watchdog per connection: the receive timeout and the application ping/pong.
@@ -117,16 +200,24 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             if (now - last_rx > opts.receive_timeout) {
                 ++stats.handler_timeouts;
                 // The old service's marker, one line per event, for existing runbooks.
-                spdlog::error("[HANDLER_TIMEOUT] WebSocket message handler timeout for {}: no "
-                              "frame for {:.1f} s",
-                              opts.id, std::chrono::duration<double>(now - last_rx).count());
+                core::log_event(
+                    spdlog::level::err,
+                    {{"event", "handler_timeout"},
+                     {"conn", opts.id},
+                     {"silent_ms",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(now - last_rx)
+                          .count()}},
+                    "[HANDLER_TIMEOUT] WebSocket message handler timeout for {}: no frame for "
+                    "{:.1f} s",
+                    opts.id, std::chrono::duration<double>(now - last_rx).count());
                 session->close(false);
                 co_return;
             }
             if (ping_outstanding && now - *ping_outstanding > opts.pong_timeout) {
                 ++stats.pong_timeouts;
-                spdlog::warn("Connection {}: no pong within {} ms, reconnecting", opts.id,
-                             opts.pong_timeout.count());
+                core::log_event(spdlog::level::warn, {{"event", "pong_timeout"}, {"conn", opts.id}},
+                                "Connection {}: no pong within {} ms, reconnecting", opts.id,
+                                opts.pong_timeout.count());
                 session->close(false);
                 co_return;
             }
@@ -150,15 +241,22 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         auto r = subs.on_ack(c);
         if (!r.matched) {
             ++stats.acks_unmatched;
-            core::log_limited(spdlog::level::warn, "feed.ack_unmatched",
-                              "Connection {}: acknowledgement for unknown req_id '{}' ignored",
-                              opts.id, c.req_id);
+            core::log_limited_event(
+                spdlog::level::warn, "feed.ack_unmatched",
+                {{"event", "ack_unmatched"}, {"conn", opts.id}},
+                "Connection {}: acknowledgement for unknown req_id '{}' ignored", opts.id,
+                c.req_id);
             return;
         }
         for (const auto& t : r.failed) {
             ++stats.topics_rejected;
-            spdlog::error("Connection {}: topic {} rejected by the venue: {}", opts.id, t,
-                          c.ret_msg);
+            core::log_event(spdlog::level::err,
+                            {{"event", "topic_rejected"},
+                             {"conn", opts.id},
+                             {"topic", t},
+                             {"reason", c.ret_msg}},
+                            "Connection {}: topic {} rejected by the venue: {}", opts.id, t,
+                            c.ret_msg);
         }
         // Topics refused only because another topic of their request was bad: ask again.
         std::string reason;
@@ -180,7 +278,9 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         std::string reason;
         auto url = net::parse_ws_url(opts.url, reason);
         if (!url) {
-            spdlog::error("Connection {}: {}", opts.id, reason);
+            core::log_event(spdlog::level::err,
+                            {{"event", "bad_url"}, {"conn", opts.id}, {"reason", reason}},
+                            "Connection {}: {}", opts.id, reason);
             set_state(connection_state::stopped);
             co_return;
         }
@@ -201,22 +301,30 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
                 if (step != net::connect_step::none) {
                     ++stats.connect_failures_by_step[static_cast<std::size_t>(step)];
                 }
-                spdlog::error("WebSocket connection failed for {}: {} failed: {}", opts.id,
-                              net::to_string(step), ec.message());
+                // Every attempt at debug; the line operators see comes from back_off().
+                core::log_event(spdlog::level::debug,
+                                {{"event", "connect_failed"},
+                                 {"conn", opts.id},
+                                 {"step", net::to_string(step)},
+                                 {"reason", ec.message()}},
+                                "WebSocket connection failed for {}: {} failed: {}", opts.id,
+                                net::to_string(step), ec.message());
+                auto failure = fmt::format("WebSocket connection failed: {} failed: {}",
+                                           net::to_string(step), ec.message());
                 session.reset();
                 if (opts.probe && !stopped) {
                     co_await opts.probe();
                 }
                 if (!stopped) {
-                    co_await back_off();
+                    co_await back_off(std::move(failure));
                 }
                 continue;
             }
             ++stats.connects;
             if (stats.connects > 1) {
                 ++stats.reconnects;
-                spdlog::info("Successfully reconnected {}", opts.id);
             }
+            log_connected();
             set_state(connection_state::subscribing);
             last_rx = steady::now();
             ping_outstanding.reset();
@@ -227,6 +335,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             subs.on_disconnect();
             handler.on_connection_lost(opts.topics);
             retry.on_down(steady::now());
+            outage.on_down(steady::now());
             session.reset();
             if (!stopped) {
                 co_await back_off();
@@ -247,7 +356,10 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             const auto ec = co_await session->read(text);
             if (ec) {
                 if (!stopped && !net::is_expected_close(ec)) {
-                    spdlog::warn("WebSocket connection closed: {} ({})", opts.id, ec.message());
+                    core::log_event(
+                        spdlog::level::warn,
+                        {{"event", "disconnected"}, {"conn", opts.id}, {"reason", ec.message()}},
+                        "WebSocket connection closed: {} ({})", opts.id, ec.message());
                 }
                 co_return;
             }
@@ -271,9 +383,11 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
                 } else {
                     stats.decode_error_kinds.emplace(std::string(kind_name), 1);
                 }
-                core::log_limited(spdlog::level::err, "feed.decode",
-                                  "[JSON_ERROR] Invalid JSON in WebSocket message: {}... ({})",
-                                  text.substr(0, 100), to_string(kind));
+                core::log_limited_event(
+                    spdlog::level::err, "feed.decode",
+                    {{"event", "decode_error"}, {"conn", opts.id}, {"reason", kind_name}},
+                    "[JSON_ERROR] Invalid JSON in WebSocket message: {}... ({})",
+                    text.substr(0, 100), to_string(kind));
                 continue;
             }
             const auto& f = **r;
