@@ -284,9 +284,15 @@ void shard::log_book_event(std::string_view event, model::instrument_id id, std:
                            std::string_view reason) {
     const std::string symbol =
         opts_.registry != nullptr ? opts_.registry->info(id).symbol : std::to_string(id.value);
+    const std::string topic = fmt::format("orderbook.{}.{}", depth, symbol);
     // One key per book and event: a flapping book cannot hide another book's first line.
-    core::log_limited(spdlog::level::warn, fmt::format("book.{}.{}.{}", event, depth, symbol),
-                      "Book {} on orderbook.{}.{}: {}", event, depth, symbol, reason);
+    const auto level = event == "resynced" ? spdlog::level::info : spdlog::level::warn;
+    core::log_limited_event(level, fmt::format("book_{}.{}", event, topic),
+                            {{"event", fmt::format("book_{}", event)},
+                             {"symbol", symbol},
+                             {"topic", topic},
+                             {"reason", reason}},
+                            "Book {} on {}: {}", event, topic, reason);
 }
 
 void shard::process(shard_item& it) {

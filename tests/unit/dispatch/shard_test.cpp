@@ -1,5 +1,8 @@
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -7,7 +10,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
+#include "core/log.hpp"
 #include "dispatch/shard.hpp"
 
 namespace mdg::dispatch {
@@ -223,6 +228,44 @@ TEST_F(Shard, StaleTickerAndTradesReachConsumersInOrder) {
                                             "trades stale", "trade 2", "ticker live"};
     EXPECT_EQ(rec->events, expected);
     EXPECT_EQ(s.stats().stale_marks.load(), 2U);
+}
+
+TEST_F(Shard, GapsAndResyncsAreLoggedOncePerBookWithFields) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::tmpfile(), &std::fclose);
+    ASSERT_NE(file, nullptr);
+    const auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "shard-test",
+        core::make_log_sink({spdlog::level::info, core::log_format::json}, file.get())));
+    {
+        shard s({.queue_capacity = 16, .registry = &registry}, nullptr);
+        s.expect_book(btc, 50);
+        s.start();
+        push_book(s, model::update_kind::snapshot, 1, 100);
+        push_book(s, model::update_kind::delta, 5, 100); // gap: u 5 after u 1
+        push_book(s, model::update_kind::snapshot, 10, 100);
+        push_book(s, model::update_kind::delta, 20, 100); // a second gap within the minute
+        push_book(s, model::update_kind::snapshot, 30, 100);
+        EXPECT_EQ(state_of(s), book_state::live);
+        EXPECT_EQ(s.stats().gaps.load(), 2U); // both counted
+    }
+    spdlog::set_default_logger(previous);
+    std::rewind(file.get());
+    std::vector<std::string> lines;
+    std::array<char, 1024> buf{};
+    while (std::fgets(buf.data(), static_cast<int>(buf.size()), file.get()) != nullptr) {
+        lines.emplace_back(buf.data());
+    }
+    // One line per book and event: the second gap and resync wait for the next minute.
+    ASSERT_EQ(lines.size(), 2U) << lines.size();
+    EXPECT_NE(lines[0].find(R"("msg":"Book gap on orderbook.50.BTCUSDT: u 5 after u 1; )"
+                            R"(resubscribing","event":"book_gap","symbol":"BTCUSDT",)"
+                            R"("topic":"orderbook.50.BTCUSDT","reason":"u 5 after u 1; )"
+                            R"(resubscribing"})"),
+              std::string::npos)
+        << lines[0];
+    EXPECT_NE(lines[1].find(R"("event":"book_resynced","symbol":"BTCUSDT")"), std::string::npos)
+        << lines[1];
 }
 
 TEST_F(Shard, FeedsTheConsumerPool) {
