@@ -355,15 +355,52 @@ TEST_F(MarketCacheTest, ReadSeesTheTickerAndItsOpenInterestHistory) {
 
     // Later updates: the same bucket keeps its last value, the next bucket adds one.
     cache_.on_ticker(ticker(btc, unix_nanos{t0.value + 1'000'000'000}, 512346), stop_);
-    cache_.on_ticker(ticker(btc, unix_nanos{t0.value + 300'000'000'000}, 512400, true), stop_);
+    cache_.on_ticker(ticker(btc, unix_nanos{t0.value + 300'000'000'000}, 512400), stop_);
     ASSERT_TRUE(cache_.read(btc, [](const instrument_data& d) {
-        EXPECT_TRUE(d.ticker_stale) << "the view's stale flag";
+        EXPECT_FALSE(d.ticker_stale);
         std::vector<model::decimal> history;
         d.ticker.oi_history().for_each(
             [&](const market::oi_sample& s) { history.push_back(s.value); });
         EXPECT_EQ(history, (std::vector<model::decimal>{{512346, 1}, {512400, 1}}));
     }));
     ASSERT_TRUE(cache_.read(eth, [](const instrument_data& d) { EXPECT_FALSE(d.has_ticker); }));
+}
+
+TEST_F(MarketCacheTest, AStaleTickerKeepsItsFieldsAndAgeUntilItsNextUpdate) {
+    auto live = ticker(btc, t0, 512345);
+    live.applied = std::chrono::steady_clock::time_point{1s};
+    cache_.on_ticker(live, stop_);
+    // The shard's stale mark: the same merged state, flagged, stamped when it was marked.
+    auto marked = live;
+    marked.stale = true;
+    marked.applied = std::chrono::steady_clock::time_point{9s};
+    cache_.on_ticker(marked, stop_);
+    ASSERT_TRUE(cache_.read(btc, [](const instrument_data& d) {
+        EXPECT_TRUE(d.ticker_stale);
+        EXPECT_EQ(d.ticker_applied, std::chrono::steady_clock::time_point{1s}); // age goes on
+        EXPECT_EQ(d.ticker.oi_history().size(), 1U);                            // no extra sample
+        EXPECT_EQ(d.ticker.fields().get(ticker_field::last_price), (model::decimal{650001, 1}));
+    }));
+    auto next = ticker(btc, unix_nanos{t0.value + 1'000'000'000}, 512346);
+    next.applied = std::chrono::steady_clock::time_point{10s};
+    cache_.on_ticker(next, stop_);
+    ASSERT_TRUE(cache_.read(btc, [](const instrument_data& d) {
+        EXPECT_FALSE(d.ticker_stale);
+        EXPECT_EQ(d.ticker_applied, std::chrono::steady_clock::time_point{10s});
+    }));
+}
+
+TEST_F(MarketCacheTest, TradesAreStaleFromTheMarkUntilTheNextTrade) {
+    cache_.on_trade(trade(btc, "a", 100), stop_);
+    cache_.on_trades_stale(btc, stop_);
+    cache_.on_trades_stale(not_in_catalog, stop_); // ignored
+    ASSERT_TRUE(cache_.read(btc, [](const instrument_data& d) {
+        EXPECT_TRUE(d.trades.stale());
+        EXPECT_EQ(d.trades.size(), 1U); // the trades stay readable
+    }));
+    ASSERT_TRUE(cache_.read(eth, [](const instrument_data& d) { EXPECT_FALSE(d.trades.stale()); }));
+    cache_.on_trade(trade(btc, "b", 101), stop_);
+    ASSERT_TRUE(cache_.read(btc, [](const instrument_data& d) { EXPECT_FALSE(d.trades.stale()); }));
 }
 
 TEST_F(MarketCacheTest, TheListenerIsCalledAfterTheUpdateIsStored) {

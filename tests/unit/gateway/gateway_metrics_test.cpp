@@ -112,6 +112,44 @@ TEST_F(GatewayCollectTest, WritesConnectionSeries) {
         << text;
 }
 
+TEST_F(GatewayCollectTest, BooksMadeStaleByTheirShardAreCountedAsStale) {
+    owner().start();
+    auto push = [&](auto fill) {
+        auto* it = owner().claim();
+        ASSERT_NE(it, nullptr);
+        fill(*it);
+        owner().commit();
+        (void)owner().query([](const market::market_state&) {}); // applied
+    };
+    auto book = [&](model::update_kind kind, std::uint64_t u) {
+        return [=, this](dispatch::shard_item& it) {
+            it.kind = dispatch::item_kind::book;
+            it.book = {};
+            it.book.instrument = btc;
+            it.book.depth = 50;
+            it.book.kind = kind;
+            it.book.update_id = u;
+            it.bids.assign(1, {model::price{100}, model::qty{1}});
+            it.asks.assign(1, {model::price{110}, model::qty{1}});
+        };
+    };
+    push(book(model::update_kind::snapshot, 1));
+    EXPECT_TRUE(has_line(render(), R"(mdgate_books{state="live"})", "1"));
+    push([&](dispatch::shard_item& it) {
+        it.kind = dispatch::item_kind::stale;
+        it.stale.assign(1,
+                        {.channel = dispatch::stale_channel::book, .instrument = btc, .depth = 50});
+    });
+    auto text = render();
+    EXPECT_TRUE(has_line(text, R"(mdgate_books{state="stale"})", "1")) << text;
+    EXPECT_TRUE(has_line(text, R"(mdgate_books{state="live"})", "0")) << text;
+    push(book(model::update_kind::delta, 2)); // continues u: live again
+    text = render();
+    EXPECT_TRUE(has_line(text, R"(mdgate_books{state="stale"})", "0")) << text;
+    EXPECT_TRUE(has_line(text, R"(mdgate_books{state="live"})", "1")) << text;
+    owner().stop();
+}
+
 TEST_F(GatewayCollectTest, WritesBookQueueAndConsumerSeries) {
     for (int i = 0; i < 2; ++i) {
         ASSERT_NE(owner().claim(), nullptr);
