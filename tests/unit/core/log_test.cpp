@@ -275,11 +275,18 @@ TEST_F(LogSinkTest, RealJournaldSendFallsBackWhenThereIsNoJournal) {
     // sd_journal_sendv alone would return 0 and drop the line; the sink must notice.
     auto logger = make_logger({spdlog::level::info, log_format::json, log_target::journald});
     logger->info("kept");
+    log_event(*logger, spdlog::level::err, {{"event", "reconnect_failed"}, {"conn", "conn_4"}},
+              "Failed to reconnect {}", "conn_4");
     const auto got = lines();
-    ASSERT_EQ(got.size(), 2U);
+    ASSERT_EQ(got.size(), 3U);
     EXPECT_NE(got[0].find(R"("level":"warning","msg":"journald unavailable)"), std::string::npos)
         << got[0];
     EXPECT_NE(got[1].find(R"("level":"info","msg":"kept")"), std::string::npos) << got[1];
+    // The fields survive the fallback: the JSON line carries them.
+    EXPECT_NE(got[2].find(R"("msg":"Failed to reconnect conn_4","event":"reconnect_failed",)"
+                          R"("conn":"conn_4"})"),
+              std::string::npos)
+        << got[2];
 }
 
 // Fields as a typical connection event carries them.
