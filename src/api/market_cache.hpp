@@ -64,8 +64,8 @@ struct instrument_data {
     market::liquidation_store liquidations;
 };
 
-/// The API's copy of the market state: a consumer of the pool (DESIGN.md §1, stage 3), so the
-/// shards never wait for it and it never reads a shard's state. Books are kept as immutable
+/// The API's copy of the market state: a consumer of the pool (docs/architecture.md, stage 3), so
+/// the shards never wait for it and it never reads a shard's state. Books are kept as immutable
 /// versions (book_ptr) swapped in one at a time: a reader takes one with book() and may keep it
 /// as long as it likes; it is one consistent version (one `u`), never torn. The other state is
 /// kept per instrument behind that instrument's own mutex, held only for a copy or a read.

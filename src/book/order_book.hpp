@@ -38,7 +38,7 @@ enum class [[nodiscard]] apply_status : std::uint8_t{
 /// Each side is a sorted flat array (best level at the back) with free room at both ends, so a
 /// delta costs a binary search per level plus a memmove of at most half the side, and changes
 /// near the top of the book or at its far end move almost nothing; never a sort. Rules (Bybit v5,
-/// protocol/bybit_v5.md §7.3): a snapshot, or any message with `u == 1`, replaces the book; in a
+/// docs/venues/bybit.md): a snapshot, or any message with `u == 1`, replaces the book; in a
 /// delta size 0 deletes a level, a new price inserts, a known price overwrites; `u` must be
 /// previous+1; the book is trimmed to its depth.
 ///

@@ -22,7 +22,7 @@ enum class event_kind : std::uint8_t { book, ticker, trade, kline, liquidation }
 using topic_namer = std::function<std::string(event_kind, model::instrument_id, unsigned detail)>;
 
 /// The consumer stage: registered consumers, one bounded queue each, run by a pool of
-/// threads (DESIGN.md §1).
+/// threads (docs/architecture.md).
 ///
 /// - Queues: books and tickers conflate to the latest state per (instrument, topic); trades,
 ///   klines and liquidations are FIFO and drop the oldest when full. Every conflation and drop

@@ -88,7 +88,7 @@ struct shard_stats {
 
 /// A state shard: one thread that owns a market_state (the single writer of its books,
 /// tickers, candles, trades and liquidations), fed by one bounded SPSC queue from the I/O
-/// thread, publishing to the consumer pool (DESIGN.md §1, stage 2).
+/// thread, publishing to the consumer pool (docs/architecture.md, stage 2).
 ///
 /// A book gap, crossed or invalid book calls `resync(source, instrument, depth)` on the shard
 /// thread; the owner forwards it to the connection's executor. Gaps and completed resyncs are

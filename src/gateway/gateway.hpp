@@ -85,7 +85,7 @@ struct gateway_totals {
 
 /// The running gateway: connections (net + exchange feed) on one I/O thread, state shards,
 /// the consumer pool, metrics, the HTTP endpoints (/metrics, /healthz, /readyz, /v1/status),
-/// the throughput summary line and the systemd notifications (DESIGN.md §1, §4).
+/// the throughput summary line and the systemd notifications (docs/architecture.md).
 ///
 /// Lifecycle: construct, add_consumer(), start(), ... , stop(). start() and stop() are called
 /// from one controlling thread (main); the accessors marked thread-safe may be called from any

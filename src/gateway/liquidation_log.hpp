@@ -9,10 +9,10 @@
 
 namespace mdg::gateway {
 
-/// A built-in consumer that keeps the old service's liquidation log (python_system.md §8
-/// item 53): one INFO line per liquidation, `Liquidation detected for <S>: <side> <qty> @
-/// <price>`, and a WARNING alert when price x size reaches `alert_notional` (USD for USDT
-/// contracts), at most once per symbol per `cooldown`.
+/// A built-in consumer that keeps the old service's liquidation log (docs/migration.md): one INFO
+/// line per liquidation, `Liquidation detected for <S>: <side> <qty> @ <price>`, and a WARNING
+/// alert when price x size reaches `alert_notional` (USD for USDT contracts), at most once per
+/// symbol per `cooldown`.
 ///
 /// Runs on a consumer-pool thread; reads the registry, which is frozen once the gateway runs.
 class liquidation_log final : public dispatch::consumer {

@@ -21,8 +21,8 @@ enum class [[nodiscard]] kline_status : std::uint8_t{
 
 /// Candles of one (instrument, interval), oldest to newest, in a ring of fixed capacity
 /// (default 1440: one day of 1 m candles). The open candle is updated in place until the venue
-/// starts the next one, so memory stays flat however long the feed runs (python_system.md W4).
-/// Each stored candle keeps the venue's `confirm` flag and turnover as last sent.
+/// starts the next one, so memory stays flat however long the feed runs (the old service's grew
+/// without bound). Each stored candle keeps the venue's `confirm` flag and turnover as last sent.
 ///
 /// All memory is allocated by the constructor; upsert never allocates.
 /// Owned by market_state (one shard); not thread-safe.

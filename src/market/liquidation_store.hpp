@@ -15,7 +15,7 @@ namespace mdg::market {
 /// 10000) and by age (default 24 h, measured back from the newest `ts_exchange` seen, not from
 /// the local clock, so replays behave like live runs).
 ///
-/// Side mapping (Bybit semantics, python_system.md W17): `position_side == model::side::buy`
+/// Side mapping (Bybit semantics, docs/venues/bybit.md): `position_side == model::side::buy`
 /// means a LONG position was liquidated (the venue sells it off); `side::sell` means a short
 /// position was liquidated. Stored as received; consumers must not flip it.
 ///

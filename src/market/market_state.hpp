@@ -22,7 +22,7 @@ namespace mdg::market {
 
 /// Per-instrument memory bounds of a market_state. Every container is preallocated to these
 /// sizes when its instrument is first seen, so memory per instrument is fixed
-/// (python_system.md W4, W14).
+/// (the old service's grew to 2 GB).
 struct market_limits {
     std::size_t klines_per_series = kline_series::default_capacity;
     std::size_t trades_per_instrument = trade_ring::default_capacity;

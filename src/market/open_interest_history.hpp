@@ -21,7 +21,7 @@ struct oi_sample {
 
 /// Open-interest history of one instrument resampled into fixed buckets (default 5 minutes,
 /// 288 deep = 24 h), so that 100 ms ticker updates cannot crowd out the venue's 5-minute REST
-/// series (python_system.md W10). Live samples keep the last value per bucket; a REST series
+/// series (the old service's did). Live samples keep the last value per bucket; a REST series
 /// merges in by bucket start without duplicates and never overrides a live value.
 ///
 /// The window is the `depth` buckets ending at the newest bucket seen. Slots are indexed by

@@ -23,7 +23,7 @@ enum class [[nodiscard]] ticker_status : std::uint8_t{
 [[nodiscard]] std::string_view to_string(ticker_status s) noexcept;
 
 /// Ticker of one instrument, rebuilt from the venue's snapshot and delta messages
-/// (python_system.md §8 items 27 and 31).
+/// (docs/venues/bybit.md, "Tickers").
 ///
 /// Rules: a snapshot replaces every field; a delta merges only the fields it carries
 /// (ticker_fields::merge) and is ignored until a first snapshot arrives. Any update with a

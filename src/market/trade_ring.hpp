@@ -19,7 +19,7 @@ namespace mdg::market {
 /// wrongly count as a duplicate; with 1000 ids that chance is about 3e-14. Trades with an empty
 /// id cannot be de-duplicated and are always accepted.
 ///
-/// Freshness comes from the newest trade (python_system.md W9 read the oldest one).
+/// Freshness comes from the newest trade (the old service read the oldest one).
 ///
 /// All memory is allocated by the constructor; push never allocates.
 /// Owned by market_state (one shard); not thread-safe.

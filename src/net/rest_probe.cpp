@@ -69,7 +69,7 @@ std::optional<std::int64_t> parse_positive(std::string_view s) {
 
 /// Checks a /v5/market/time body: JSON, integer retCode == 0, and a server time
 /// (result.timeNano, else result.timeSecond, else the envelope's `time`).
-/// See shared/protocol/bybit_v5.md ("GET /v5/market/time").
+/// See Bybit's "Get Bybit Server Time" page (GET /v5/market/time).
 attempt_result validate_body(simdjson::dom::parser& parser, const std::string& body) {
     simdjson::dom::element doc;
     if (auto err = parser.parse(body).get(doc); err != simdjson::SUCCESS) {

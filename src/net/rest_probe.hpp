@@ -23,7 +23,7 @@ namespace mdg::net {
 /// reused when the list is shorter). With the defaults that is: attempt 1, wait 1 s, attempt 2,
 /// wait 2 s, attempt 3. The 4 s entry of the "1 s, 2 s, 4 s" is only reached by a 4th
 /// attempt; three attempts have two gaps (the old Python probe had the same mismatch, see
-/// python_system.md §3.1). After a failed run the circuit breaker, not this list, spaces the
+/// docs/migration.md). After a failed run the circuit breaker, not this list, spaces the
 /// next run (`breaker.cooldown`).
 struct probe_options {
     /// Base URL, "https://api.bybit.com" or "http://127.0.0.1:9000" (an optional path prefix

@@ -24,7 +24,7 @@ enum class frame_type : std::uint8_t {
 enum class control_op : std::uint8_t { subscribe, unsubscribe, ping, other };
 
 /// The venue's reason for refusing a request, mapped once from its text (Bybit sends only
-/// text; see protocol/bybit_v5.md §3.4).
+/// text; see docs/venues/bybit.md).
 enum class reject_reason : std::uint8_t {
     none,
     handler_not_found,  ///< unknown or retired topic, or a topic of another category

@@ -13,7 +13,7 @@ struct plan_options {
     /// At most this many topics per connection; 0 = only the venue's args budget limits it.
     std::size_t max_topics_per_connection = 0;
     /// Keep all topics of one symbol on one connection, so that losing a connection never
-    /// leaves a symbol half-served (python_system.md W22). Off = consecutive chunks, as the
+    /// leaves a symbol half-served, as the old layout did. Off = consecutive chunks, as the
     /// old service did.
     bool symbol_aligned = true;
 };

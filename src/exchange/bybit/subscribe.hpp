@@ -21,7 +21,7 @@ struct request {
     std::vector<std::string> args; ///< the topics it carries
 };
 
-/// Venue limits on subscriptions (protocol/bybit_v5.md §4).
+/// Venue limits on subscriptions (docs/venues/bybit.md, "Limits").
 struct subscription_limits {
     std::size_t max_args_per_request = 0; ///< 0 = no limit (linear/inverse)
     std::size_t max_args_chars_per_connection = 21'000;

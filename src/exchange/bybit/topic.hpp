@@ -11,7 +11,7 @@
 
 namespace mdg::exchange::bybit {
 
-/// Public channels of Bybit v5 (protocol/bybit_v5.md §7-11).
+/// Public channels of Bybit v5 (docs/venues/bybit.md).
 enum class channel : std::uint8_t {
     orderbook,       ///< orderbook.{depth}.{symbol}
     public_trade,    ///< publicTrade.{symbol} (option: publicTrade.{baseCoin})

@@ -8,8 +8,8 @@
 
 namespace mdg::exchange::bybit {
 
-/// Facts about Bybit v5 public market data that the generic feed needs (protocol/bybit_v5.md
-/// §1, §4, §5). Pure data, no I/O.
+/// Facts about Bybit v5 public market data that the generic feed needs (docs/venues/bybit.md:
+/// endpoints, limits). Pure data, no I/O.
 struct venue {
     /// wss://stream.bybit.com/v5/public/{category} (or the testnet host).
     [[nodiscard]] static std::string_view public_ws_url(model::category cat, bool testnet) noexcept;

@@ -23,7 +23,7 @@ enum class topic_state : std::uint8_t {
 [[nodiscard]] std::string_view to_string(topic_state s) noexcept;
 
 /// The topics of one connection and their states, and the matching of the venue's
-/// acknowledgements to requests by req_id (python_system.md W7, W8: acks are matched, a
+/// acknowledgements to requests by req_id (unlike the old service: acks are matched, a
 /// rejection is reported per topic while the rest go live, data before the ack is normal).
 ///
 /// Owned by one connection's coroutine; not thread-safe.

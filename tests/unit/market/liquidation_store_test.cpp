@@ -55,7 +55,7 @@ TEST(LiquidationStoreTest, ReceiveTimeIsNotPartOfTheKey) {
 }
 
 // Bybit allLiquidation: S = "Buy" means a long position was liquidated. The store keeps the
-// position side exactly as decoded, so a Buy stays a long liquidation (python_system.md W17).
+// position side exactly as decoded, so a Buy stays a long liquidation (docs/venues/bybit.md).
 TEST(LiquidationStoreTest, BuyPositionSideMeansLongLiquidatedAndIsKept) {
     liquidation_store store{8, 1h};
     ASSERT_TRUE(store.push(liq(1, model::side::buy)));

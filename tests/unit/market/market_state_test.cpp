@@ -14,7 +14,7 @@
 #include "market/market_state.hpp"
 
 // Counts every allocation in this test binary so that a test can prove the steady-state
-// update path never allocates (python_system.md §8 item 41). The replacements pair malloc with
+// update path never allocates (docs/architecture.md, invariants). The replacements pair malloc with
 // free; GCC cannot see that once they are inlined into library code, hence the pragma.
 namespace {
 std::atomic<std::size_t> allocation_count{0};

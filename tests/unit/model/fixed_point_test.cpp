@@ -20,7 +20,7 @@ errc parse_err(std::string_view s, std::uint8_t d, bool neg = false) {
 }
 
 TEST(FixedPointTest, PaddedAndTrimmedFormsDecodeToTheSameValue) {
-    // Linear pads to the tick, spot trims: protocol/bybit_v5.md §7.3.
+    // Linear pads to the tick, spot trims: docs/venues/bybit.md.
     EXPECT_EQ(parse_ok("65140.00", 2), 6514000);
     EXPECT_EQ(parse_ok("65140", 2), 6514000);
     EXPECT_EQ(parse_ok("65140.4", 2), 6514040);

@@ -33,7 +33,7 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// The example response of the Bybit docs (shared/protocol/bybit_v5.md).
+// The example response of the Bybit docs ("Get Bybit Server Time").
 constexpr std::string_view valid_body =
     R"({"retCode":0,"retMsg":"OK","result":{"timeSecond":"1688639403",)"
     R"("timeNano":"1688639403423213947"},"retExtInfo":{},"time":1688639403423})";

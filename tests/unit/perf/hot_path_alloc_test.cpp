@@ -1,7 +1,7 @@
 // The steady-state hot path (WebSocket read; decode -> shard item -> apply to market state ->
-// consumer publish and callback) must not allocate per message (DESIGN.md §3). A counting
-// global operator new (this binary only) counts every allocation on every thread while the
-// measured passes run (or, for the socket test, on the reading thread only: the test's own
+// consumer publish and callback) must not allocate per message (docs/architecture.md, invariants).
+// A counting global operator new (this binary only) counts every allocation on every thread while
+// the measured passes run (or, for the socket test, on the reading thread only: the test's own
 // server thread is not the product).
 #include <atomic>
 #include <cstdlib>
