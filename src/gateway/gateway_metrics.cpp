@@ -65,11 +65,13 @@ void collect_connections(metrics::family_writer& w, const gateway_view& v) {
     w.sample({{"venue", "bybit"}, {"category", std::string(model::to_string(v.cat))}},
              static_cast<double>(bytes));
     w.begin("mdgate_handler_timeouts_total",
-            "Receive watchdog firings ([HANDLER_TIMEOUT]: no frame within receive_timeout)",
+            "Stalls ([HANDLER_TIMEOUT]): no frame of any kind within the first deadline to fire "
+            "(receive_timeout, or pong_timeout after a ping), one per stall",
             metrics::metric_type::counter);
     w.sample({}, static_cast<double>(handler_timeouts));
     w.begin("mdgate_network_errors_total",
-            "Network failures: connect steps, pong timeouts and failed connectivity probes",
+            "Network failures: connect steps, missed pongs (data still arriving) and failed "
+            "connectivity probes",
             metrics::metric_type::counter);
     for (std::size_t i = 0; i < step_failures.size(); ++i) {
         w.sample({{"kind", std::string(connect_steps[i])}}, static_cast<double>(step_failures[i]));

@@ -1,8 +1,12 @@
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "exchange/bybit/topic.hpp"
@@ -10,7 +14,10 @@
 #include "gateway/market_sink.hpp"
 #include "market/market_state.hpp"
 #include "model/fixed_point.hpp"
+#include "net/ws_frame.hpp"
 #include "sim/server.hpp"
+#include "support/local_server.hpp"
+#include "support/ws_frames.hpp"
 #include "support/ws_test_client.hpp"
 
 namespace mdg::exchange {
@@ -19,6 +26,50 @@ namespace {
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
+
+// Counts the default logger's lines that contain a text (the gateway and simulator threads log).
+class line_counter final : public spdlog::sinks::base_sink<std::mutex> {
+  public:
+    [[nodiscard]] std::size_t count(std::string_view part) {
+        const std::lock_guard lock{mutex_};
+        std::size_t n = 0;
+        for (const auto& line : lines_) {
+            if (line.find(part) != std::string::npos) {
+                ++n;
+            }
+        }
+        return n;
+    }
+
+  protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        lines_.emplace_back(msg.payload.data(), msg.payload.size());
+    }
+    void flush_() override {}
+
+  private:
+    std::vector<std::string> lines_;
+};
+
+// Routes the default logger into a line_counter for the scope's life.
+class captured_log {
+  public:
+    captured_log() : previous_(spdlog::default_logger()) {
+        auto logger = std::make_shared<spdlog::logger>("feed-test", sink_);
+        logger->set_level(spdlog::level::info);
+        spdlog::set_default_logger(std::move(logger));
+    }
+    ~captured_log() { spdlog::set_default_logger(previous_); }
+    captured_log(const captured_log&) = delete;
+    captured_log& operator=(const captured_log&) = delete;
+    captured_log(captured_log&&) = delete;
+    captured_log& operator=(captured_log&&) = delete;
+    [[nodiscard]] std::size_t count(std::string_view part) { return sink_->count(part); }
+
+  private:
+    std::shared_ptr<line_counter> sink_ = std::make_shared<line_counter>();
+    std::shared_ptr<spdlog::logger> previous_;
+};
 
 class FeedTest : public ::testing::Test {
   protected:
@@ -157,6 +208,109 @@ TEST_F(FeedTest, SurvivesTheFaultCatalogueAndEndsEqualToTheTruth) {
     const auto connects = conn.stats().connects;
     run_until([] { return false; }, 500ms);
     EXPECT_EQ(conn.stats().connects, connects);
+}
+
+// The default ratio (ping every 20 s, pong deadline 10 s, receive timeout 30 s) scaled down:
+// the pong deadline fires before the receive watchdog. A stall (the simulator's stall sends
+// nothing, pongs included) is still one handler timeout with one marker line, not a pong
+// timeout.
+TEST_F(FeedTest, AStallThePongDeadlineSeesFirstIsOneHandlerTimeout) {
+    captured_log log;
+    model::instrument_registry registry;
+    gateway::market_sink handler{registry, model::category::linear};
+    net::connect_budget budget{{}};
+    auto o = options({"orderbook.50.BTCUSDT"});
+    o.ping_interval = 200ms;
+    o.pong_timeout = 300ms;
+    o.receive_timeout = 3000ms;
+    connection conn{ioc_.get_executor(), nullptr, budget, registry, handler, std::move(o)};
+    asio::co_spawn(ioc_, conn.run(), asio::detached);
+    ASSERT_TRUE(run_until(
+        [&] { return conn.state() == connection_state::live && books_live(handler); }, 10s));
+
+    ASSERT_EQ(control(R"({"action":"stall","seconds":5})"), 200U);
+    ASSERT_TRUE(run_until([&] { return conn.stats().reconnects >= 1; }, 10s));
+    ASSERT_TRUE(run_until(
+        [&] { return conn.state() == connection_state::live && books_live(handler); }, 10s));
+    EXPECT_EQ(conn.stats().handler_timeouts, 1U);
+    EXPECT_EQ(conn.stats().pong_timeouts, 0U);
+    EXPECT_EQ(log.count("[HANDLER_TIMEOUT] WebSocket message handler timeout for conn_0: no "
+                        "frame for "),
+              1U);
+    EXPECT_EQ(log.count("no pong within"), 0U);
+    conn.stop();
+    run_until([&] { return conn.state() == connection_state::stopped; }, 5s);
+}
+
+// A venue that streams data but never answers a ping: a missed pong (a network error of kind
+// pong_timeout, then a reconnect), never a handler timeout. A server written here: it
+// completes the upgrade, then sends a trade every 20 ms and reads nothing.
+asio::awaitable<void> streams_without_pongs(asio::ip::tcp::socket s) {
+    constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+    std::string request;
+    while (request.find("\r\n\r\n") == std::string::npos) {
+        std::array<char, 1024> buf{};
+        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), tuple);
+        if (ec) {
+            co_return;
+        }
+        request.append(buf.data(), n);
+    }
+    const auto at = request.find("Sec-WebSocket-Key: ") + 19;
+    const auto key = request.substr(at, request.find("\r\n", at) - at);
+    const auto answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                        net::ws::accept_for(key) + "\r\n\r\n";
+    if (auto [ec, n] = co_await asio::async_write(s, asio::buffer(answer), tuple); ec) {
+        co_return;
+    }
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (int i = 0;; ++i) {
+        const auto trade = test::frame(
+            true, test::op_text,
+            fmt::format(R"({{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1786310819681,)"
+                        R"("data":[{{"T":1786310819680,"s":"BTCUSDT","S":"Sell","v":"0.004",)"
+                        R"("p":"65114.20","L":"MinusTick","i":"t{}","BT":false}}]}})",
+                        i));
+        if (auto [ec, n] = co_await asio::async_write(s, asio::buffer(trade), tuple); ec) {
+            co_return;
+        }
+        t.expires_after(20ms);
+        co_await t.async_wait(tuple);
+    }
+}
+
+TEST(FeedLivenessTest, DataWithoutPongsIsAMissedPongNotAHandlerTimeout) {
+    captured_log log;
+    asio::io_context ioc;
+    test::local_server server{ioc.get_executor(), streams_without_pongs};
+    model::instrument_registry registry;
+    gateway::market_sink handler{registry, model::category::linear};
+    net::connect_budget budget{{}};
+    connection_options o;
+    o.url = fmt::format("ws://127.0.0.1:{}/v5/public/linear", server.port());
+    o.topics = {"publicTrade.BTCUSDT"};
+    o.ping_interval = 200ms;
+    o.pong_timeout = 300ms;
+    o.receive_timeout = 3000ms;
+    o.backoff = {100ms, 1000ms, 30'000ms};
+    o.seed = 7;
+    connection conn{ioc.get_executor(), nullptr, budget, registry, handler, std::move(o)};
+    asio::co_spawn(ioc, conn.run(), asio::detached);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (conn.stats().reconnects < 1 && std::chrono::steady_clock::now() < deadline) {
+        ioc.run_one_for(20ms);
+    }
+    ASSERT_GE(conn.stats().reconnects, 1U); // the recovery is unchanged: reconnect
+    EXPECT_GE(conn.stats().pong_timeouts, 1U);
+    EXPECT_GT(conn.stats().frames, 0U);
+    EXPECT_EQ(conn.stats().handler_timeouts, 0U);
+    EXPECT_EQ(log.count("[HANDLER_TIMEOUT]"), 0U);
+    EXPECT_GE(log.count("while data still arrives"), 1U);
+    conn.stop();
+    for (int i = 0; i < 50 && conn.state() != connection_state::stopped; ++i) {
+        ioc.run_one_for(20ms);
+    }
 }
 
 TEST_F(FeedTest, ARejectedTopicIsReportedAndTheOthersGoLive) {

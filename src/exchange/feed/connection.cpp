@@ -1,6 +1,5 @@
 #include "exchange/feed/connection.hpp"
 
-#include <optional>
 #include <random>
 
 #include <boost/asio.hpp>
@@ -8,6 +7,7 @@
 #include "core/log.hpp"
 #include "exchange/bybit/subscribe.hpp"
 #include "exchange/bybit/topic.hpp"
+#include "exchange/feed/liveness.hpp"
 #include "net/outage_log.hpp"
 
 namespace mdg::exchange {
@@ -43,7 +43,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         : ex(std::move(ex_)), tls(std::move(tls_)), budget(budget_), registry(registry_),
           handler(handler_), opts(std::move(opts_)),
           retry(opts.backoff, opts.seed != 0 ? opts.seed : std::random_device{}()),
-          subs(opts.cat, opts.topics), sleeper(ex) {
+          subs(opts.cat, opts.topics), sleeper(ex), live(opts.pong_timeout, opts.receive_timeout) {
         // The decoder only accepts registered symbols: register this connection's.
         for (const auto& t : opts.topics) {
             if (auto parsed = bybit::parse_topic(t)) {
@@ -71,7 +71,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
     std::uint64_t next_req_id = 1;
     steady::time_point last_rx{};
     steady::time_point last_pong{};
-    std::optional<steady::time_point> ping_outstanding;
+    liveness live; // the stall / missed-pong verdict of the two deadlines
 
     void set_state(connection_state s) {
         if (s == state) {
@@ -185,57 +185,68 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         outage.on_up();
     }
 
-    // One watchdog per connection: the receive timeout and the application ping/pong.
+    // One watchdog per connection: the receive timeout and the application ping/pong. Either
+    // deadline may be the first to see a stall; it is counted and logged once, here.
     asio::awaitable<void> watchdog(std::uint64_t gen) {
         auto self = shared_from_this();
         asio::steady_timer t(ex);
         auto next_ping = steady::now() + opts.ping_interval;
+        const auto tick = std::min<std::chrono::milliseconds>(
+            {250ms, opts.receive_timeout / 4,
+             std::max<std::chrono::milliseconds>(opts.pong_timeout / 4, 1ms)});
         while (!stopped && gen == generation) {
-            t.expires_after(std::min<std::chrono::milliseconds>(250ms, opts.receive_timeout / 4));
+            t.expires_after(tick);
             co_await t.async_wait(use_tuple);
             if (stopped || gen != generation || !session) {
                 co_return;
             }
             const auto now = steady::now();
-            if (now - last_rx > opts.receive_timeout) {
-                ++stats.handler_timeouts;
-                // The old service's marker, one line per event, for existing runbooks.
-                core::log_event(
-                    spdlog::level::err,
-                    {{"event", "handler_timeout"},
-                     {"conn", opts.id},
-                     {"silent_ms",
-                      std::chrono::duration_cast<std::chrono::milliseconds>(now - last_rx)
-                          .count()}},
-                    "[HANDLER_TIMEOUT] WebSocket message handler timeout for {}: no frame for "
-                    "{:.1f} s",
-                    opts.id, std::chrono::duration<double>(now - last_rx).count());
+            const auto found = live.check(now);
+            if (found.what == liveness::verdict::stall) {
+                on_stall(found);
                 session->close(false);
                 co_return;
             }
-            if (ping_outstanding && now - *ping_outstanding > opts.pong_timeout) {
+            if (found.what == liveness::verdict::missed_pong) {
                 ++stats.pong_timeouts;
-                core::log_event(spdlog::level::warn, {{"event", "pong_timeout"}, {"conn", opts.id}},
-                                "Connection {}: no pong within {} ms, reconnecting", opts.id,
-                                opts.pong_timeout.count());
+                core::log_event(
+                    spdlog::level::warn,
+                    {{"event", "pong_timeout"}, {"conn", opts.id}, {"reason", "missed_pong"}},
+                    "Connection {}: no pong within {} ms while data still arrives, "
+                    "reconnecting",
+                    opts.id, opts.pong_timeout.count());
                 session->close(false);
                 co_return;
             }
             if (now >= next_ping) {
                 next_ping = now + opts.ping_interval;
-                if (!ping_outstanding) {
-                    ping_outstanding = now;
-                }
+                live.on_ping(now);
                 session->send(bybit::build_ping(std::to_string(next_req_id++)));
             }
         }
+    }
+
+    // A stall (nothing at all within the first deadline to fire): one handler timeout and the
+    // old service's marker, one line per event, for existing runbooks; `reason` names the
+    // deadline that saw it.
+    void on_stall(const liveness::finding& found) {
+        ++stats.handler_timeouts;
+        core::log_event(
+            spdlog::level::err,
+            {{"event", "handler_timeout"},
+             {"conn", opts.id},
+             {"reason", to_string(found.by)},
+             {"silent_ms",
+              std::chrono::duration_cast<std::chrono::milliseconds>(found.silent).count()}},
+            "[HANDLER_TIMEOUT] WebSocket message handler timeout for {}: no frame for {:.1f} s",
+            opts.id, std::chrono::duration<double>(found.silent).count());
     }
 
     void on_control(const bybit::control_frame& c) {
         if (c.is_pong) {
             ++stats.pongs;
             last_pong = steady::now();
-            ping_outstanding.reset();
+            live.on_pong();
             return;
         }
         auto r = subs.on_ack(c);
@@ -327,7 +338,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             log_connected();
             set_state(connection_state::subscribing);
             last_rx = steady::now();
-            ping_outstanding.reset();
+            live.on_up(last_rx);
             send_requests(subs.subscribe_all(next_req_id, reason), "subscribe");
             asio::co_spawn(ex, watchdog(generation), asio::detached);
             co_await read_loop();
@@ -366,6 +377,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             if (const auto n = session->socket_reads(); n != stamped_read) {
                 stamped_read = n;
                 last_rx = steady::now();
+                live.on_frame(last_rx);
                 received = core::default_clock().now();
             }
             ++stats.frames;

@@ -53,8 +53,10 @@ struct connection_options {
     net::session_options session;
     net::backoff::options backoff;
     std::chrono::milliseconds ping_interval{20'000};
+    /// An unanswered ping this old: a stall if nothing at all came since it, else a missed
+    /// pong (exchange::liveness); either way, reconnect.
     std::chrono::milliseconds pong_timeout{10'000};
-    /// No frame at all for this long: `[HANDLER_TIMEOUT]`, reconnect.
+    /// No frame at all for this long: a stall (`[HANDLER_TIMEOUT]`), reconnect.
     std::chrono::milliseconds receive_timeout{30'000};
     std::uint64_t seed = 0; ///< backoff jitter; 0 = random
     /// Runs after a failed connect, before the backoff wait (at most once per backoff step):
@@ -69,8 +71,10 @@ struct connection_stats {
     std::uint64_t connect_failures = 0;
     /// Failed connects by the step that failed: resolve (dns), connect, tls, handshake.
     std::array<std::uint64_t, 4> connect_failures_by_step{};
-    std::uint64_t handler_timeouts = 0; ///< receive watchdog fired
-    std::uint64_t pong_timeouts = 0;
+    /// Stalls (`[HANDLER_TIMEOUT]`): no frame of any kind within the first deadline to fire,
+    /// the receive watchdog or the pong deadline; one per stall, whichever saw it.
+    std::uint64_t handler_timeouts = 0;
+    std::uint64_t pong_timeouts = 0; ///< missed pongs: deadline passed, data still arriving
     std::uint64_t frames = 0;
     std::uint64_t bytes = 0;
     std::uint64_t decode_errors = 0;
