@@ -19,7 +19,7 @@ struct gateway_metrics {
     /// `mdgate_handle_duration_seconds`: read-to-applied time of each data item (the shards).
     metrics::histogram* handle = nullptr;
     /// `mdgate_exchange_latency_seconds`, indexed by dispatch::item_kind (every kind but
-    /// books_lost): local receive time minus the venue's message time (the shards).
+    /// stale): local receive time minus the venue's message time (the shards).
     std::array<metrics::histogram*, 5> latency{};
 };
 

@@ -34,11 +34,24 @@ bool market_sink::on_data(const exchange::bybit::decoded_frame& f) {
 void market_sink::on_connection_lost(std::span<const std::string> topics) {
     for (const auto& t : topics) {
         auto parsed = exchange::bybit::parse_topic(t);
-        if (!parsed || parsed->ch != exchange::bybit::channel::orderbook) {
+        auto id = parsed ? registry_.find(model::venue::bybit, cat_, parsed->symbol) : std::nullopt;
+        if (!id) {
             continue;
         }
-        if (auto id = registry_.find(model::venue::bybit, cat_, parsed->symbol)) {
-            state_.mark_syncing(*id, parsed->depth);
+        switch (parsed->ch) {
+        case exchange::bybit::channel::orderbook:
+            (void)state_.mark_book_stale(*id, parsed->depth, true);
+            break;
+        case exchange::bybit::channel::tickers:
+            (void)state_.mark_ticker_stale(*id);
+            break;
+        case exchange::bybit::channel::public_trade:
+            (void)state_.mark_trades_stale(*id);
+            break;
+        case exchange::bybit::channel::kline:
+        case exchange::bybit::channel::all_liquidation:
+        case exchange::bybit::channel::liquidation:
+            break;
         }
     }
 }

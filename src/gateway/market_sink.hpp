@@ -12,7 +12,8 @@ namespace mdg::gateway {
 
 /// Applies a connection's decoded frames to a market state on the connection's own thread:
 /// books, tickers, trades, klines, liquidations. A book gap, crossed or invalid book asks the
-/// connection for a resync of that topic; a lost connection sends its books to `syncing`.
+/// connection for a resync of that topic; a lost connection makes its books, tickers and trades
+/// stale, books until a snapshot (as the shards do, docs/feed.md).
 ///
 /// The single-threaded wiring used until the dispatch shards exist (issue #4): everything
 /// runs on the I/O thread. Owned by the app or test that wires a feed; not thread-safe.
