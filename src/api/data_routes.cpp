@@ -566,6 +566,7 @@ std::optional<std::string> data_api::market(const instrument_entry& e, const que
         }
         j.key("trades");
         write_trades(j, e, d, static_cast<std::size_t>(*trades_limit));
+        j.field("trades_state", d.trades.stale() ? "stale" : "live");
         j.key("klines");
         if (e.kline_intervals.empty()) {
             j.null();
