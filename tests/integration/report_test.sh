@@ -37,8 +37,10 @@ json_get() { # file, python expression over `r`
 }
 
 stalls=3
-# Each stall (4 s) is longer than receive_timeout (2 s): one [HANDLER_TIMEOUT] each on the
-# one connection (one symbol: every topic on one connection); the reconnect is not stalled.
+# The default timings' ratio (ping 20 s, pong deadline 10 s, receive timeout 30 s) scaled down:
+# the pong deadline sees each stall (4 s, shorter than receive_timeout) first, and each is still
+# one [HANDLER_TIMEOUT] (no network error) on the one connection (one symbol: every topic on one
+# connection); the reconnect is not stalled.
 cat >"$tmp/faults.jsonl" <<'EOF'
 {"at":"10s","action":"stall","connection":"all","seconds":4}
 {"at":"20s","action":"stall","connection":"all","seconds":4}
@@ -47,7 +49,8 @@ EOF
 cat >"$tmp/gateway.toml" <<'EOF'
 [connections]
 ping_interval = "1s"
-receive_timeout = "2s"
+pong_timeout = "1s"
+receive_timeout = "6s"
 backoff_base = "200ms"
 EOF
 
