@@ -74,6 +74,11 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     }
     o.http.bearer_token = cfg.http.bearer_token;
     o.http.max_connections = cfg.http.max_connections;
+    o.http.max_connections_per_address = cfg.http.max_connections_per_address;
+    o.http.header_timeout = cfg.http.header_timeout;
+    o.http.body_timeout = cfg.http.body_timeout;
+    o.http.write_timeout = cfg.http.write_timeout;
+    o.http.idle_timeout = cfg.http.idle_timeout;
     o.api.enabled = cfg.api.enabled;
     o.api.book_levels = cfg.api.book_levels;
     o.api.stream.max_subscribers = cfg.api.max_subscribers;

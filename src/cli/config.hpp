@@ -112,7 +112,12 @@ struct gateway_config {
         bool enabled = true;
         std::string listen = "127.0.0.1:8080";
         std::string bearer_token; ///< "" = no authentication
-        std::size_t max_connections = 64;
+        std::size_t max_connections = 1024;
+        std::size_t max_connections_per_address = 64;
+        ms header_timeout{std::chrono::seconds{10}};
+        ms body_timeout{std::chrono::seconds{10}};
+        ms write_timeout{std::chrono::seconds{10}};
+        ms idle_timeout{std::chrono::seconds{60}};
         friend bool operator==(const http_t&, const http_t&) = default;
     } http;
 

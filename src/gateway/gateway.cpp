@@ -371,7 +371,9 @@ bool gateway::start(std::string& error) {
             m.ioc.get_executor(), m.tls, *m.budget, m.registry, *m.routers.back(), std::move(co)));
     }
     if (o.http_enabled) {
-        m.http_server = std::make_unique<http::server>(m.api->executor(), o.http);
+        auto http_opts = o.http;
+        http_opts.metrics = &m.reg; // mdgate_http_connections_closed_total, ..._open
+        m.http_server = std::make_unique<http::server>(m.api->executor(), std::move(http_opts));
         m.register_routes();
         std::string why;
         auto port = m.http_server->start(why);

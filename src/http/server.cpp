@@ -16,6 +16,7 @@
 #include "core/assert.hpp"
 #include "core/log.hpp"
 #include "http/detail/auth.hpp"
+#include "metrics/registry.hpp"
 
 namespace mdg::http {
 
@@ -141,8 +142,8 @@ std::string endpoint_text(const asio::ip::address& a, std::uint16_t port) {
 
 // Empty when the options are usable, else why not.
 std::string check_options(const server_options& o) {
-    if (o.max_connections == 0) {
-        return "http: max_connections must be at least 1";
+    if (o.max_connections == 0 || o.max_connections_per_address == 0) {
+        return "http: max_connections and max_connections_per_address must be at least 1";
     }
     if (o.max_header_bytes < min_header_bytes || o.max_header_bytes > max_header_bytes_allowed) {
         return fmt::format("http: max_header_bytes must be within {}..{}", min_header_bytes,
@@ -151,8 +152,10 @@ std::string check_options(const server_options& o) {
     if (o.max_body_bytes > max_body_bytes_allowed) {
         return fmt::format("http: max_body_bytes must be at most {}", max_body_bytes_allowed);
     }
-    if (o.request_timeout.count() <= 0 || o.idle_timeout.count() <= 0) {
-        return "http: request_timeout and idle_timeout must be positive";
+    if (o.header_timeout.count() <= 0 || o.body_timeout.count() <= 0 ||
+        o.write_timeout.count() <= 0 || o.idle_timeout.count() <= 0) {
+        return "http: header_timeout, body_timeout, write_timeout and idle_timeout must be "
+               "positive";
     }
     if (!std::all_of(o.bearer_token.begin(), o.bearer_token.end(),
                      [](char c) { return c > ' ' && c < 0x7f; })) {
@@ -180,11 +183,16 @@ template <class F> class scope_exit {
     F f_;
 };
 
-// One served connection; lives in its coroutine's frame.
+// One served connection: owned by its coroutine and, while it counts against the limits, by
+// server::impl::live.
 struct connection {
-    explicit connection(tcp::socket s) : stream(std::move(s)) {}
+    connection(tcp::socket s, asio::ip::address a) : stream(std::move(s)), address(a) {}
     beast::tcp_stream stream;
-    bool busy = false; ///< a request is being read or answered: stop() lets it finish
+    asio::ip::address address;
+    std::uint64_t waiting_since = 0; ///< progress sequence number: the lowest is evicted first
+    bool busy = false;               ///< a request is being read or answered: stop() lets it finish
+    bool writing = false;            ///< a response is being written: evicted last
+    bool counted = true;             ///< in `live` and the per-address count
 };
 
 } // namespace
@@ -198,6 +206,18 @@ std::string_view request::header(std::string_view name) const noexcept {
     return {};
 }
 
+using counter_field = std::uint64_t server_stats::*;
+
+// Why the server closes a connection: the stats field and the metric's reason label.
+constexpr std::array<std::pair<counter_field, std::string_view>, 6> close_reasons{{
+    {&server_stats::header_timeouts, "header_timeout"},
+    {&server_stats::body_timeouts, "body_timeout"},
+    {&server_stats::write_timeouts, "write_timeout"},
+    {&server_stats::idle_closes, "idle_timeout"},
+    {&server_stats::evicted_max_connections, "evicted_max_connections"},
+    {&server_stats::evicted_per_address, "evicted_per_address"},
+}};
+
 struct server::impl : std::enable_shared_from_this<server::impl> {
     impl(asio::any_io_executor ex_, server_options opts_)
         : ex(std::move(ex_)), opts(std::move(opts_)), acceptor(ex) {}
@@ -209,25 +229,34 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::map<std::string, upgrade_handler, std::less<>> upgrades;
     tcp::acceptor acceptor;
     server_stats stats;
-    std::map<std::uint64_t, connection*> live; // outlives: nothing; each entry erased by its owner
+    /// Connections counted against the limits, by id (accept order).
+    std::map<std::uint64_t, std::shared_ptr<connection>> live;
+    std::map<asio::ip::address, std::size_t> per_address;
     std::uint64_t next_id = 0;
-    std::size_t refusing = 0; ///< 503 answers in flight
+    std::uint64_t progress = 0; ///< source of connection::waiting_since
+    /// mdgate_http_connections_closed_total{reason}, by close_reasons index (with a registry).
+    std::array<metrics::counter*, close_reasons.size()> closed_metric{};
+    metrics::gauge* open_metric = nullptr;
     bool started = false;
     bool stopped = false;
 
     result<std::uint16_t> start(std::string& error);
     void stop();
     asio::awaitable<void> accept_loop();
-    asio::awaitable<void> serve(tcp::socket socket);
-    asio::awaitable<void> refuse(tcp::socket socket);
-    asio::awaitable<void> answer_read_error(connection& c, const boost::system::error_code& ec);
+    asio::awaitable<void> serve(std::uint64_t id, std::shared_ptr<connection> c);
+    void make_room(const asio::ip::address& address);
+    void evict(std::optional<std::uint64_t> id, counter_field reason);
+    void count_close(counter_field reason);
+    void uncount(std::uint64_t id, connection& c);
+    asio::awaitable<void> answer_read_error(connection& c, const boost::system::error_code& ec,
+                                            counter_field reason);
     string_response answer(const string_request& req);
     [[nodiscard]] bool authorized(const string_request& req, std::string_view path) const;
     [[nodiscard]] const handler* find_route(std::string_view path) const;
     [[nodiscard]] const upgrade_handler* find_upgrade(const string_request& req) const;
     string_response call_handler(const handler& h, const string_request& req, std::string_view path,
                                  std::string_view query);
-    asio::awaitable<bool> write(beast::tcp_stream& stream, string_response& res, bool head);
+    asio::awaitable<bool> write(connection& c, string_response& res, bool head);
     static asio::awaitable<void> close_gracefully(beast::tcp_stream& stream);
 };
 
@@ -276,6 +305,16 @@ result<std::uint16_t> server::impl::start(std::string& error) {
         return ec;
     }
     started = true;
+    if (opts.metrics != nullptr) {
+        for (std::size_t i = 0; i < close_reasons.size(); ++i) {
+            closed_metric[i] = &opts.metrics->counter(
+                "mdgate_http_connections_closed_total",
+                "HTTP connections the server closed, by reason (deadline or connection limit)",
+                {{"reason", std::string(close_reasons[i].second)}});
+        }
+        open_metric = &opts.metrics->gauge("mdgate_http_connections_open",
+                                           "HTTP connections open (upgraded streams excluded)");
+    }
     core::log_event(spdlog::level::info, {{"event", "http_listening"}, {"port", bound.port()}},
                     "http: listening on {}", endpoint_text(addr, bound.port()));
     asio::co_spawn(
@@ -319,69 +358,160 @@ asio::awaitable<void> server::impl::accept_loop() {
             continue;
         }
         ++stats.connections_accepted;
-        if (stats.connections_open >= opts.max_connections) {
-            ++stats.connections_refused;
-            ++stats.rejected_limits;
-            core::log_limited_event(
-                spdlog::level::warn, "http.max_connections",
-                {{"event", "http_connections_refused"}, {"open", stats.connections_open}},
-                "http: {} connections open (max_connections): refusing new ones",
-                stats.connections_open);
-            if (refusing < opts.max_connections) {
-                ++refusing; // counted here so that a burst of accepts cannot overshoot
-                asio::co_spawn(
-                    ex,
-                    [self, s = std::move(socket)]() mutable { return self->refuse(std::move(s)); },
-                    log_task_failure);
-            } else {
-                socket.close(ec);
-            }
-            continue;
+        const auto peer = socket.remote_endpoint(ec);
+        if (ec) {
+            continue; // gone before we looked: the socket closes here
         }
+        make_room(peer.address());
+        const auto id = next_id++;
+        auto c = std::make_shared<connection>(std::move(socket), peer.address());
+        c->waiting_since = progress++;
         // Counted here, not when serve() starts running, so that a burst of accepts cannot
-        // overshoot max_connections; serve() gives the slot back when it ends.
+        // overshoot the limits and every counted connection can be evicted.
+        live.emplace(id, c);
+        ++per_address[c->address];
         ++stats.connections_open;
+        if (open_metric != nullptr) {
+            open_metric->add();
+        }
         asio::co_spawn(
-            ex, [self, s = std::move(socket)]() mutable { return self->serve(std::move(s)); },
+            ex, [self, id, c = std::move(c)]() mutable { return self->serve(id, std::move(c)); },
             log_task_failure);
     }
 }
 
-asio::awaitable<void> server::impl::serve(tcp::socket socket) {
+// Before counting a connection from `address`: closes the longest-waiting connection of that
+// address while it has max_connections_per_address, then the longest-waiting of all while
+// max_connections are open.
+void server::impl::make_room(const asio::ip::address& address) {
+    auto oldest = [this](auto&& eligible) {
+        std::optional<std::uint64_t> found;
+        const connection* best = nullptr;
+        for (const auto& [id, c] : live) {
+            if (eligible(*c) &&
+                (best == nullptr || std::tie(c->writing, c->waiting_since) <
+                                        std::tie(best->writing, best->waiting_since))) {
+                best = c.get();
+                found = id;
+            }
+        }
+        return found;
+    };
+    if (const auto it = per_address.find(address);
+        it != per_address.end() && it->second >= opts.max_connections_per_address) {
+        evict(oldest([&](const connection& c) { return c.address == address; }),
+              &server_stats::evicted_per_address);
+    }
+    if (live.size() >= opts.max_connections) {
+        evict(oldest([](const connection&) { return true; }),
+              &server_stats::evicted_max_connections);
+    }
+}
+
+void server::impl::evict(std::optional<std::uint64_t> id, counter_field reason) {
+    if (!id) {
+        return;
+    }
+    const auto it = live.find(*id);
+    if (it == live.end()) {
+        return;
+    }
+    const auto c = it->second;
+    count_close(reason);
+    core::log_limited_event(spdlog::level::warn, "http.evict",
+                            {{"event", "http_connection_evicted"},
+                             {"open", live.size()},
+                             {"address", c->address.to_string()}},
+                            "http: connection limit reached ({} open): closing the connection "
+                            "from {} that waited longest",
+                            live.size(), c->address.to_string());
+    uncount(*id, *c);
+    // Completes its pending operation with operation_aborted; its coroutine then ends.
+    c->stream.close();
+}
+
+void server::impl::count_close(counter_field reason) {
+    ++(stats.*reason);
+    if (reason != &server_stats::idle_closes && reason != &server_stats::evicted_max_connections &&
+        reason != &server_stats::evicted_per_address) {
+        ++stats.timeouts;
+    }
+    for (std::size_t i = 0; i < close_reasons.size(); ++i) {
+        if (close_reasons[i].first == reason && closed_metric[i] != nullptr) {
+            closed_metric[i]->inc();
+        }
+    }
+}
+
+void server::impl::uncount(std::uint64_t id, connection& c) {
+    if (!c.counted) {
+        return;
+    }
+    c.counted = false;
+    live.erase(id);
+    if (const auto it = per_address.find(c.address); it != per_address.end() && --it->second == 0) {
+        per_address.erase(it);
+    }
+    --stats.connections_open;
+    if (open_metric != nullptr) {
+        open_metric->sub();
+    }
+}
+
+asio::awaitable<void> server::impl::serve(std::uint64_t id, std::shared_ptr<connection> cp) {
     auto self = shared_from_this();
-    connection c{std::move(socket)};
-    const auto id = next_id++;
-    live.emplace(id, &c);
-    const scope_exit unregister{[this, id] {
-        live.erase(id);
-        --stats.connections_open;
+    auto& c = *cp;
+    const scope_exit unregister{[this, id, &c] {
+        uncount(id, c);
     }};
+    // A new connection's first request line and header are due header_timeout after accept.
+    auto header_deadline = std::chrono::steady_clock::now() + opts.header_timeout;
+    bool first = true;
 
     beast::flat_buffer buffer{opts.max_header_bytes + buffer_slack};
-    while (!stopped) {
+    while (!stopped && c.stream.socket().is_open()) {
         if (buffer.size() == 0) {
-            // Idle between requests: wait for the first byte under idle_timeout.
+            // Waiting for a request: the first under header_timeout, later ones under
+            // idle_timeout.
             c.busy = false;
-            c.stream.expires_after(opts.idle_timeout);
+            c.writing = false;
+            if (first) {
+                c.stream.expires_at(header_deadline);
+            } else {
+                c.waiting_since = progress++;
+                c.stream.expires_after(opts.idle_timeout);
+            }
             auto [ec, n] = co_await c.stream.async_read_some(buffer.prepare(read_chunk), use_tuple);
             if (ec) {
                 if (ec == beast::error::timeout) {
-                    ++stats.idle_closes;
+                    count_close(first ? &server_stats::header_timeouts
+                                      : &server_stats::idle_closes);
                 }
                 co_return;
             }
             buffer.commit(n);
+            if (!first) {
+                header_deadline = std::chrono::steady_clock::now() + opts.header_timeout;
+            }
         }
-        // From the first byte on, the whole request must arrive within request_timeout.
+        first = false;
         c.busy = true;
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
         parser.body_limit(opts.max_body_bytes);
-        c.stream.expires_after(opts.request_timeout);
-        auto [ec, n] = co_await bhttp::async_read(c.stream, buffer, parser, use_tuple);
-        if (ec) {
-            co_await answer_read_error(c, ec);
+        c.stream.expires_at(header_deadline);
+        if (auto [ec, n] = co_await bhttp::async_read_header(c.stream, buffer, parser, use_tuple);
+            ec) {
+            co_await answer_read_error(c, ec, &server_stats::header_timeouts);
             co_return;
+        }
+        if (!parser.is_done()) {
+            c.stream.expires_after(opts.body_timeout);
+            if (auto [ec, n] = co_await bhttp::async_read(c.stream, buffer, parser, use_tuple);
+                ec) {
+                co_await answer_read_error(c, ec, &server_stats::body_timeouts);
+                co_return;
+            }
         }
         ++stats.requests;
         const auto& req = parser.get();
@@ -398,6 +528,7 @@ asio::awaitable<void> server::impl::serve(tcp::socket socket) {
             const auto* data = static_cast<const char*>(buffer.data().data());
             const std::string_view buffered{data, buffer.size()};
             c.stream.expires_never();
+            uncount(id, c); // the stream has its own limits ([api] max_subscribers)
             try {
                 (*up)(c.stream.release_socket(), view, buffered);
             } catch (const std::exception& e) {
@@ -413,7 +544,7 @@ asio::awaitable<void> server::impl::serve(tcp::socket socket) {
         const bool head = req.method() == bhttp::verb::head;
         const bool keep = req.keep_alive() && !stopped;
         res.keep_alive(keep);
-        if (!co_await write(c.stream, res, head)) {
+        if (!co_await write(c, res, head)) {
             co_return;
         }
         if (!keep || stopped) {
@@ -425,9 +556,10 @@ asio::awaitable<void> server::impl::serve(tcp::socket socket) {
 }
 
 asio::awaitable<void> server::impl::answer_read_error(connection& c,
-                                                      const boost::system::error_code& ec) {
+                                                      const boost::system::error_code& ec,
+                                                      counter_field reason) {
     if (ec == beast::error::timeout) {
-        ++stats.timeouts; // slowloris: no answer, the stream is already closed
+        count_close(reason); // slowloris: no answer, the stream is already closed
         co_return;
     }
     if (is_expected_close(ec) ||
@@ -449,7 +581,7 @@ asio::awaitable<void> server::impl::answer_read_error(connection& c,
     }
     auto res = make_response(status, 11, std::move(body));
     res.keep_alive(false);
-    if (co_await write(c.stream, res, false)) {
+    if (co_await write(c, res, false)) {
         c.busy = false;
         co_await close_gracefully(c.stream);
     }
@@ -578,9 +710,10 @@ string_response server::impl::call_handler(const handler& h, const string_reques
     return res;
 }
 
-asio::awaitable<bool> server::impl::write(beast::tcp_stream& stream, string_response& res,
-                                          bool head) {
-    stream.expires_after(opts.request_timeout);
+asio::awaitable<bool> server::impl::write(connection& c, string_response& res, bool head) {
+    auto& stream = c.stream;
+    c.writing = true;
+    stream.expires_after(opts.write_timeout);
     bhttp::response_serializer<bhttp::string_body> sr{res};
     boost::system::error_code ec;
     if (head) {
@@ -589,8 +722,9 @@ asio::awaitable<bool> server::impl::write(beast::tcp_stream& stream, string_resp
     } else {
         std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, sr, use_tuple);
     }
+    c.writing = false;
     if (ec == beast::error::timeout) {
-        ++stats.timeouts;
+        count_close(&server_stats::write_timeouts);
     }
     co_return !ec;
 }
@@ -611,20 +745,6 @@ asio::awaitable<void> server::impl::close_gracefully(beast::tcp_stream& stream) 
         }
     }
     stream.close();
-}
-
-asio::awaitable<void> server::impl::refuse(tcp::socket socket) {
-    auto self = shared_from_this();
-    const scope_exit uncount{[this] {
-        --refusing;
-    }};
-    beast::tcp_stream stream(std::move(socket));
-    auto res = make_response(503, 11, "too many connections\n");
-    res.set(bhttp::field::retry_after, "1");
-    res.keep_alive(false);
-    if (co_await write(stream, res, false)) {
-        co_await close_gracefully(stream);
-    }
 }
 
 // ---- public wrapper --------------------------------------------------------------------------
@@ -696,6 +816,14 @@ void server::stop() {
     // Inline when called on the executor, else queued to it: the acceptor and the connections
     // belong to the executor's thread.
     asio::dispatch(impl_->ex, [self = impl_] { self->stop(); });
+}
+
+std::vector<std::pair<std::string_view, std::uint64_t>> closed_by_reason(const server_stats& s) {
+    std::vector<std::pair<std::string_view, std::uint64_t>> out;
+    for (const auto& [field, reason] : close_reasons) {
+        out.emplace_back(reason, s.*field);
+    }
+    return out;
 }
 
 const server_stats& server::stats() const noexcept {

@@ -15,6 +15,10 @@
 
 #include "core/result.hpp"
 
+namespace mdg::metrics {
+class registry;
+} // namespace mdg::metrics
+
 namespace mdg::http {
 
 /// One parsed request, as a handler sees it. Every view points into the connection's buffers
@@ -64,35 +68,57 @@ struct server_options {
     /// authentication. Must be visible ASCII without spaces.
     std::string bearer_token;
     std::vector<std::string> public_paths{"/healthz"}; ///< exact paths reachable without token
-    /// Connections served at once. One more is answered 503 and closed; beyond twice this many,
-    /// a new connection is closed without an answer (see server).
-    std::size_t max_connections = 64;
+    /// Connections open at once (every state: waiting, reading, answering). Reaching it never
+    /// refuses a new connection: the connection that has waited longest for its client is
+    /// closed instead (see server). Bounded by descriptors, not by how many probes are needed.
+    std::size_t max_connections = 1024;
+    /// Connections open at once from one client address; a new one beyond it closes that
+    /// address's longest-waiting connection, so one client cannot own the port.
+    std::size_t max_connections_per_address = 64;
     std::size_t max_header_bytes = 8U << 10; ///< request line + fields; more gets 431
     std::size_t max_body_bytes = 64U << 10;  ///< request body; more gets 413
-    /// Deadline for a whole request (from its first byte to its last) and for writing the
-    /// response; a client that is slower (slowloris) is disconnected.
-    std::chrono::seconds request_timeout{10};
+    /// The request line and header fields must arrive within this: on a new connection from
+    /// its accept, on a keep-alive connection from the request's first byte. A slower client
+    /// (slowloris) is disconnected without an answer.
+    std::chrono::milliseconds header_timeout{std::chrono::seconds{10}};
+    /// The body, once the header is complete, must arrive within this.
+    std::chrono::milliseconds body_timeout{std::chrono::seconds{10}};
+    /// Writing a response must finish within this (a client that does not read is cut off).
+    std::chrono::milliseconds write_timeout{std::chrono::seconds{10}};
     /// A keep-alive connection with no request for this long is closed.
-    std::chrono::seconds idle_timeout{30};
+    std::chrono::milliseconds idle_timeout{std::chrono::seconds{60}};
+    /// When set (it must outlive the server), start() registers
+    /// `mdgate_http_connections_closed_total{reason}` (closed_by_reason()'s labels) and the
+    /// gauge `mdgate_http_connections_open` in it, and the server keeps them current.
+    metrics::registry* metrics = nullptr;
 };
 
 /// Counters of one server. Plain integers: read them on the server's executor only.
 struct server_stats {
-    std::uint64_t connections_accepted = 0; ///< every accepted TCP connection
-    std::uint64_t connections_open = 0;     ///< connections being served now (gauge)
-    std::uint64_t connections_refused = 0;  ///< over max_connections (503 or closed)
-    std::uint64_t requests = 0;             ///< complete requests parsed (any method, any path)
-    std::uint64_t rejected_auth = 0;        ///< 401
-    std::uint64_t rejected_limits = 0;      ///< 431, 413 and 503 (connection limit)
-    std::uint64_t bad_requests = 0;         ///< 400: malformed requests
-    std::uint64_t not_found = 0;            ///< 404
-    std::uint64_t method_not_allowed = 0;   ///< 405
-    std::uint64_t handler_errors = 0;       ///< 500: a handler threw or answered nonsense
-    std::uint64_t timeouts = 0;             ///< requests or writes cut off by request_timeout
-    std::uint64_t idle_closes = 0;          ///< keep-alive connections closed by idle_timeout
-    std::uint64_t accept_errors = 0;        ///< failed accepts (out of descriptors, ...)
-    std::uint64_t upgrades = 0;             ///< connections handed to an upgrade handler
+    std::uint64_t connections_accepted = 0;    ///< every accepted TCP connection
+    std::uint64_t connections_open = 0;        ///< connections being served now (gauge)
+    std::uint64_t requests = 0;                ///< complete requests parsed (any method, any path)
+    std::uint64_t rejected_auth = 0;           ///< 401
+    std::uint64_t rejected_limits = 0;         ///< 431 and 413
+    std::uint64_t bad_requests = 0;            ///< 400: malformed requests
+    std::uint64_t not_found = 0;               ///< 404
+    std::uint64_t method_not_allowed = 0;      ///< 405
+    std::uint64_t handler_errors = 0;          ///< 500: a handler threw or answered nonsense
+    std::uint64_t timeouts = 0;                ///< header + body + write timeouts (sum)
+    std::uint64_t header_timeouts = 0;         ///< closed: header not complete in header_timeout
+    std::uint64_t body_timeouts = 0;           ///< closed: body not complete in body_timeout
+    std::uint64_t write_timeouts = 0;          ///< closed: response not written in write_timeout
+    std::uint64_t idle_closes = 0;             ///< keep-alive connections closed by idle_timeout
+    std::uint64_t evicted_max_connections = 0; ///< closed to make room: max_connections
+    std::uint64_t evicted_per_address = 0;     ///< closed to make room: max_connections_per_address
+    std::uint64_t accept_errors = 0;           ///< failed accepts (out of descriptors, ...)
+    std::uint64_t upgrades = 0;                ///< connections handed to an upgrade handler
 };
+
+/// Why the server closed connections, for `mdgate_http_connections_closed_total{reason}`:
+/// (reason label, count) in a fixed order. Call on the executor, like stats().
+[[nodiscard]] std::vector<std::pair<std::string_view, std::uint64_t>>
+closed_by_reason(const server_stats& s);
 
 /// A small HTTP/1.1 server for the gateway's operational endpoints (/metrics, /healthz,
 /// /readyz, /v1/status): GET and HEAD on exact paths, keep-alive, optional bearer token, and
@@ -102,13 +128,17 @@ struct server_stats {
 /// `Allow: GET, HEAD`; missing or wrong token 401 with `WWW-Authenticate: Bearer` (checked
 /// before the path, so an anonymous client learns nothing about routes); malformed request
 /// (including an HTTP version other than 1.0/1.1) 400, header too large 431, body too large
-/// 413, all followed by closing the connection. A request that does not arrive completely within
-/// request_timeout gets no answer: the connection is closed.
+/// 413, all followed by closing the connection. A request whose header (body) does not arrive
+/// within header_timeout (body_timeout) gets no answer: the connection is closed.
 ///
-/// Connection limit: a connection accepted while max_connections are open is answered
-/// `503 Service Unavailable` + `Connection: close` without reading its request; while
-/// max_connections such refusals are themselves still in flight, further connections are
-/// closed at once. Both count in connections_refused and rejected_limits.
+/// Connection limits: accepting never stops and never waits. A connection accepted while its
+/// address has max_connections_per_address open closes that address's connection that has
+/// waited longest for its client (idle, or reading a request: oldest progress first; one
+/// being answered only when no other is left); then, while max_connections are open, the same
+/// over all addresses. So a flood of idle, slow or reconnecting clients costs each of them
+/// their oldest connection, and a fresh probe (/healthz, /readyz, /metrics) that sends its
+/// request at once is served: it is the newest. Connections handed to an upgrade handler
+/// leave this accounting (the stream has its own limits).
 ///
 /// Threading: everything runs on the executor given to the constructor, which must not run
 /// handlers concurrently (an io_context run by one thread, or a strand). route(), start() and

@@ -1,9 +1,12 @@
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -482,7 +485,7 @@ TEST_F(HttpServerTest, MalformedRequestsGet400AndTheServerKeepsServing) {
     EXPECT_EQ(stats().bad_requests, cases.size());
 }
 
-TEST_F(HttpServerTest, ConnectionsOverTheLimitGet503OrAreClosed) {
+TEST_F(HttpServerTest, AtTheCapTheLongestWaitingConnectionIsClosedAndTheNewOneServed) {
     server_options opts;
     opts.max_connections = 2;
     start(opts);
@@ -492,40 +495,61 @@ TEST_F(HttpServerTest, ConnectionsOverTheLimitGet503OrAreClosed) {
     ASSERT_TRUE(b.get("/hello"));
 
     test_client third(port_);
-    if (!third.connect_error()) {
-        (void)third.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
-        if (auto res = third.read()) {
-            EXPECT_EQ(res->result_int(), 503U);
-            EXPECT_FALSE(res->keep_alive());
-        } else {
-            EXPECT_TRUE(closed_by_peer(third.error())) << third.error().message();
-        }
-    }
-    EXPECT_TRUE(stats_reach([](const server_stats& s) { return s.connections_refused == 1; }));
-
-    // A slot frees up when a client leaves.
-    a.close();
-    EXPECT_TRUE(stats_reach([](const server_stats& s) { return s.connections_open == 1; }));
-    test_client later(port_);
-    auto ok = later.get("/hello");
-    ASSERT_TRUE(ok);
-    EXPECT_EQ(ok->result_int(), 200U);
+    auto res = third.get("/hello");
+    ASSERT_TRUE(res) << third.error().message();
+    EXPECT_EQ(res->result_int(), 200U);
+    EXPECT_TRUE(closed_by_peer(a.wait_closed())); // a waited longest
+    EXPECT_TRUE(stats_reach([](const server_stats& s) {
+        return s.evicted_max_connections == 1 && s.connections_open == 2;
+    }));
+    auto again = b.get("/hello");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->result_int(), 200U);
 }
 
-TEST_F(HttpServerTest, SlowClientIsDisconnectedAfterTheRequestTimeout) {
+TEST_F(HttpServerTest, OneAddressOverItsCapLosesItsOwnLongestWaitingConnection) {
     server_options opts;
-    opts.request_timeout = 1s;
+    opts.max_connections_per_address = 2;
     start(opts);
-    test_client slow(port_);
-    ASSERT_FALSE(slow.send("GET /hello HTTP/1.1\r\nHost: x\r\n")); // never finishes the header
-    EXPECT_TRUE(closed_by_peer(slow.wait_closed()));
-    EXPECT_TRUE(stats_reach([](const server_stats& s) { return s.timeouts == 1; }));
+    test_client a(port_);
+    test_client b(port_);
+    ASSERT_TRUE(a.get("/hello"));
+    ASSERT_TRUE(b.get("/hello"));
+    test_client c(port_);
+    auto res = c.get("/hello");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result_int(), 200U);
+    EXPECT_TRUE(closed_by_peer(a.wait_closed()));
+    EXPECT_TRUE(stats_reach([](const server_stats& s) { return s.evicted_per_address == 1; }));
+    EXPECT_EQ(stats().evicted_max_connections, 0U);
+}
+
+// Each deadline closes a connection that is too slow for it, without an answer, and counts it
+// under its own reason.
+TEST_F(HttpServerTest, HeaderAndBodyDeadlinesCloseSlowClients) {
+    server_options opts;
+    opts.header_timeout = 300ms;
+    opts.body_timeout = 300ms;
+    start(opts);
+    test_client silent(port_); // sends nothing at all
+    test_client slow_header(port_);
+    ASSERT_FALSE(slow_header.send("GET /hello HTTP/1.1\r\nHost: x\r\n")); // never finished
+    test_client slow_body(port_);
+    ASSERT_FALSE(slow_body.send("GET /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab"));
+    for (auto* c : {&silent, &slow_header, &slow_body}) {
+        EXPECT_TRUE(closed_by_peer(c->wait_closed()));
+    }
+    EXPECT_TRUE(stats_reach([](const server_stats& s) {
+        return s.header_timeouts == 2 && s.body_timeouts == 1 && s.timeouts == 3 &&
+               s.connections_open == 0;
+    }));
     EXPECT_EQ(stats().requests, 0U);
+    EXPECT_EQ(stats().idle_closes, 0U);
 }
 
 TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
     server_options opts;
-    opts.idle_timeout = 1s;
+    opts.idle_timeout = 300ms;
     start(opts);
     test_client c(port_);
     ASSERT_TRUE(c.get("/hello"));
@@ -833,7 +857,10 @@ TEST(HttpServerStartTest, BadOptionsAreErrorsNotExceptions) {
     fails(with([](server_options& o) { o.address = "192.0.2.1"; }), "192.0.2.1:0"); // not ours
     fails(with([](server_options& o) { o.max_connections = 0; }), "max_connections");
     fails(with([](server_options& o) { o.max_header_bytes = 10; }), "max_header_bytes");
-    fails(with([](server_options& o) { o.request_timeout = 0s; }), "request_timeout");
+    fails(with([](server_options& o) { o.max_connections_per_address = 0; }),
+          "max_connections_per_address");
+    fails(with([](server_options& o) { o.header_timeout = 0s; }), "header_timeout");
+    fails(with([](server_options& o) { o.body_timeout = 0s; }), "body_timeout");
     fails(with([](server_options& o) { o.bearer_token = "two words"; }), "bearer_token");
     fails(with([](server_options& o) { o.public_paths = {"healthz"}; }), "healthz");
 }
@@ -858,6 +885,165 @@ TEST(HttpServerStartTest, PortInUseAndSecondStartAreErrors) {
     auto again = first.start(error);
     EXPECT_FALSE(again);
     EXPECT_NE(error.find("already started"), std::string::npos) << error;
+}
+
+// ---- floods: the port cannot be locked ------------------------------------------------------
+
+// Many plain TCP connections from 127.0.0.1, opened with blocking connects and then switched
+// to non-blocking, for floods. A connection the server closed is seen by alive().
+class raw_connections {
+  public:
+    raw_connections(std::uint16_t port, std::size_t n) {
+        const tcp::endpoint ep{asio::ip::make_address("127.0.0.1"), port};
+        sockets_.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            auto& s = sockets_.emplace_back(ioc_);
+            error_code ec;
+            s.connect(ep, ec);
+            if (!ec) {
+                s.non_blocking(true, ec);
+            }
+            errors_ += ec ? 1U : 0U;
+        }
+    }
+
+    [[nodiscard]] std::size_t connect_errors() const { return errors_; }
+
+    /// Sends `bytes` on every connection still open (errors ignored: alive() sees them).
+    void send_all(std::string_view bytes) {
+        for (auto& s : sockets_) {
+            error_code ignored;
+            s.write_some(asio::buffer(bytes.data(), bytes.size()), ignored);
+        }
+    }
+
+    /// Connections the server has not closed (a read neither gives eof nor a reset).
+    std::size_t alive() {
+        std::size_t n = 0;
+        std::array<char, 512> sink{};
+        for (auto& s : sockets_) {
+            error_code ec;
+            do {
+                s.read_some(asio::buffer(sink), ec);
+            } while (!ec);
+            n += ec == asio::error::would_block ? 1U : 0U;
+        }
+        return n;
+    }
+
+  private:
+    asio::io_context ioc_;
+    std::vector<tcp::socket> sockets_;
+    std::size_t errors_ = 0;
+};
+
+// Room for `n` client sockets plus the server's in this process, or false (then skip).
+bool enough_descriptors(std::size_t n) {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        return false;
+    }
+    if (lim.rlim_cur < 2 * n + 256 && lim.rlim_max >= 2 * n + 256) {
+        lim.rlim_cur = 2 * n + 256;
+        setrlimit(RLIMIT_NOFILE, &lim);
+        getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    return lim.rlim_cur >= 2 * n + 256;
+}
+
+class HttpFloodTest : public HttpServerTest {
+  protected:
+    void start_with_probes(server_options opts) {
+        start(std::move(opts), [](server& s) {
+            s.route("/readyz", [](const request&) { return text("ready\n"); });
+            s.route("/metrics", [](const request&) { return text("# metrics\n"); });
+        });
+    }
+
+    /// A fresh connection's probes, each answered 200.
+    void expect_probes_answered() {
+        for (const char* path : {"/healthz", "/readyz", "/metrics"}) {
+            test_client probe(port_);
+            auto res = probe.get(path);
+            ASSERT_TRUE(res) << path << ": " << probe.error().message();
+            EXPECT_EQ(res->result_int(), 200U) << path;
+        }
+    }
+};
+
+TEST_F(HttpFloodTest, TwoThousandConnectionsFromOneAddressDoNotLockTheProbes) {
+    constexpr std::size_t flood = 2000;
+    if (!enough_descriptors(flood)) {
+        GTEST_SKIP() << "not enough file descriptors for " << flood << " connections";
+    }
+    server_options opts;         // the limits' defaults: 1024 in all, 64 per address
+    opts.header_timeout = 10min; // only eviction closes the flood here
+    start_with_probes(opts);
+    raw_connections conns(port_, flood);
+    ASSERT_EQ(conns.connect_errors(), 0U);
+    expect_probes_answered();
+    // Each probe came after the flood: it pushed out the flood's longest-waiting connection.
+    EXPECT_TRUE(stats_reach([&](const server_stats& s) {
+        return s.connections_accepted == flood + 3 && s.connections_open <= 64;
+    }));
+    EXPECT_GE(stats().evicted_per_address, flood - 64);
+    EXPECT_LE(conns.alive(), 64U);
+}
+
+TEST_F(HttpFloodTest, ReconnectingClientsDoNotLockTheProbes) {
+    start_with_probes({});
+    std::atomic<bool> churning{true};
+    std::thread churn([&] {
+        for (int round = 0; round < 20; ++round) {
+            raw_connections burst(port_, 100); // 100 connects, then all closed at once
+        }
+        churning = false;
+    });
+    do {
+        expect_probes_answered();
+    } while (churning);
+    churn.join();
+}
+
+TEST_F(HttpFloodTest, SlowlorisIsClosedByTheHeaderDeadlineWhileProbesAreAnswered) {
+    constexpr std::size_t flood = 200;
+    server_options opts;
+    opts.header_timeout = 500ms;
+    opts.max_connections_per_address = 1000; // the deadline, not eviction, must close them
+    start_with_probes(opts);
+    raw_connections loris(port_, flood);
+    ASSERT_EQ(loris.connect_errors(), 0U);
+    loris.send_all("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    expect_probes_answered();
+    // Trickle one byte at a time until the server has closed every one of them.
+    const auto give_up = std::chrono::steady_clock::now() + client_timeout;
+    while (loris.alive() > 0 && std::chrono::steady_clock::now() < give_up) {
+        loris.send_all("a");
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_EQ(loris.alive(), 0U);
+    EXPECT_TRUE(stats_reach([&](const server_stats& s) { return s.header_timeouts == flood; }));
+    EXPECT_EQ(stats().evicted_per_address, 0U);
+    EXPECT_EQ(stats().requests, 3U); // the probes only
+}
+
+TEST_F(HttpFloodTest, IdleSocketsDoNotLockTheProbesAndAreClosed) {
+    constexpr std::size_t flood = 100;
+    server_options opts;
+    opts.max_connections = 64; // the old limit the idle sockets used to exhaust
+    opts.header_timeout = 500ms;
+    start_with_probes(opts);
+    raw_connections idle(port_, flood);
+    ASSERT_EQ(idle.connect_errors(), 0U);
+    expect_probes_answered();
+    const auto give_up = std::chrono::steady_clock::now() + client_timeout;
+    while (idle.alive() > 0 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_EQ(idle.alive(), 0U);
+    EXPECT_TRUE(stats_reach([&](const server_stats& s) {
+        return s.header_timeouts + s.evicted_per_address + s.evicted_max_connections == flood;
+    }));
 }
 
 } // namespace
