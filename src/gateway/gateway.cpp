@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
+#include "core/log.hpp"
 #include "core/systemd.hpp"
 #include "dispatch/consumer_pool.hpp"
 #include "dispatch/shard.hpp"
@@ -136,9 +137,12 @@ void gateway::impl::schedule_summary() {
         const auto n = data_frames();
         // The old service's throughput line, kept verbatim for the runbooks; printed on
         // every tick, also when nothing arrived.
-        spdlog::info(
-            "WebSocket messages received: {} in the last {} seconds", n - summary_last,
-            std::chrono::duration_cast<std::chrono::seconds>(opts.summary_interval).count());
+        const auto secs =
+            std::chrono::duration_cast<std::chrono::seconds>(opts.summary_interval).count();
+        core::log_event(
+            spdlog::level::info,
+            {{"event", "throughput"}, {"messages", n - summary_last}, {"seconds", secs}},
+            "WebSocket messages received: {} in the last {} seconds", n - summary_last, secs);
         summary_last = n;
         schedule_summary();
     });
@@ -413,10 +417,18 @@ bool gateway::start(std::string& error) {
             m.schedule_status();
         });
     }
-    spdlog::info("Gateway started: {} topics on {} connections, {} shards, {} consumer threads{}",
-                 o.topics.size(), m.conns.size(), m.shards.size(), o.consumer_threads,
-                 m.http_port != 0 ? fmt::format(", http on {}:{}", o.http.address, m.http_port)
-                                  : std::string{});
+    core::log_event(
+        spdlog::level::info,
+        {{"event", "gateway_started"},
+         {"venue", "bybit"},
+         {"topics", o.topics.size()},
+         {"connections", m.conns.size()},
+         {"shards", m.shards.size()},
+         {"http_port", m.http_port}},
+        "Gateway started: {} topics on {} connections, {} shards, {} consumer threads{}",
+        o.topics.size(), m.conns.size(), m.shards.size(), o.consumer_threads,
+        m.http_port != 0 ? fmt::format(", http on {}:{}", o.http.address, m.http_port)
+                         : std::string{});
     core::systemd::notify_ready();
     return true;
 }
@@ -429,7 +441,9 @@ bool gateway::stop() {
     }
     core::systemd::notify_stopping();
     core::systemd::notify_status(fmt::format("stopping: closing {} connections", m.conns.size()));
-    spdlog::info("Gateway stopping: closing {} connections", m.conns.size());
+    core::log_event(spdlog::level::info,
+                    {{"event", "gateway_stopping"}, {"connections", m.conns.size()}},
+                    "Gateway stopping: closing {} connections", m.conns.size());
     // 1. Stop serving: the streams get a close frame (up to 1 s to go out), the HTTP server
     // stops accepting, and the API thread ends (nothing runs on_io() after this).
     if (m.api) {
@@ -481,7 +495,9 @@ bool gateway::stop() {
         s->stop();
     }
     const bool clean = m.pool->stop(m.opts.drain_timeout);
-    spdlog::info("Gateway stopped{}", clean ? "" : " (a consumer did not finish in time)");
+    core::log_event(spdlog::level::info,
+                    {{"event", "gateway_stopped"}, {"reason", clean ? "clean" : "drain_timeout"}},
+                    "Gateway stopped{}", clean ? "" : " (a consumer did not finish in time)");
     return clean;
 }
 
