@@ -139,10 +139,13 @@ int run_gateway(const run_args& args) {
 
     gateway::gateway gw(std::move(opts));
     add_builtin_consumers(gw, cfg);
-    if (!gw.start(error)) {
+    auto failure = gateway::gateway::start_failure::config;
+    if (!gw.start(error, &failure)) {
         spdlog::error("mdgate: cannot start: {}", error);
         std::fprintf(stderr, "mdgate: %s\n", error.c_str());
-        return 2;
+        // 2 only for a setting that can never work: the unit does not restart on 2
+        // (RestartPreventExitStatus=2), and a port held by another process frees up.
+        return failure == gateway::gateway::start_failure::config ? 2 : 1;
     }
     if (!args.port_file.empty()) {
         if (auto* f = std::fopen(args.port_file.c_str(), "w")) {

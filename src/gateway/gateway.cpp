@@ -263,7 +263,10 @@ void gateway::add_consumer(std::shared_ptr<dispatch::consumer> c, dispatch::cons
     impl_->consumers.push_back({std::move(c), std::move(opts)});
 }
 
-bool gateway::start(std::string& error) {
+bool gateway::start(std::string& error, start_failure* kind) {
+    if (kind != nullptr) {
+        *kind = start_failure::config;
+    }
     // spdlog creates its registry lazily inside the (uninstrumented) shared library: make it
     // exist before this function starts threads that log (ThreadSanitizer cannot see the
     // library's own guard).
@@ -383,6 +386,9 @@ bool gateway::start(std::string& error) {
         auto port = m.http_server->start(why);
         if (!port) {
             error = fmt::format("http listen: {}", why);
+            if (kind != nullptr) {
+                *kind = start_failure::environment;
+            }
             return false;
         }
         m.http_port = *port;

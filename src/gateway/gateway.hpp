@@ -102,9 +102,14 @@ class gateway {
     /// Registers a consumer (before start()).
     void add_consumer(std::shared_ptr<dispatch::consumer> c, dispatch::consumer_options opts);
 
+    /// Why start() failed, for the exit code: a setting that can never work (bad topic, bad
+    /// URL, unusable CA file: exit 2, systemd does not restart) or the machine as it is now
+    /// (the HTTP port in use, its address not up yet: exit 1, systemd restarts).
+    enum class start_failure : std::uint8_t { config, environment };
+
     /// Plans the connections, starts shards, consumers, the I/O thread and the HTTP server.
-    /// An error (bad topic, bad URL, port in use) is one line in `error`.
-    [[nodiscard]] bool start(std::string& error);
+    /// An error (bad topic, bad URL, port in use) is one line in `error`, its kind in `kind`.
+    [[nodiscard]] bool start(std::string& error, start_failure* kind = nullptr);
     /// Clean shutdown: stop the HTTP server and the connections (close frames), drain the
     /// shards, drain the consumers within drain_timeout, join. Nothing reconnects after.
     /// Returns false when a consumer had to be abandoned. Idempotent.

@@ -126,5 +126,15 @@ expect_rc "sim bad script" 2 "$mdgate" sim --fault-script "$tmp/bad_script.jsonl
 grep -q "line 1" "$tmp/err"; check "sim bad script names the line" $?
 expect_rc "sim bad address" 2 "$mdgate" sim --listen 999.0.0.1:9000
 
+# A port held by another process is the machine now, not a bad setting: exit 1, which the
+# unit restarts (it does not restart on 2, RestartPreventExitStatus=2).
+python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)' >"$tmp/held.port" &
+holder=$!
+for _ in $(seq 1 100); do [ -s "$tmp/held.port" ] && break; sleep 0.05; done
+expect_rc "run with its port in use" 1 "$mdgate" run --symbols BTCUSDT --ws-url ws://127.0.0.1:9/v5/public/linear \
+    --listen "127.0.0.1:$(cat "$tmp/held.port")"
+grep -q "http listen" "$tmp/err"; check "port in use: message" $?
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
