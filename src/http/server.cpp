@@ -493,6 +493,10 @@ asio::awaitable<void> server::impl::serve(std::uint64_t id, std::shared_ptr<conn
             if (!first) {
                 header_deadline = std::chrono::steady_clock::now() + opts.header_timeout;
             }
+        } else if (!first) {
+            // A pipelined request already (partly) in the buffer: its header is due
+            // header_timeout from now, not from the previous request's start.
+            header_deadline = std::chrono::steady_clock::now() + opts.header_timeout;
         }
         first = false;
         c.busy = true;
