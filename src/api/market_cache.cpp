@@ -95,9 +95,10 @@ void market_cache::on_ticker(const dispatch::ticker_view& t, std::stop_token /*s
         u.fields = t.fields;
         std::lock_guard lk(s->mu);
         s->data.ticker_stale = t.stale;
-        if (t.stale && s->data.has_ticker) {
+        if (t.stale && s->data.has_ticker && t.ts_recv == s->data.ticker.ts_recv()) {
             // Only the flag changed (its channel went silent or its connection dropped): the
-            // fields and the age stay those of the last update.
+            // fields and the age stay those of the last update. A stale view with a newer
+            // ts_recv is an update and its mark conflated into one delivery: applied below.
         } else {
             (void)s->data.ticker.apply(u);
             s->data.has_ticker = s->data.ticker.has_snapshot();

@@ -390,6 +390,22 @@ TEST_F(MarketCacheTest, AStaleTickerKeepsItsFieldsAndAgeUntilItsNextUpdate) {
     }));
 }
 
+TEST_F(MarketCacheTest, AnUpdateConflatedWithTheStaleMarkIsNotLost) {
+    auto live = ticker(btc, t0, 512345);
+    live.applied = std::chrono::steady_clock::time_point{1s};
+    cache_.on_ticker(live, stop_);
+    // One more update, then the mark, merged by the pool into one delivery: the newest state,
+    // flagged stale.
+    auto merged = ticker(btc, unix_nanos{t0.value + 1'000'000'000}, 512346, true);
+    merged.fields.set(ticker_field::last_price, model::decimal{650002, 1});
+    merged.applied = std::chrono::steady_clock::time_point{9s};
+    cache_.on_ticker(merged, stop_);
+    ASSERT_TRUE(cache_.read(btc, [](const instrument_data& d) {
+        EXPECT_TRUE(d.ticker_stale);
+        EXPECT_EQ(d.ticker.fields().get(ticker_field::last_price), (model::decimal{650002, 1}));
+    }));
+}
+
 TEST_F(MarketCacheTest, TradesAreStaleFromTheMarkUntilTheNextTrade) {
     cache_.on_trade(trade(btc, "a", 100), stop_);
     cache_.on_trades_stale(btc, stop_);
