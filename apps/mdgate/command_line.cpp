@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/mdgate/version.hpp"
 #include "cli/global_options.hpp"
 #include "cli/log_values.hpp"
 
@@ -32,7 +33,7 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
                                                    std::ostream& out, std::ostream& err) {
     command_line line;
     CLI::App app{"mdgate: a market-data gateway for crypto exchanges' public WebSocket feeds"};
-    app.set_version_flag("--version", std::string("mdgate ") + MDG_VERSION);
+    app.set_version_flag("--version", std::string("mdgate ") + version());
     app.require_subcommand(1);
     cli::global_options global;
     global.add_to(app, true);

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/mdgate/commands.hpp"
+#include "apps/mdgate/version.hpp"
 #include "cli/listen.hpp"
 #include "cli/log_values.hpp"
 #include "core/log.hpp"
@@ -89,7 +90,7 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     o.api.stream.slow_close_after = cfg.api.slow_close_after;
     o.api.stream.book_interval = cfg.api.book_interval;
     o.summary_interval = cfg.log.summary_interval;
-    o.version = MDG_VERSION;
+    o.version = version();
     return o;
 }
 

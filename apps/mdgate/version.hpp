@@ -1,0 +1,9 @@
+#pragma once
+
+namespace mdg::app {
+
+// "0.1.0+<git describe>", fixed when the build is configured. It lives in one generated file
+// (version.cpp.in) so that a new commit recompiles that file, not every file of the binary.
+const char* version() noexcept;
+
+} // namespace mdg::app
