@@ -43,10 +43,11 @@ package-test: configure
 asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
 
-# ThreadSanitizer over the tests that run threads and sockets (integration label).
+# ThreadSanitizer over the tests that run threads and sockets (integration and dispatch labels);
+# builds only their binaries (target mdg_thread_tests), not the whole tree.
 tsan: setup
 	@cmake --preset tsan >/dev/null
-	@cmake --build --preset tsan -j $(JOBS)
+	@cmake --build --preset tsan -j $(JOBS) --target mdg_thread_tests
 	@ctest --preset tsan -j $(JOBS) -L '^(integration|dispatch)$$' -E '^(cli|js|observability|report)\.'
 
 bench: build

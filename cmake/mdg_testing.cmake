@@ -1,6 +1,10 @@
 find_package(GTest REQUIRED CONFIG)
 include(GoogleTest)
 
+# The test binaries that run threads and sockets (label integration or dispatch): `make tsan`
+# builds only these instead of every target.
+add_custom_target(mdg_thread_tests)
+
 # mdg_add_test_binary(MODULE SOURCES ... DEPS ... [LABELS ...])
 # One test binary per module, registered test by test with ctest labels.
 function(mdg_add_test_binary module)
@@ -19,4 +23,7 @@ function(mdg_add_test_binary module)
     # entry and carries every label (gtest_discover_tests mangles multi-value LABELS).
     gtest_add_tests(TARGET ${target} SOURCES ${arg_SOURCES} TEST_LIST tests)
     set_tests_properties(${tests} PROPERTIES LABELS "${arg_LABELS}" TIMEOUT 300)
+    if("integration" IN_LIST arg_LABELS OR "dispatch" IN_LIST arg_LABELS)
+        add_dependencies(mdg_thread_tests ${target})
+    endif()
 endfunction()
