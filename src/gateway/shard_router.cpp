@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/log.hpp"
+#include "dispatch/slot_bounds.hpp"
 #include "exchange/bybit/topic.hpp"
 
 namespace mdg::gateway {
@@ -19,6 +20,56 @@ using exchange::bybit::frame_type;
 }
 
 } // namespace
+
+bool copy_frame(const exchange::bybit::decoded_frame& f, dispatch::shard_item& it) {
+    using dispatch::slot_keep;
+    const auto keep_only = [&it](dispatch::item_kind kind) {
+        // The vectors this item does not use give back what an earlier, larger item left.
+        if (kind != dispatch::item_kind::book) {
+            dispatch::trim_slot_vector(it.bids, slot_keep::levels);
+            dispatch::trim_slot_vector(it.asks, slot_keep::levels);
+        }
+        if (kind != dispatch::item_kind::trades) {
+            dispatch::trim_slot_vector(it.trades, slot_keep::trades);
+        }
+        if (kind != dispatch::item_kind::klines) {
+            dispatch::trim_slot_vector(it.klines, slot_keep::klines);
+        }
+        if (kind != dispatch::item_kind::liquidations) {
+            dispatch::trim_slot_vector(it.liquidations, slot_keep::liquidations);
+        }
+        dispatch::trim_slot_vector(it.stale, slot_keep::stale_marks);
+        it.kind = kind;
+    };
+    switch (f.type) {
+    case frame_type::orderbook:
+        keep_only(dispatch::item_kind::book);
+        it.book = f.book;
+        dispatch::assign_slot_vector(it.bids, f.book.bids, slot_keep::levels);
+        dispatch::assign_slot_vector(it.asks, f.book.asks, slot_keep::levels);
+        return true;
+    case frame_type::ticker:
+        keep_only(dispatch::item_kind::ticker);
+        it.ticker = f.ticker;
+        return true;
+    case frame_type::trade:
+        keep_only(dispatch::item_kind::trades);
+        dispatch::assign_slot_vector<model::trade>(it.trades, f.trades, slot_keep::trades);
+        return true;
+    case frame_type::kline:
+        keep_only(dispatch::item_kind::klines);
+        dispatch::assign_slot_vector<model::kline>(it.klines, f.klines, slot_keep::klines);
+        return true;
+    case frame_type::liquidation:
+        keep_only(dispatch::item_kind::liquidations);
+        dispatch::assign_slot_vector<model::liquidation>(it.liquidations, f.liquidations,
+                                                         slot_keep::liquidations);
+        return true;
+    case frame_type::control:
+        return false;
+    }
+    return false;
+}
 
 shard_router::shard_router(std::uint32_t source, model::category cat,
                            const model::instrument_registry& registry,
@@ -41,31 +92,8 @@ bool shard_router::on_data(const exchange::bybit::decoded_frame& f) {
     }
     it->source = source_;
     it->read_ns = steady_ns(steady::now());
-    switch (f.type) {
-    case frame_type::orderbook:
-        it->kind = dispatch::item_kind::book;
-        it->book = f.book;
-        it->bids.assign(f.book.bids.begin(), f.book.bids.end());
-        it->asks.assign(f.book.asks.begin(), f.book.asks.end());
-        break;
-    case frame_type::ticker:
-        it->kind = dispatch::item_kind::ticker;
-        it->ticker = f.ticker;
-        break;
-    case frame_type::trade:
-        it->kind = dispatch::item_kind::trades;
-        it->trades.assign(f.trades.begin(), f.trades.end());
-        break;
-    case frame_type::kline:
-        it->kind = dispatch::item_kind::klines;
-        it->klines.assign(f.klines.begin(), f.klines.end());
-        break;
-    case frame_type::liquidation:
-        it->kind = dispatch::item_kind::liquidations;
-        it->liquidations.assign(f.liquidations.begin(), f.liquidations.end());
-        break;
-    case frame_type::control:
-        return false; // not routed here
+    if (!copy_frame(f, *it)) {
+        return false; // control frames are not routed here
     }
     sh.commit();
     return false;

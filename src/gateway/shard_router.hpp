@@ -21,6 +21,10 @@
 
 namespace mdg::gateway {
 
+/// Copies a decoded data frame into a shard queue slot (kind, payload), keeping the slot's
+/// reused storage within dispatch::slot_keep. False for a control frame (nothing copied).
+bool copy_frame(const exchange::bybit::decoded_frame& f, dispatch::shard_item& it);
+
 /// Hands one connection's decoded frames to the state shards: an owned copy of each data
 /// frame into the queue of the shard that owns its instrument (`instrument % shards`). Never
 /// blocks: a full queue drops the frame (the shard counts it), and a dropped book update asks

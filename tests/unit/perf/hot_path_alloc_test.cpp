@@ -15,6 +15,7 @@
 #include "dispatch/consumer_pool.hpp"
 #include "dispatch/shard.hpp"
 #include "exchange/bybit/parse.hpp"
+#include "gateway/shard_router.hpp"
 #include "net/ws_frame.hpp"
 #include "net/ws_session.hpp"
 #include "perf/frame_set.hpp"
@@ -105,7 +106,8 @@ class counting_consumer final : public dispatch::consumer {
     std::atomic<std::uint64_t> calls{0};
 };
 
-// What the gateway's shard router does per frame: an owned copy into a reused slot.
+// What the gateway's shard router does per frame: an owned copy into a reused slot (the
+// router's own copy_frame; the test waits for room instead of dropping).
 void route(dispatch::shard& sh, const exchange::bybit::decoded_frame& f) {
     dispatch::shard_item* it = nullptr;
     while ((it = sh.claim()) == nullptr) {
@@ -113,33 +115,9 @@ void route(dispatch::shard& sh, const exchange::bybit::decoded_frame& f) {
     }
     it->source = 0;
     it->read_ns = 1;
-    switch (f.type) {
-    case exchange::bybit::frame_type::orderbook:
-        it->kind = dispatch::item_kind::book;
-        it->book = f.book;
-        it->bids.assign(f.book.bids.begin(), f.book.bids.end());
-        it->asks.assign(f.book.asks.begin(), f.book.asks.end());
-        break;
-    case exchange::bybit::frame_type::ticker:
-        it->kind = dispatch::item_kind::ticker;
-        it->ticker = f.ticker;
-        break;
-    case exchange::bybit::frame_type::trade:
-        it->kind = dispatch::item_kind::trades;
-        it->trades.assign(f.trades.begin(), f.trades.end());
-        break;
-    case exchange::bybit::frame_type::kline:
-        it->kind = dispatch::item_kind::klines;
-        it->klines.assign(f.klines.begin(), f.klines.end());
-        break;
-    case exchange::bybit::frame_type::liquidation:
-        it->kind = dispatch::item_kind::liquidations;
-        it->liquidations.assign(f.liquidations.begin(), f.liquidations.end());
-        break;
-    case exchange::bybit::frame_type::control:
-        return;
+    if (gateway::copy_frame(f, *it)) {
+        sh.commit();
     }
-    sh.commit();
 }
 
 TEST(HotPathAllocTest, SteadyStateDecodeRouteApplyPublishDoesNotAllocate) {

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace mdg::dispatch {
+
+/// How many elements each vector of a shard queue slot (shard_item) may keep between uses.
+/// A slot reuses its vectors, so the steady state allocates nothing; but a vector never gives
+/// back what a burst made it grow to, and a ring of `queue_capacity` slots passes every slot
+/// through every burst sooner or later (a snapshot after each reconnect, a trade burst): memory
+/// then grows with the feed's history. With these bounds a slot's storage is at most
+/// `keep * sizeof(element)` per vector between items, so a shard's queue holds at most
+/// `queue_capacity * slot_keep_bytes_max()` of slot storage beside the item in flight; an item
+/// larger than its bound (a deeper snapshot, a bigger burst) allocates for itself and gives the
+/// storage back when the slot is next used. orderbook.50 snapshots (50 levels a side) and the
+/// usual trade, candle and liquidation messages stay within the bounds, allocation-free.
+struct slot_keep {
+    static constexpr std::size_t levels = 64; ///< per side
+    static constexpr std::size_t trades = 16;
+    static constexpr std::size_t klines = 4;
+    static constexpr std::size_t liquidations = 16;
+    static constexpr std::size_t stale_marks = 4;
+};
+
+/// Gives back the storage of `v` when it holds more than `keep` elements' worth.
+template <class T> void trim_slot_vector(std::vector<T>& v, std::size_t keep) noexcept {
+    if (v.capacity() > keep) {
+        std::vector<T>{}.swap(v);
+    }
+}
+
+/// `v = src` for a reused slot vector: first gives back storage beyond `keep` elements (see
+/// slot_keep), then copies, reusing what is left.
+template <class T>
+void assign_slot_vector(std::vector<T>& v, std::span<const T> src, std::size_t keep) {
+    trim_slot_vector(v, keep);
+    v.assign(src.begin(), src.end());
+}
+
+} // namespace mdg::dispatch
