@@ -101,6 +101,13 @@ bool load_side(level_array& side, std::span<const level> levels, Compare worse) 
            }) == side.end();
 }
 
+// A price above 0 and a size of at least 0 on every level: "0", "-0" or a negative price, or a
+// negative size, can only come from a broken message.
+bool valid_levels(std::span<const level> levels) noexcept {
+    return std::all_of(levels.begin(), levels.end(),
+                       [](const level& l) { return l.px.raw > 0 && l.sz.raw >= 0; });
+}
+
 } // namespace
 
 order_book::order_book(std::size_t depth)
@@ -116,8 +123,9 @@ apply_status order_book::apply(const model::book_update& u) {
 }
 
 apply_status order_book::apply_snapshot(const model::book_update& u) {
-    const bool ok =
-        load_side(bids_, u.bids, std::less<>{}) && load_side(asks_, u.asks, std::greater<>{});
+    const bool ok = valid_levels(u.bids) && valid_levels(u.asks) &&
+                    load_side(bids_, u.bids, std::less<>{}) &&
+                    load_side(asks_, u.asks, std::greater<>{});
     trim();
     update_id_ = u.update_id;
     seq_ = u.seq;
@@ -140,6 +148,10 @@ apply_status order_book::apply_delta(const model::book_update& u) {
     if (u.update_id != update_id_ + 1) {
         state_ = book_state::resyncing;
         return apply_status::gap;
+    }
+    if (!valid_levels(u.bids) || !valid_levels(u.asks)) {
+        state_ = book_state::resyncing; // nothing applied: the book waits for a snapshot
+        return apply_status::invalid;
     }
     for (const level& l : u.bids) {
         upsert(bids_, l, std::less<>{});
@@ -167,6 +179,15 @@ void order_book::mark_stale() noexcept {
 
 void order_book::mark_syncing() noexcept {
     state_ = book_state::syncing;
+}
+
+apply_status order_book::mark_unusable(model::update_kind kind) noexcept {
+    const bool waiting = state_ == book_state::syncing || state_ == book_state::resyncing;
+    if (kind == model::update_kind::delta && waiting) {
+        return apply_status::awaiting_snapshot;
+    }
+    state_ = book_state::resyncing;
+    return apply_status::invalid;
 }
 
 std::optional<level> order_book::best_bid() const noexcept {

@@ -16,7 +16,8 @@ enum class book_state : std::uint8_t {
     syncing,   ///< no snapshot yet (first subscribe, or after a reconnect)
     live,      ///< snapshot plus contiguous deltas, never crossed
     stale,     ///< was live, but its feed is silent or down: contents may be old
-    resyncing, ///< an integrity rule failed (gap, crossed); waiting for a fresh snapshot
+    resyncing, ///< an integrity rule failed (gap, crossed, invalid or unusable message); waiting
+               ///< for a fresh snapshot
 };
 inline constexpr std::size_t book_state_count = 4;
 
@@ -27,7 +28,9 @@ enum class [[nodiscard]] apply_status : std::uint8_t{
     awaiting_snapshot, ///< a delta while syncing/resyncing: ignored until the next snapshot
     gap,               ///< `u` was not previous+1: book -> resyncing
     crossed,           ///< best bid >= best ask after applying: book -> resyncing
-    invalid,           ///< a snapshot with the same price twice on one side: book -> resyncing
+    /// A level with a price <= 0 or a size < 0, a snapshot with the same price twice on one
+    /// side, or a message that could not be decoded (mark_unusable): book -> resyncing
+    invalid,
 };
 
 [[nodiscard]] std::string_view to_string(book_state s) noexcept;
@@ -40,7 +43,9 @@ enum class [[nodiscard]] apply_status : std::uint8_t{
 /// near the top of the book or at its far end move almost nothing; never a sort. Rules (Bybit v5,
 /// docs/venues/bybit.md): a snapshot, or any message with `u == 1`, replaces the book; in a
 /// delta size 0 deletes a level, a new price inserts, a known price overwrites; `u` must be
-/// previous+1; the book is trimmed to its depth.
+/// previous+1; the book is trimmed to its depth. Every level needs a price above 0 and a size
+/// of at least 0 (a snapshot's size-0 levels are dropped); a message that breaks that is
+/// `invalid` and applies nothing.
 ///
 /// Owned by one state shard; not thread-safe: call only from that shard.
 class order_book {
@@ -55,6 +60,11 @@ class order_book {
     void mark_stale() noexcept;
     /// A fresh subscription is on its way (reconnect or resubscribe): wait for its snapshot.
     void mark_syncing() noexcept;
+    /// A message for this book could not be decoded (docs/feed.md): the book must not stay
+    /// live without it. A snapshot, or a delta the book would have applied (live or stale),
+    /// makes it `resyncing` and returns `invalid` (resubscribe it); a delta while it waits for a
+    /// snapshot anyway changes nothing and returns `awaiting_snapshot`.
+    apply_status mark_unusable(model::update_kind kind) noexcept;
 
     [[nodiscard]] book_state state() const noexcept { return state_; }
     [[nodiscard]] std::size_t depth() const noexcept { return depth_; }

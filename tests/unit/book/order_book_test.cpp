@@ -142,6 +142,48 @@ TEST(OrderBookTest, CrossedOrDuplicateSnapshotIsRejected) {
     EXPECT_EQ(b.state(), book_state::resyncing);
 }
 
+TEST(OrderBookTest, ZeroOrNegativePriceOrNegativeSizeIsNeverLive) {
+    // A delta with such a level applies nothing and waits for a snapshot; so does a snapshot.
+    const std::vector<update> bad_deltas{
+        delta(2, {lv(0, 1)}, {}),  // "0" or "-0"
+        delta(2, {}, {lv(-5, 1)}), // a negative price
+        delta(2, {lv(99, -1)}, {}),
+    };
+    for (const auto& d : bad_deltas) {
+        order_book b{50};
+        ASSERT_EQ(b.apply(snapshot(1, {lv(100, 5)}, {lv(101, 1)})), apply_status::applied);
+        EXPECT_EQ(b.apply(d), apply_status::invalid);
+        EXPECT_EQ(b.state(), book_state::resyncing);
+        EXPECT_EQ(bids_of(b), (std::vector{lv(100, 5)}));
+        EXPECT_EQ(b.apply(delta(3, {lv(99, 1)}, {})), apply_status::awaiting_snapshot);
+        EXPECT_EQ(b.apply(snapshot(4, {lv(100, 5)}, {lv(101, 1)})), apply_status::applied);
+    }
+    for (const auto& s : {snapshot(1, {lv(100, 5), lv(0, 1)}, {lv(101, 1)}),
+                          snapshot(1, {lv(100, 5)}, {lv(101, 1), lv(-101, 1)}),
+                          snapshot(1, {lv(100, -5)}, {lv(101, 1)})}) {
+        order_book b{50};
+        EXPECT_EQ(b.apply(s), apply_status::invalid);
+        EXPECT_EQ(b.state(), book_state::resyncing);
+    }
+}
+
+TEST(OrderBookTest, AnUnusableMessageMakesTheBookResyncUnlessItWaitsAnyway) {
+    order_book b{50};
+    // A snapshot that could not be decoded: a syncing book would otherwise wait forever.
+    EXPECT_EQ(b.mark_unusable(model::update_kind::snapshot), apply_status::invalid);
+    EXPECT_EQ(b.state(), book_state::resyncing);
+    ASSERT_EQ(b.apply(snapshot(1, {lv(100, 5)}, {lv(101, 1)})), apply_status::applied);
+    // A delta that could not be decoded: the live book would miss it.
+    EXPECT_EQ(b.mark_unusable(model::update_kind::delta), apply_status::invalid);
+    EXPECT_EQ(b.state(), book_state::resyncing);
+    EXPECT_EQ(b.mark_unusable(model::update_kind::delta), apply_status::awaiting_snapshot);
+    EXPECT_EQ(b.state(), book_state::resyncing);
+    ASSERT_EQ(b.apply(snapshot(5, {lv(100, 5)}, {lv(101, 1)})), apply_status::applied);
+    b.mark_stale();
+    EXPECT_EQ(b.mark_unusable(model::update_kind::delta), apply_status::invalid);
+    EXPECT_EQ(b.state(), book_state::resyncing);
+}
+
 TEST(OrderBookTest, UnsortedSnapshotIsRepairedAndZeroLevelsDropped) {
     order_book b{50};
     ASSERT_EQ(b.apply(snapshot(1, {lv(98, 1), lv(100, 5), lv(99, 0)}, {lv(103, 1), lv(101, 2)})),
