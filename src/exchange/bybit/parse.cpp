@@ -754,6 +754,7 @@ struct decoder::impl {
     ondemand::parser parser;
     std::string buffer; // padded copy of the frame
     decoded_frame out;
+    decode_failure failure;
 
     explicit impl(decoder_options o) : opts(o), parser(o.max_frame_bytes) {
         buffer.reserve(4096 + simdjson::SIMDJSON_PADDING);
@@ -763,6 +764,7 @@ struct decoder::impl {
 };
 
 errc decoder::impl::run(std::string_view frame, const parse_context& ctx) {
+    failure = decode_failure{};
     if (frame.size() > opts.max_frame_bytes) {
         return errc::frame_too_large;
     }
@@ -826,6 +828,10 @@ errc decoder::impl::run(std::string_view frame, const parse_context& ctx) {
             out.instrument = id;
             in.emplace(channel_input{ctx, opts, t->symbol, id, spec});
             have_topic = true;
+            failure.topic_known = true;
+            failure.topic_text = out.topic_text;
+            failure.topic = out.topic;
+            failure.instrument = id;
         } else if (key == "type") {
             std::string_view s;
             MDG_TRY(get_plain(f.value(), s));
@@ -834,6 +840,7 @@ errc decoder::impl::run(std::string_view frame, const parse_context& ctx) {
                 kind = model::update_kind::snapshot;
             } else if (s == "delta") {
                 kind = model::update_kind::delta;
+                failure.kind = kind;
             } else if (s == "COMMAND_RESP") {
                 command_resp = true;
             } else {
@@ -957,26 +964,41 @@ decoder::~decoder() = default;
 decoder::decoder(decoder&&) noexcept = default;
 decoder& decoder::operator=(decoder&&) noexcept = default;
 
-result<const decoded_frame*> decoder::decode(std::string_view frame, const parse_context& ctx) {
-    const errc e = impl_->run(frame, ctx);
-    if (e == errc::malformed_json || e == errc::wrong_type || e == errc::truncated) {
-        const auto begin = frame.find_first_not_of(" \t\r\n");
-        if (begin == std::string_view::npos) {
-            return errc::truncated; // empty
-        }
-        if (frame[begin] != '{' && frame[begin] != '[') {
-            return errc::malformed_json; // not JSON at all
-        }
-        // A frame cut short often fails as a generic syntax error; tell the two apart by
-        // whether the text still ends like a JSON object.
-        if (e == errc::malformed_json && frame[frame.find_last_not_of(" \t\r\n")] != '}') {
-            return errc::truncated;
-        }
-    }
-    if (e != errc::ok) {
+namespace {
+
+// The kind of a failed frame's error, refined: a frame that is not JSON at all, or cut short.
+errc refine(errc e, std::string_view frame) noexcept {
+    if (e != errc::malformed_json && e != errc::wrong_type && e != errc::truncated) {
         return e;
     }
+    const auto begin = frame.find_first_not_of(" \t\r\n");
+    if (begin == std::string_view::npos) {
+        return errc::truncated; // empty
+    }
+    if (frame[begin] != '{' && frame[begin] != '[') {
+        return errc::malformed_json; // not JSON at all
+    }
+    // A frame cut short often fails as a generic syntax error; tell the two apart by whether
+    // the text still ends like a JSON object.
+    if (e == errc::malformed_json && frame[frame.find_last_not_of(" \t\r\n")] != '}') {
+        return errc::truncated;
+    }
+    return e;
+}
+
+} // namespace
+
+result<const decoded_frame*> decoder::decode(std::string_view frame, const parse_context& ctx) {
+    const errc e = impl_->run(frame, ctx);
+    if (e != errc::ok) {
+        impl_->failure.reason = refine(e, frame);
+        return impl_->failure.reason;
+    }
     return &impl_->out;
+}
+
+const decode_failure& decoder::last_failure() const noexcept {
+    return impl_->failure;
 }
 
 } // namespace mdg::exchange::bybit

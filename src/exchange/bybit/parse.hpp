@@ -29,6 +29,20 @@ struct decoder_options {
     std::size_t max_items = 5000;           ///< trades/candles/liquidations in one message
 };
 
+/// What the decoder had read of a frame it could not decode. A book message that fails after
+/// its topic is known must not be dropped silently: its book would miss it (docs/feed.md).
+struct decode_failure {
+    errc reason = errc::ok;
+    /// The topic was read and resolved (a known channel and symbol): `topic_text`, `topic` and
+    /// `instrument` are set (`instrument` is not, for option trades' base-coin topics).
+    bool topic_known = false;
+    std::string_view topic_text; ///< views the decoder's buffer
+    bybit::topic topic;
+    model::instrument_id instrument;
+    /// `type` as far as it was read: a message whose type is unknown counts as a snapshot.
+    model::update_kind kind = model::update_kind::snapshot;
+};
+
 /// Decodes Bybit v5 public frames (data of every public topic, and control frames: acks of all
 /// three shapes, pongs, error frames) with simdjson On-Demand into `decoded_frame`.
 ///
@@ -51,6 +65,9 @@ class decoder {
     /// until the next call.
     [[nodiscard]] result<const decoded_frame*> decode(std::string_view frame,
                                                       const parse_context& ctx);
+    /// After a failed decode(): what it had read (its topic, when it got that far); valid until
+    /// the next call.
+    [[nodiscard]] const decode_failure& last_failure() const noexcept;
 
   private:
     struct impl;

@@ -449,6 +449,69 @@ TEST_F(BybitParseTest, LimitsAreEnforced) {
     EXPECT_EQ(r2.error(), make_error_code(errc::too_many_levels));
 }
 
+// A book message that fails after its topic is known names its book, so that the book can be
+// resynced instead of silently missing the message (docs/feed.md).
+TEST_F(BybitParseTest, AFailedBookMessageNamesItsBookAndKind) {
+    reg_.intern(model::venue::bybit, category::linear, "BTCUSDT", {2, 3});
+    const auto delta = [](std::string_view bid) {
+        return R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[[)" +
+               std::string(bid) + R"(]],"a":[],"u":5,"seq":6}})";
+    };
+    const std::map<std::string, errc> bad{
+        {R"("65114.205","1")", errc::precision_exceeded}, // more decimals than the tick
+        {R"("651x4.20","1")", errc::invalid_number},      // malformed
+        {R"("-65114.20","1")", errc::negative_value},
+        {R"("65114.20","-1")", errc::negative_value},
+    };
+    for (const auto& [bid, kind] : bad) {
+        EXPECT_EQ(fail(delta(bid)), kind) << bid;
+        const auto& why = dec_.last_failure();
+        EXPECT_EQ(why.reason, kind);
+        ASSERT_TRUE(why.topic_known) << bid;
+        EXPECT_EQ(why.topic_text, "orderbook.50.BTCUSDT");
+        EXPECT_EQ(why.topic.ch, channel::orderbook);
+        EXPECT_EQ(why.topic.depth, 50);
+        EXPECT_EQ(why.instrument, reg_.find(model::venue::bybit, category::linear, "BTCUSDT"));
+        EXPECT_EQ(why.kind, model::update_kind::delta);
+    }
+
+    // An oversized snapshot: too many levels for any depth.
+    decoder few{
+        decoder_options{.max_frame_bytes = 1 << 20, .max_levels_per_side = 2, .max_items = 2}};
+    auto r = few.decode(
+        R"({"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["1","1"],["2","1"],["3","1"]],"a":[],"u":1}})",
+        ctx_);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(few.last_failure().reason, errc::too_many_levels);
+    EXPECT_TRUE(few.last_failure().topic_known);
+    EXPECT_EQ(few.last_failure().kind, model::update_kind::snapshot);
+
+    // Before the topic, or with a topic that names no known book, nothing is known.
+    EXPECT_EQ(
+        fail(R"({"type":"partial","topic":"orderbook.50.BTCUSDT","ts":1,"data":{"b":[],"a":[]}})"),
+        errc::unknown_enum);
+    EXPECT_FALSE(dec_.last_failure().topic_known);
+    EXPECT_EQ(fail(R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"B)"),
+              errc::truncated);
+    EXPECT_FALSE(dec_.last_failure().topic_known); // stage 1 refused it: nothing read
+    ctx_.register_unknown = false;
+    EXPECT_EQ(fail(R"({"topic":"orderbook.50.NEWUSDT","type":"delta","ts":1,"data":{}})"),
+              errc::unknown_symbol);
+    EXPECT_FALSE(dec_.last_failure().topic_known);
+}
+
+// The decoder reads a price of "0" or "-0" as 0 and hands it on: judging a level is the book's
+// rule (order_book: a price must be above 0), which a replay applies too.
+TEST_F(BybitParseTest, ZeroPricesAreDecodedForTheBookToRefuse) {
+    for (const auto* zero : {R"("0","1")", R"("-0","1")", R"("-0.00","1")"}) {
+        const auto& f = ok(
+            R"({"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[[)" +
+            std::string(zero) + R"(]],"a":[],"u":5}})");
+        ASSERT_EQ(f.book.bids.size(), 1U) << zero;
+        EXPECT_EQ(f.book.bids[0].px.raw, 0) << zero;
+    }
+}
+
 TEST_F(BybitParseTest, DecoderIsReusableAfterErrors) {
     EXPECT_EQ(fail("{"), errc::truncated);
     const auto& f = ok(read_file("control_ack_linear.json"));
