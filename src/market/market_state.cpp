@@ -17,11 +17,11 @@ market_state::market_state(market_limits limits) : limits_(limits) {
     MDG_CHECK(limits_.oi_history_depth > 0, "oi_history_depth must be positive");
 }
 
-book_entry& market_state::book_for(const model::book_update& u) {
-    const std::uint64_t key = book_key(u.instrument, u.depth);
+book_entry& market_state::book_for(model::instrument_id instrument, std::uint16_t depth) {
+    const std::uint64_t key = book_key(instrument, depth);
     auto it = books_.find(key);
     if (it == books_.end()) {
-        it = books_.try_emplace(key, u.depth).first;
+        it = books_.try_emplace(key, depth).first;
         book_keys_.insert(std::lower_bound(book_keys_.begin(), book_keys_.end(), key), key);
     }
     return it->second;
@@ -32,7 +32,7 @@ apply_status market_state::on_book(const model::book_update& u) {
         ++zero_depth_;
         return apply_status::invalid;
     }
-    book_entry& e = book_for(u);
+    book_entry& e = book_for(u.instrument, u.depth);
     const bool snapshot = u.kind == model::update_kind::snapshot || u.update_id == 1;
     if (snapshot) {
         ++e.snapshots;
@@ -207,6 +207,26 @@ bool market_state::mark_ticker_stale(model::instrument_id instrument) noexcept {
 
 bool market_state::mark_trades_stale(model::instrument_id instrument) noexcept {
     return flag_stale(trades_, instrument);
+}
+
+apply_status market_state::on_unusable_book(model::instrument_id instrument, std::uint16_t depth,
+                                            model::update_kind kind) {
+    if (depth == 0) {
+        ++zero_depth_;
+        return apply_status::invalid;
+    }
+    book_entry& e = book_for(instrument, depth);
+    if (kind == model::update_kind::delta && e.needs_snapshot) {
+        ++e.ignored;
+        return apply_status::awaiting_snapshot;
+    }
+    const apply_status status = e.book.mark_unusable(kind);
+    if (status == apply_status::awaiting_snapshot) {
+        ++e.ignored;
+    } else {
+        ++e.unusable;
+    }
+    return status;
 }
 
 bool market_state::mark_syncing(model::instrument_id instrument, std::uint16_t depth) noexcept {

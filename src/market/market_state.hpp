@@ -47,6 +47,7 @@ struct book_entry {
     std::uint64_t crossed = 0;
     std::uint64_t invalid = 0;
     std::uint64_t ignored = 0;           ///< deltas refused as awaiting_snapshot
+    std::uint64_t unusable = 0;          ///< messages that could not be decoded and made it resync
     std::uint64_t resyncs_completed = 0; ///< snapshots that brought a resyncing book to live
     std::uint64_t stale_marks = 0;       ///< times a live book was marked stale
     /// Continuity was lost (its connection dropped): deltas are refused as awaiting_snapshot,
@@ -108,6 +109,12 @@ class market_state {
     /// The trade ring is flagged stale until its next accepted trade. Returns true when it was
     /// not stale before; false also when there is no such ring.
     bool mark_trades_stale(model::instrument_id instrument) noexcept;
+    /// A message for this book could not be decoded (docs/feed.md): as
+    /// order_book::mark_unusable, creating the book on first sight (a first snapshot may be
+    /// the one that failed); a delta is also ignored while continuity is lost. `invalid`: the
+    /// book is now resyncing and must be resubscribed; `awaiting_snapshot`: it waits anyway.
+    mdg::book::apply_status on_unusable_book(model::instrument_id instrument, std::uint16_t depth,
+                                             model::update_kind kind);
     /// A fresh subscription for this book is on its way: wait for its snapshot. Returns false
     /// when there is no such book.
     bool mark_syncing(model::instrument_id instrument, std::uint16_t depth) noexcept;
@@ -157,7 +164,7 @@ class market_state {
         return (std::uint64_t{instrument.value} << 8) | static_cast<std::uint8_t>(interval);
     }
 
-    book_entry& book_for(const model::book_update& u);
+    book_entry& book_for(model::instrument_id instrument, std::uint16_t depth);
     trade_ring& trades_for(model::instrument_id instrument);
     liquidation_store& liquidations_for(model::instrument_id instrument);
 

@@ -257,6 +257,34 @@ TEST(MarketStateTest, MarkSyncingMakesTheBookWaitForASnapshot) {
     EXPECT_EQ(m.book(btc, 50)->resyncs_completed, 0U);
 }
 
+TEST(MarketStateTest, AnUnusableBookMessageMakesTheBookResync) {
+    using model::update_kind;
+    market_state m;
+    // The first snapshot could not be decoded: the book exists, resyncing, and asks for one.
+    EXPECT_EQ(m.on_unusable_book(btc, 50, update_kind::snapshot), apply_status::invalid);
+    ASSERT_NE(m.book(btc, 50), nullptr);
+    const auto& e = *m.book(btc, 50);
+    EXPECT_EQ(e.book.state(), book_state::resyncing);
+    EXPECT_EQ(snapshot(m, btc, 50, 3), apply_status::applied);
+    EXPECT_EQ(e.resyncs_completed, 1U);
+    // A delta of a live book: resyncing, its later deltas ignored until the next snapshot.
+    EXPECT_EQ(m.on_unusable_book(btc, 50, update_kind::delta), apply_status::invalid);
+    EXPECT_EQ(e.book.state(), book_state::resyncing);
+    EXPECT_EQ(delta(m, btc, 50, 5), apply_status::awaiting_snapshot);
+    EXPECT_EQ(m.on_unusable_book(btc, 50, update_kind::delta), apply_status::awaiting_snapshot);
+    EXPECT_EQ(e.unusable, 2U);
+    EXPECT_EQ(e.ignored, 2U);
+    // A book that lost continuity waits for a snapshot anyway; a failed snapshot still resyncs.
+    EXPECT_EQ(snapshot(m, btc, 50, 9), apply_status::applied);
+    m.mark_all_stale();
+    EXPECT_EQ(m.on_unusable_book(btc, 50, update_kind::delta), apply_status::awaiting_snapshot);
+    EXPECT_EQ(e.book.state(), book_state::stale);
+    EXPECT_EQ(m.on_unusable_book(btc, 50, update_kind::snapshot), apply_status::invalid);
+    EXPECT_EQ(e.book.state(), book_state::resyncing);
+    EXPECT_EQ(m.on_unusable_book(btc, 0, update_kind::snapshot), apply_status::invalid);
+    EXPECT_EQ(m.zero_depth_count(), 1U);
+}
+
 TEST(MarketStateTest, MarkAllStaleFlagsBooksTickersAndTrades) {
     market_state m;
     ASSERT_EQ(snapshot(m, btc, 50, 1), apply_status::applied);
