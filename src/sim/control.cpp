@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -18,6 +19,10 @@ std::string_view to_string(action_kind k) noexcept {
         return "skip_update";
     case action_kind::crossed:
         return "crossed";
+    case action_kind::bad_number:
+        return "bad_number";
+    case action_kind::oversized_snapshot:
+        return "oversized_snapshot";
     case action_kind::restart:
         return "restart";
     case action_kind::malformed:
@@ -44,7 +49,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     }
     double value = 0;
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || value < 0) {
+    if (ec != std::errc{} || !std::isfinite(value) || value < 0) {
         return std::nullopt;
     }
     const std::string_view unit{ptr, static_cast<std::size_t>(text.data() + text.size() - ptr)};
@@ -60,6 +65,10 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     } else {
         return std::nullopt;
     }
+    // 100 years: anything longer is a typo, and far longer no longer fits the count.
+    if (ms > 100.0 * 365 * 24 * 3600 * 1000) {
+        return std::nullopt;
+    }
     return std::chrono::milliseconds{static_cast<std::int64_t>(ms)};
 }
 
@@ -68,17 +77,23 @@ namespace {
 constexpr std::array kinds{
     action_kind::drop,        action_kind::stall,
     action_kind::skip_update, action_kind::crossed,
+    action_kind::bad_number,  action_kind::oversized_snapshot,
     action_kind::restart,     action_kind::malformed,
     action_kind::oversized,   action_kind::reject_subscription,
     action_kind::rest_time,   action_kind::refuse_ws,
     action_kind::pause,       action_kind::resume,
 };
 
-// A duration given as a JSON number of seconds or a string like "10s".
+constexpr std::uint64_t max_bytes = 64U << 20;
+constexpr std::uint64_t max_levels = 20'000; // 6,000 already exceed every decoder's limit
+
+// A duration given as a JSON number of seconds or a string like "10s": finite, from 0 to
+// max_command_duration.
 bool read_duration(simdjson::dom::element e, std::chrono::milliseconds& out) {
     double seconds = 0;
     if (e.get(seconds) == simdjson::SUCCESS) {
-        if (seconds < 0) {
+        if (!std::isfinite(seconds) || seconds < 0 ||
+            seconds * 1000 > static_cast<double>(max_command_duration.count())) {
             return false;
         }
         out = std::chrono::milliseconds{static_cast<std::int64_t>(seconds * 1000)};
@@ -89,10 +104,20 @@ bool read_duration(simdjson::dom::element e, std::chrono::milliseconds& out) {
         return false;
     }
     auto d = parse_duration(s);
-    if (!d) {
+    if (!d || *d > max_command_duration) {
         return false;
     }
     out = *d;
+    return true;
+}
+
+// A whole number from 1 to `max`.
+bool read_count(simdjson::dom::element e, std::uint64_t max, std::size_t& out) {
+    std::uint64_t n = 0;
+    if (e.get(n) != simdjson::SUCCESS || n == 0 || n > max) {
+        return false;
+    }
+    out = static_cast<std::size_t>(n);
     return true;
 }
 
@@ -120,7 +145,9 @@ result<action> parse_element(simdjson::dom::element doc, std::string& reason) {
             continue;
         }
         bool ok = true;
+        std::string expected; // what the key takes, for the reason
         if (key == "connection") {
+            expected = "\"all\" or a connection id";
             std::string_view s;
             std::uint64_t id = 0;
             if (value.get(s) == simdjson::SUCCESS) {
@@ -149,27 +176,30 @@ result<action> parse_element(simdjson::dom::element doc, std::string& reason) {
             if (c) {
                 a.cat = *c;
             }
-        } else if (key == "seconds" || key == "duration") {
-            ok = read_duration(value, a.duration);
-        } else if (key == "delay") {
-            ok = read_duration(value, a.delay);
+        } else if (key == "seconds" || key == "duration" || key == "delay" || key == "at") {
+            ok = read_duration(value, key == "delay" ? a.delay : key == "at" ? a.at : a.duration);
+            expected = "a duration from 0 to 24h (seconds as a number, or \"10s\", \"1500ms\", "
+                       "\"2m\", \"1h\")";
         } else if (key == "bytes") {
-            std::uint64_t n = 0;
-            ok = value.get(n) == simdjson::SUCCESS && n > 0 && n <= (64U << 20);
-            a.bytes = n;
-        } else if (key == "at") {
-            ok = read_duration(value, a.at);
+            ok = read_count(value, max_bytes, a.bytes);
+            expected = fmt::format("a whole number from 1 to {}", max_bytes);
+        } else if (key == "levels") {
+            ok = read_count(value, max_levels, a.levels);
+            expected = fmt::format("a whole number from 1 to {}", max_levels);
         } else {
             reason = fmt::format("unknown key '{}'", key);
             return errc::invalid_argument;
         }
         if (!ok) {
-            reason = fmt::format("bad value for '{}'", key);
+            reason = expected.empty() ? fmt::format("bad value for '{}'", key)
+                                      : fmt::format("bad value for '{}': {}", key, expected);
             return errc::invalid_argument;
         }
     }
     // Per-action requirements.
     const bool needs_topic = a.kind == action_kind::skip_update || a.kind == action_kind::crossed ||
+                             a.kind == action_kind::bad_number ||
+                             a.kind == action_kind::oversized_snapshot ||
                              a.kind == action_kind::reject_subscription;
     if (needs_topic && a.topic.empty()) {
         reason = fmt::format("{} needs a \"topic\"", name);
@@ -180,6 +210,14 @@ result<action> parse_element(simdjson::dom::element doc, std::string& reason) {
     }
     if (a.kind == action_kind::drop && a.mode != "close" && a.mode != "reset") {
         reason = "drop mode must be close or reset";
+        return errc::invalid_argument;
+    }
+    if (a.kind == action_kind::bad_number && a.mode.empty()) {
+        a.mode = "precision";
+    }
+    if (a.kind == action_kind::bad_number && a.mode != "precision" && a.mode != "malformed" &&
+        a.mode != "zero") {
+        reason = "bad_number mode must be precision, malformed or zero";
         return errc::invalid_argument;
     }
     if (a.kind == action_kind::rest_time && a.mode != "slow" && a.mode != "error" &&

@@ -18,6 +18,8 @@ enum class action_kind : std::uint8_t {
     stall,               ///< connections send nothing and ignore pings for `seconds`
     skip_update,         ///< the next delta on `topic` skips one update id
     crossed,             ///< the next push on `topic` crosses the book
+    bad_number,          ///< the next delta on `topic` has an undecodable price (`mode`)
+    oversized_snapshot,  ///< the next book frame on `topic`: a snapshot of `levels` per side
     restart,             ///< every book topic restarts with a u=1 snapshot
     malformed,           ///< send one malformed JSON frame to connections
     oversized,           ///< send one frame of `bytes` bytes to connections
@@ -35,19 +37,26 @@ struct action {
     action_kind kind = action_kind::pause;
     /// Target connection id, or nullopt for all connections.
     std::optional<std::uint64_t> connection;
-    /// close | reset (drop); slow | error | refuse (rest_time).
+    /// close | reset (drop); slow | error | refuse (rest_time); precision | malformed | zero
+    /// (bad_number).
     std::string mode;
     std::string topic;
-    /// Category of `topic` (skip_update, crossed, reject_subscription); default linear.
+    /// Category of `topic` (skip_update, crossed, bad_number, oversized_snapshot,
+    /// reject_subscription); default linear.
     model::category cat = model::category::linear;
     std::chrono::milliseconds duration{0}; ///< stall, rest_time, refuse_ws
     std::chrono::milliseconds delay{0};    ///< rest_time slow: added latency
     std::size_t bytes = 2 << 20;           ///< oversized
+    std::size_t levels = 6000;             ///< oversized_snapshot: levels per side
     std::chrono::milliseconds at{0};       ///< scripts only: time after start
 };
 
+/// Longest duration a command or script accepts (`seconds`, `duration`, `delay`, `at`).
+inline constexpr std::chrono::milliseconds max_command_duration = std::chrono::hours{24};
+
 /// Parses one JSON command, e.g. {"action":"drop","connection":"all","mode":"reset"}.
-/// On error returns the code and a one-line reason.
+/// On error returns the code and a one-line reason naming the field. Numbers must be finite
+/// and within their field's bounds (durations 0 to max_command_duration).
 [[nodiscard]] result<action> parse_action(std::string_view json, std::string& reason);
 
 /// Parses a fault script: one JSON command per line with an "at" time ("10s", "1500ms",
@@ -55,7 +64,8 @@ struct action {
 /// by time. `reason` names the line on error.
 [[nodiscard]] result<std::vector<action>> parse_script(std::string_view text, std::string& reason);
 
-/// Parses "10s", "1500ms", "2m", "1h" or a plain number of seconds.
+/// Parses "10s", "1500ms", "2m", "1h" or a plain number of seconds. Refuses negative and
+/// non-finite numbers ("nan", "inf") and durations beyond 100 years.
 [[nodiscard]] std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 } // namespace mdg::sim

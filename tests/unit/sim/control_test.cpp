@@ -40,6 +40,9 @@ TEST(SimControlTest, ParsesEveryAction) {
           R"({"action":"malformed"})", R"({"action":"oversized","bytes":100})",
           R"({"action":"refuse_ws","seconds":3})",
           R"({"action":"crossed","topic":"orderbook.1.X"})",
+          R"({"action":"bad_number","topic":"orderbook.50.X","mode":"malformed"})",
+          R"({"action":"oversized_snapshot","topic":"orderbook.50.X","levels":6000})",
+          R"({"action":"stall","seconds":86400})", R"({"action":"stall","seconds":"24h"})",
           R"({"action":"reject_subscription","topic":"tickers.X"})"}) {
         EXPECT_TRUE(parse_action(ok, reason)) << ok << ": " << reason;
     }
@@ -61,11 +64,51 @@ TEST(SimControlTest, RejectsBadCommandsWithAReason) {
           bad_case{R"({"action":"stall","seconds":-1})", "seconds"},
           bad_case{R"({"action":"drop","connection":"x1"})", "connection"},
           bad_case{R"({"action":"oversized","bytes":0})", "bytes"},
-          bad_case{R"({"action":"skip_update","topic":"t","category":"fx"})", "category"}}) {
+          bad_case{R"({"action":"skip_update","topic":"t","category":"fx"})", "category"},
+          bad_case{R"({"action":"bad_number"})", "topic"},
+          bad_case{R"({"action":"bad_number","topic":"t","mode":"loud"})", "precision"},
+          bad_case{R"({"action":"oversized_snapshot","topic":"t","levels":0})", "levels"},
+          bad_case{R"({"action":"oversized_snapshot","topic":"t","levels":1e9})", "levels"}}) {
         std::string reason;
         EXPECT_FALSE(parse_action(json, reason)) << json;
         EXPECT_NE(reason.find(part), std::string::npos) << json << " -> " << reason;
     }
+}
+
+// Every number is finite, not negative and within its field's bounds (durations: a day):
+// "1e300s" or 1e308 seconds would overflow the millisecond count.
+TEST(SimControlTest, RefusesNonFiniteNegativeAndAbsurdNumbersNamingTheField) {
+    struct bad_case {
+        const char* json;
+        const char* field;
+    };
+    for (auto [json, field] : {
+             bad_case{R"({"action":"pause","at":"1e300s"})", "'at'"},
+             bad_case{R"({"action":"pause","at":1e300})", "'at'"},
+             bad_case{R"({"action":"pause","at":"25h"})", "'at'"},
+             bad_case{R"({"action":"pause","at":-0.5})", "'at'"},
+             bad_case{R"({"action":"stall","seconds":1e308})", "'seconds'"},
+             bad_case{R"({"action":"stall","seconds":"nan"})", "'seconds'"},
+             bad_case{R"({"action":"stall","seconds":"inf"})", "'seconds'"},
+             bad_case{R"({"action":"stall","seconds":"-inf"})", "'seconds'"},
+             bad_case{R"({"action":"stall","seconds":"infinity"})", "'seconds'"},
+             bad_case{R"({"action":"stall","seconds":86401})", "'seconds'"},
+             bad_case{R"({"action":"refuse_ws","duration":"1e9h"})", "'duration'"},
+             bad_case{R"({"action":"rest_time","mode":"slow","seconds":1,"delay":"nan"})",
+                      "'delay'"},
+             bad_case{R"({"action":"oversized","bytes":1e300})", "'bytes'"},
+             bad_case{R"({"action":"oversized","bytes":-1})", "'bytes'"},
+             bad_case{R"({"action":"drop","connection":-1})", "'connection'"},
+             bad_case{R"({"action":"drop","connection":1e300})", "'connection'"},
+         }) {
+        std::string reason;
+        EXPECT_FALSE(parse_action(json, reason)) << json;
+        EXPECT_NE(reason.find(field), std::string::npos) << json << " -> " << reason;
+        EXPECT_EQ(reason.find('\n'), std::string::npos) << reason;
+    }
+    std::string reason;
+    EXPECT_FALSE(parse_script(R"({"at":"1e300s","action":"pause"})", reason));
+    EXPECT_NE(reason.find("line 1: bad value for 'at'"), std::string::npos) << reason;
 }
 
 TEST(SimControlTest, ScriptsAreSortedByTimeAndNameTheBadLine) {
@@ -99,6 +142,9 @@ TEST(SimControlTest, Durations) {
     EXPECT_FALSE(parse_duration("10 s"));
     EXPECT_FALSE(parse_duration("ten"));
     EXPECT_FALSE(parse_duration(""));
+    for (const char* bad : {"nan", "inf", "-inf", "infinity", "1e300s", "1e300", "-0.5h"}) {
+        EXPECT_FALSE(parse_duration(bad)) << bad;
+    }
 }
 
 } // namespace
