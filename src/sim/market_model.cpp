@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <span>
 #include <stdexcept>
+#include <utility>
 #include <variant>
 
 #include "exchange/bybit/topic.hpp"
@@ -211,6 +213,8 @@ struct book_topic {
     bool skip_pending = false;
     bool crossed_pending = false;
     bool restart_pending = false;
+    std::optional<bad_number_kind> bad_number_pending;
+    std::size_t oversized_pending = 0; // levels per side of the next frame, 0 = none
 };
 
 // publicTrade and allLiquidation: a cursor into the symbol's event log.
@@ -317,6 +321,41 @@ bool same_levels(std::span<const book_level> a, std::span<const book_level> b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
+// One bid whose price no client can use: `px` written with one decimal more than the tick
+// allows (precision), with a letter among its digits (malformed), or "0" (zero).
+void append_bad_level(std::string& out, std::int64_t px, bad_number_kind how,
+                      const number_style& ns) {
+    std::string text = model::to_fixed_string(px, ns.pd, false);
+    switch (how) {
+    case bad_number_kind::precision:
+        text += ns.pd == 0 ? ".1" : "1";
+        break;
+    case bad_number_kind::malformed:
+        text.insert(1, "x");
+        break;
+    case bad_number_kind::zero:
+        text = "0";
+        break;
+    }
+    out += R"([")";
+    out += text;
+    out += R"(","1"])";
+}
+
+// The truth's levels, then made-up ones with worse prices, `levels` per side (bids stop above
+// price 0).
+book_topic padded(const book_topic& bt, std::size_t levels) {
+    book_topic out = bt;
+    const auto pad = [levels](std::vector<book_level>& side, std::int64_t from, std::int64_t step) {
+        for (std::int64_t px = from + step; side.size() < levels && px > 0; px += step) {
+            side.push_back({px, 1});
+        }
+    };
+    pad(out.bids, out.bids.empty() ? 1'000'000 : out.bids.back().px, -1);
+    pad(out.asks, out.asks.empty() ? 1'000'000 : out.asks.back().px, 1);
+    return out;
+}
+
 // Bybit's base and quote coins from the symbol's suffix.
 std::pair<std::string, std::string> split_symbol(std::string_view s) {
     for (const std::string_view quote :
@@ -404,6 +443,15 @@ struct market_model::impl {
     }
     [[nodiscard]] book_topic fresh_book(const resolved_topic& rt, std::int64_t ms) const;
     topic_state& state_of(const resolved_topic& rt, std::int64_t ms, bool& fresh);
+    /// The state of a book topic (for its faults), created if new; null if not a book topic.
+    book_topic* book_topic_of(std::string_view topic) {
+        const auto rt = resolve(topic);
+        if (!rt || rt->t.ch != channel::orderbook) {
+            return nullptr;
+        }
+        bool fresh = false;
+        return &std::get<book_topic>(state_of(*rt, last_now_ms, fresh));
+    }
 
     // Frames.
     [[nodiscard]] std::string book_frame(std::string_view topic, const book_topic& bt,
@@ -565,6 +613,12 @@ std::optional<std::string> market_model::impl::push_book(const resolved_topic& r
         take_truth(1);
         return book_frame(rt.key, bt, true, ms);
     }
+    if (bt.oversized_pending > 0) {
+        // The book as it is now, with u + 1, padded beyond any depth: the truth is the real part.
+        const std::size_t levels = std::exchange(bt.oversized_pending, 0);
+        take_truth(bt.u + 1);
+        return book_frame(rt.key, padded(bt, levels), true, ms);
+    }
     if (bt.crossed_pending) {
         // A bid at the best ask. The truth stays as it was, so a client that resubscribes gets
         // a correct book and the stream goes on from it.
@@ -619,12 +673,21 @@ std::optional<std::string> market_model::impl::push_book(const resolved_topic& r
     append_str(out, s.name());
     out += R"(,"b":)";
     std::size_t changed = append_diff(out, bt.bids, now_b, true, ns);
+    if (bt.bad_number_pending) {
+        out.pop_back(); // the bids' closing bracket: one more bid, then close again
+        if (changed > 0) {
+            out += ',';
+        }
+        append_bad_level(out, now_b.empty() ? 1 : now_b.front().px, *bt.bad_number_pending, ns);
+        out += ']';
+    }
     out += R"(,"a":)";
     changed += append_diff(out, bt.asks, now_a, false, ns);
     if (changed == 0) {
         return std::nullopt;
     }
     bt.skip_pending = false;
+    bt.bad_number_pending.reset();
     take_truth(bt.u + step);
     out += R"(,"u":)";
     append_int(out, bt.u);
@@ -1072,6 +1135,10 @@ std::optional<std::string> market_model::subscribe_frame(std::string_view topic,
     bool fresh = false;
     topic_state& st = m.state_of(*rt, ms, fresh);
     if (auto* bt = std::get_if<book_topic>(&st)) {
+        if (bt->oversized_pending > 0) {
+            return m.book_frame(rt->key, padded(*bt, std::exchange(bt->oversized_pending, 0)), true,
+                                bt->ts_ms);
+        }
         return m.book_frame(rt->key, *bt, true, bt->ts_ms);
     }
     if (auto* tt = std::get_if<ticker_topic>(&st)) {
@@ -1140,25 +1207,35 @@ std::optional<book_truth> market_model::truth(std::string_view topic) const {
 }
 
 bool market_model::skip_update(std::string_view topic) {
-    impl& m = *impl_;
-    const auto rt = m.resolve(topic);
-    if (!rt || rt->t.ch != channel::orderbook) {
-        return false;
+    if (auto* bt = impl_->book_topic_of(topic)) {
+        bt->skip_pending = true;
+        return true;
     }
-    bool fresh = false;
-    std::get<book_topic>(m.state_of(*rt, m.last_now_ms, fresh)).skip_pending = true;
-    return true;
+    return false;
 }
 
 bool market_model::send_crossed(std::string_view topic) {
-    impl& m = *impl_;
-    const auto rt = m.resolve(topic);
-    if (!rt || rt->t.ch != channel::orderbook) {
-        return false;
+    if (auto* bt = impl_->book_topic_of(topic)) {
+        bt->crossed_pending = true;
+        return true;
     }
-    bool fresh = false;
-    std::get<book_topic>(m.state_of(*rt, m.last_now_ms, fresh)).crossed_pending = true;
-    return true;
+    return false;
+}
+
+bool market_model::send_bad_number(std::string_view topic, bad_number_kind how) {
+    if (auto* bt = impl_->book_topic_of(topic)) {
+        bt->bad_number_pending = how;
+        return true;
+    }
+    return false;
+}
+
+bool market_model::send_oversized_snapshot(std::string_view topic, std::size_t levels) {
+    if (auto* bt = impl_->book_topic_of(topic)) {
+        bt->oversized_pending = levels;
+        return true;
+    }
+    return false;
 }
 
 void market_model::restart() {

@@ -14,6 +14,13 @@
 
 namespace mdg::sim {
 
+/// How the bad_number fault spoils a number (market_model::send_bad_number).
+enum class bad_number_kind : std::uint8_t {
+    precision, ///< one decimal more than the tick allows: "65000.001" for a 0.01 tick
+    malformed, ///< a letter among the digits: "6x5000.00"
+    zero,      ///< a price of "0": decodes, but no book may hold it
+};
+
 /// One simulated instrument.
 struct symbol_config {
     std::string symbol;                 ///< e.g. "BTCUSDT"
@@ -93,6 +100,14 @@ class market_model {
     /// The next push on `topic` is a delta that crosses the book (best bid >= best ask); the
     /// truth is unchanged by it. Returns false if unknown.
     bool send_crossed(std::string_view topic);
+    /// The next delta on `topic` carries, besides its real changes, one more bid whose price
+    /// cannot be decoded or applied (`how`). The truth advances as the real changes say, so a
+    /// client that drops the delta and stays live holds a wrong book. Returns false if unknown.
+    bool send_bad_number(std::string_view topic, bad_number_kind how);
+    /// The next book frame on `topic` (a subscribe's snapshot, or the next push) is a snapshot
+    /// of `levels` levels per side: the truth's levels, then made-up levels beyond them (worse
+    /// prices). The padding is not part of the truth. Returns false if unknown.
+    bool send_oversized_snapshot(std::string_view topic, std::size_t levels);
     /// A simulated service restart: every book topic's next push is a snapshot with u = 1.
     void restart();
 

@@ -892,11 +892,35 @@ template <class F> bool server::impl::for_targets(const action& a, F&& f, std::s
     return true;
 }
 
+namespace {
+
+// A fault of one book topic; false when the market does not serve that book.
+bool apply_book_fault(market_model& model, const action& a) {
+    switch (a.kind) {
+    case action_kind::skip_update:
+        return model.skip_update(a.topic);
+    case action_kind::crossed:
+        return model.send_crossed(a.topic);
+    case action_kind::bad_number:
+        return model.send_bad_number(a.topic, a.mode == "malformed" ? bad_number_kind::malformed
+                                              : a.mode == "zero"    ? bad_number_kind::zero
+                                                                    : bad_number_kind::precision);
+    case action_kind::oversized_snapshot:
+        return model.send_oversized_snapshot(a.topic, a.levels);
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
 boost::system::error_code server::impl::apply(const action& a, std::string& reason) {
     const auto now_steady = steady::now();
     auto* m = market(a.cat);
-    const bool market_action = a.kind == action_kind::skip_update ||
-                               a.kind == action_kind::crossed || a.kind == action_kind::restart;
+    const bool market_action =
+        a.kind == action_kind::skip_update || a.kind == action_kind::crossed ||
+        a.kind == action_kind::bad_number || a.kind == action_kind::oversized_snapshot ||
+        a.kind == action_kind::restart;
     if (market_action && replay_mode()) {
         reason = fmt::format("{} is not available in replay mode", to_string(a.kind));
         return errc::invalid_argument;
@@ -935,13 +959,10 @@ boost::system::error_code server::impl::apply(const action& a, std::string& reas
         break;
     }
     case action_kind::skip_update:
-        ok = m != nullptr && m->model->skip_update(a.topic);
-        if (!ok) {
-            reason = fmt::format("unknown topic {} on {}", a.topic, model::to_string(a.cat));
-        }
-        break;
     case action_kind::crossed:
-        ok = m != nullptr && m->model->send_crossed(a.topic);
+    case action_kind::bad_number:
+    case action_kind::oversized_snapshot:
+        ok = m != nullptr && apply_book_fault(*m->model, a);
         if (!ok) {
             reason = fmt::format("unknown topic {} on {}", a.topic, model::to_string(a.cat));
         }

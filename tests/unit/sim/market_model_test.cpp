@@ -70,6 +70,12 @@ class client {
         return *r;
     }
 
+    /// Decodes a frame that must fail; returns what the decoder read of it.
+    exchange::bybit::decode_failure fail(std::string_view frame) {
+        EXPECT_FALSE(decoder_.decode(frame, ctx_).has_value()) << frame;
+        return decoder_.last_failure();
+    }
+
     /// Decodes a book frame and applies it to the topic's book.
     apply_status apply(std::string_view topic, std::string_view frame) {
         const decoded_frame* f = decode(frame);
@@ -939,6 +945,91 @@ TEST(MarketModelTest, SendCrossedIsDetectedAndLeavesTheTruthAlone) {
             }
         }
     }
+}
+
+TEST(MarketModelTest, BadNumberDeltaCannotBeDecodedAndTheTruthMovesOn) {
+    const std::string topic = "orderbook.50.BTCUSDT";
+    for (const auto cat : {model::category::linear, model::category::spot}) {
+        for (const auto how : {bad_number_kind::precision, bad_number_kind::malformed}) {
+            market_model m{config(cat)};
+            client c{m};
+            std::int64_t now = t0_ms;
+            ASSERT_EQ(c.apply(topic, *m.subscribe_frame(topic, at_ms(now))), apply_status::applied);
+            const auto before = m.truth(topic);
+            ASSERT_TRUE(m.send_bad_number(topic, how));
+            std::optional<std::string> bad;
+            while (!bad) {
+                m.step(at_ms(now += 5));
+                bad = m.push_frame(topic, at_ms(now));
+            }
+            const auto why = c.fail(*bad);
+            EXPECT_EQ(why.reason, how == bad_number_kind::precision ? errc::precision_exceeded
+                                                                    : errc::invalid_number)
+                << *bad;
+            EXPECT_TRUE(why.topic_known);
+            EXPECT_EQ(why.kind, model::update_kind::delta);
+            // The delta's real changes happened: a client that stays at the old u is wrong.
+            EXPECT_EQ(m.truth(topic)->u, before->u + 1);
+            // Resubscribing gives the true book, and the stream goes on from it.
+            ASSERT_EQ(c.apply(topic, *m.subscribe_frame(topic, at_ms(now))), apply_status::applied);
+            ASSERT_TRUE(c.matches(m, topic, "BTCUSDT"));
+            for (int i = 0; i < 100; ++i) {
+                m.step(at_ms(now += 5));
+                if (auto f = m.push_frame(topic, at_ms(now))) {
+                    ASSERT_EQ(c.apply(topic, *f), apply_status::applied);
+                }
+            }
+            ASSERT_TRUE(c.matches(m, topic, "BTCUSDT"));
+        }
+    }
+    // A price of "0" decodes; the book refuses it.
+    market_model m{config(model::category::linear)};
+    client c{m};
+    std::int64_t now = t0_ms;
+    ASSERT_EQ(c.apply(topic, *m.subscribe_frame(topic, at_ms(now))), apply_status::applied);
+    ASSERT_TRUE(m.send_bad_number(topic, bad_number_kind::zero));
+    std::optional<std::string> bad;
+    while (!bad) {
+        m.step(at_ms(now += 5));
+        bad = m.push_frame(topic, at_ms(now));
+    }
+    EXPECT_NE(bad->find(R"(["0","1"])"), std::string::npos) << *bad;
+    EXPECT_EQ(c.apply(topic, *bad), apply_status::invalid);
+    EXPECT_FALSE(m.send_bad_number("tickers.BTCUSDT", bad_number_kind::precision));
+    EXPECT_FALSE(m.send_oversized_snapshot("orderbook.50.NOPE", 6000));
+}
+
+TEST(MarketModelTest, OversizedSnapshotCannotBeDecodedAndLeavesTheTruthAlone) {
+    const std::string topic = "orderbook.50.BTCUSDT";
+    market_model m{config(model::category::linear)};
+    client c{m};
+    std::int64_t now = t0_ms;
+    ASSERT_EQ(c.apply(topic, *m.subscribe_frame(topic, at_ms(now))), apply_status::applied);
+    for (int i = 0; i < 50; ++i) {
+        m.step(at_ms(now += 5));
+        if (auto f = m.push_frame(topic, at_ms(now))) {
+            ASSERT_EQ(c.apply(topic, *f), apply_status::applied);
+        }
+    }
+    // On a subscribe: the truth's snapshot, padded beyond what any decoder accepts.
+    const auto before = m.truth(topic);
+    ASSERT_TRUE(m.send_oversized_snapshot(topic, 6000));
+    auto why = c.fail(*m.subscribe_frame(topic, at_ms(now)));
+    EXPECT_EQ(why.reason, errc::too_many_levels);
+    EXPECT_TRUE(why.topic_known);
+    EXPECT_EQ(why.kind, model::update_kind::snapshot);
+    EXPECT_EQ(m.truth(topic)->u, before->u);
+    EXPECT_EQ(m.truth(topic)->bids, before->bids);
+    ASSERT_EQ(c.apply(topic, *m.subscribe_frame(topic, at_ms(now))), apply_status::applied);
+    ASSERT_TRUE(c.matches(m, topic, "BTCUSDT"));
+    // On a push: the book as it is now, with u + 1; resubscribing gives exactly that.
+    ASSERT_TRUE(m.send_oversized_snapshot(topic, 6000));
+    m.step(at_ms(now += 5));
+    why = c.fail(*m.push_frame(topic, at_ms(now)));
+    EXPECT_EQ(why.reason, errc::too_many_levels);
+    EXPECT_EQ(m.truth(topic)->u, before->u + 1);
+    ASSERT_EQ(c.apply(topic, *m.subscribe_frame(topic, at_ms(now))), apply_status::applied);
+    ASSERT_TRUE(c.matches(m, topic, "BTCUSDT"));
 }
 
 TEST(MarketModelTest, RestartSendsSnapshotsWithUpdateIdOne) {
