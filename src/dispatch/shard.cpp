@@ -234,10 +234,7 @@ void shard::on_book(shard_item& it) {
                            ? fmt::format("u {} after u {}; resubscribing", it.book.update_id, had)
                            : fmt::format("{} book at u {}; resubscribing", book::to_string(status),
                                          it.book.update_id));
-        stats_.resyncs.fetch_add(1, std::memory_order_relaxed);
-        if (opts_.resync) {
-            opts_.resync(it.source, id, depth);
-        }
+        request_resync(it.source, id, depth);
     }
     if (status != book::apply_status::awaiting_snapshot) {
         if (const auto* e = state_.book(id, depth)) {
@@ -249,6 +246,27 @@ void shard::on_book(shard_item& it) {
     }
     trim(it.bids);
     trim(it.asks);
+}
+
+void shard::request_resync(std::uint32_t source, model::instrument_id id, std::uint16_t depth) {
+    stats_.resyncs.fetch_add(1, std::memory_order_relaxed);
+    if (opts_.resync) {
+        opts_.resync(source, id, depth);
+    }
+}
+
+void shard::on_unusable(std::uint32_t source, const unusable_mark& m, steady::time_point now) {
+    if (state_.on_unusable_book(m.instrument, m.depth, m.kind) != book::apply_status::invalid) {
+        return; // a delta to a book that waits for a snapshot anyway
+    }
+    stats_.unusable.fetch_add(1, std::memory_order_relaxed);
+    log_book_event("resync", m.instrument, m.depth,
+                   fmt::format("a {} that could not be decoded ({}); resubscribing",
+                               model::to_string(m.kind), to_string(m.reason)));
+    request_resync(source, m.instrument, m.depth);
+    if (const auto* e = state_.book(m.instrument, m.depth)) {
+        publish_state(m.instrument, m.depth, *e, now);
+    }
 }
 
 void shard::on_stale(const stale_mark& m, steady::time_point now) {
@@ -351,6 +369,9 @@ void shard::process(shard_item& it) {
         for (const auto& m : it.stale) {
             on_stale(m, now);
         }
+        return;
+    case item_kind::unusable:
+        on_unusable(it.source, it.unusable, now);
         return;
     }
     if (opts_.on_handled && it.read_ns != 0) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/error.hpp"
 #include "dispatch/consumer_pool.hpp"
 #include "dispatch/spsc_ring.hpp"
 #include "market/market_state.hpp"
@@ -30,6 +31,7 @@ enum class item_kind : std::uint8_t {
     klines,       ///< `klines`
     liquidations, ///< `liquidations`
     stale,        ///< `stale`: these channels are silent or their connection was lost
+    unusable,     ///< `unusable`: a book message that could not be decoded
 };
 
 /// Which state a stale mark is about.
@@ -47,6 +49,16 @@ struct stale_mark {
     friend bool operator==(const stale_mark&, const stale_mark&) = default;
 };
 
+/// A book message that could not be decoded after its topic was read (docs/feed.md): its book
+/// must not stay live without it, so the shard makes it `resyncing` and resubscribes it.
+struct unusable_mark {
+    model::instrument_id instrument;
+    std::uint16_t depth = 0;
+    model::update_kind kind = model::update_kind::snapshot; ///< as far as the decoder read it
+    errc reason = errc::ok;                                 ///< the decode error
+    friend bool operator==(const unusable_mark&, const unusable_mark&) = default;
+};
+
 /// One unit of work from an I/O thread to a shard: an owned copy of a decoded frame. Slots
 /// are reused, so the vectors keep their capacity and steady state allocates nothing.
 struct shard_item {
@@ -61,6 +73,7 @@ struct shard_item {
     std::vector<model::kline> klines;
     std::vector<model::liquidation> liquidations;
     std::vector<stale_mark> stale;
+    unusable_mark unusable;
 };
 
 /// The published state of one expected book, readable from any thread (HTTP, readiness).
@@ -80,6 +93,7 @@ struct shard_stats {
     std::atomic<std::uint64_t> gaps{0};
     std::atomic<std::uint64_t> crossed{0};
     std::atomic<std::uint64_t> invalid{0};
+    std::atomic<std::uint64_t> unusable{0};    ///< undecodable book messages that resynced
     std::atomic<std::uint64_t> resyncs{0};     ///< resubscriptions requested
     std::atomic<std::uint64_t> stale_marks{0}; ///< channels that went from live to stale
     std::array<std::atomic<std::uint32_t>, book::book_state_count>
@@ -90,9 +104,10 @@ struct shard_stats {
 /// tickers, candles, trades and liquidations), fed by one bounded SPSC queue from the I/O
 /// thread, publishing to the consumer pool (docs/architecture.md, stage 2).
 ///
-/// A book gap, crossed or invalid book calls `resync(source, instrument, depth)` on the shard
-/// thread; the owner forwards it to the connection's executor. Gaps and completed resyncs are
-/// logged per book: the first at once, then at most one line a minute with a count.
+/// A book gap, crossed or invalid book, or an unusable mark (a book message that could not be
+/// decoded), calls `resync(source, instrument, depth)` on the shard thread; the owner forwards it
+/// to the connection's executor. Gaps and completed resyncs are logged per book: the first at once,
+/// then at most one line a minute with a count.
 class shard {
   public:
     struct options {
@@ -150,6 +165,9 @@ class shard {
     void process(shard_item& it);
     void on_book(shard_item& it);
     void on_stale(const stale_mark& m, std::chrono::steady_clock::time_point now);
+    void on_unusable(std::uint32_t source, const unusable_mark& m,
+                     std::chrono::steady_clock::time_point now);
+    void request_resync(std::uint32_t source, model::instrument_id id, std::uint16_t depth);
     void log_book_event(std::string_view event, model::instrument_id id, std::uint16_t depth,
                         std::string_view reason);
     void publish_state(model::instrument_id id, std::uint16_t depth, const market::book_entry& e,

@@ -32,6 +32,7 @@ using detail::seconds;
     case dispatch::item_kind::liquidations:
         return "allLiquidation";
     case dispatch::item_kind::stale:
+    case dispatch::item_kind::unusable:
         break;
     }
     return "other";

@@ -31,6 +31,11 @@ bool market_sink::on_data(const exchange::bybit::decoded_frame& f) {
     return false;
 }
 
+bool market_sink::on_unusable(const exchange::bybit::decode_failure& f) {
+    return state_.on_unusable_book(f.instrument, f.topic.depth, f.kind) ==
+           book::apply_status::invalid;
+}
+
 void market_sink::on_connection_lost(std::span<const std::string> topics) {
     for (const auto& t : topics) {
         auto parsed = exchange::bybit::parse_topic(t);

@@ -21,6 +21,22 @@ using exchange::bybit::frame_type;
 
 } // namespace
 
+template <class Mark, class Fill>
+void shard_router::queue_marks(std::vector<Mark>& marks, Fill fill) {
+    std::erase_if(marks, [&](const Mark& m) {
+        auto& sh = *shards_[m.instrument.value % shards_.size()];
+        auto* it = sh.claim();
+        if (it == nullptr) {
+            return false; // kept for the next try
+        }
+        it->source = source_;
+        it->read_ns = 0;
+        fill(*it, m);
+        sh.commit();
+        return true;
+    });
+}
+
 bool copy_frame(const exchange::bybit::decoded_frame& f, dispatch::shard_item& it) {
     using dispatch::slot_keep;
     const auto keep_only = [&it](dispatch::item_kind kind) {
@@ -99,6 +115,13 @@ bool shard_router::on_data(const exchange::bybit::decoded_frame& f) {
     return false;
 }
 
+bool shard_router::on_unusable(const exchange::bybit::decode_failure& f) {
+    unusable_.push_back(dispatch::unusable_mark{
+        .instrument = f.instrument, .depth = f.topic.depth, .kind = f.kind, .reason = f.reason});
+    flush_lost();
+    return false; // the shard asks for the resync once the book is marked
+}
+
 std::optional<dispatch::stale_mark> shard_router::mark_of(std::string_view topic,
                                                           bool continuity_lost) const {
     auto parsed = exchange::bybit::parse_topic(topic);
@@ -167,21 +190,13 @@ void shard_router::check_silence(const exchange::subscription_set& subs, const f
 }
 
 void shard_router::flush_lost() {
-    if (lost_.empty()) {
-        return;
-    }
-    std::erase_if(lost_, [&](const dispatch::stale_mark& m) {
-        auto& sh = *shards_[m.instrument.value % shards_.size()];
-        auto* it = sh.claim();
-        if (it == nullptr) {
-            return false;
-        }
-        it->kind = dispatch::item_kind::stale;
-        it->source = source_;
-        it->read_ns = 0;
-        it->stale.assign(1, m);
-        sh.commit();
-        return true;
+    queue_marks(lost_, [](dispatch::shard_item& it, const dispatch::stale_mark& m) {
+        it.kind = dispatch::item_kind::stale;
+        it.stale.assign(1, m);
+    });
+    queue_marks(unusable_, [](dispatch::shard_item& it, const dispatch::unusable_mark& m) {
+        it.kind = dispatch::item_kind::unusable;
+        it.unusable = m;
     });
 }
 

@@ -30,8 +30,9 @@ bool copy_frame(const exchange::bybit::decoded_frame& f, dispatch::shard_item& i
 /// blocks: a full queue drops the frame (the shard counts it), and a dropped book update asks
 /// the connection to resubscribe that book. Stale marks (docs/feed.md, stale state): a lost
 /// connection flags each of its books, tickers and trades stale with continuity lost, and
-/// check_silence() flags a channel whose data stopped while its connection is live; marks a
-/// full queue refused go with the next frame.
+/// check_silence() flags a channel whose data stopped while its connection is live. A book
+/// message that could not be decoded becomes an unusable mark (the shard resyncs the book).
+/// Marks a full queue refused go with the next frame.
 ///
 /// One per connection, owned by the gateway. Called only on the connection's executor (the
 /// I/O thread), which is the single producer of every shard queue; not thread-safe.
@@ -48,6 +49,9 @@ class shard_router final : public exchange::frame_handler {
                  channel_counters messages);
 
     bool on_data(const exchange::bybit::decoded_frame& f) override;
+    /// Queues an unusable mark for the book (docs/feed.md): its shard makes it `resyncing` and
+    /// asks for the resync, in order with the book's other updates. Returns false.
+    bool on_unusable(const exchange::bybit::decode_failure& f) override;
     void on_connection_lost(std::span<const std::string> topics) override;
 
     /// Flags stale every book, ticker and trades topic of `subs` (this router's connection)
@@ -57,7 +61,8 @@ class shard_router final : public exchange::frame_handler {
     void check_silence(const exchange::subscription_set& subs, const freshness& f,
                        std::chrono::steady_clock::time_point now);
 
-    /// Queues the stale marks a full shard refused earlier, as far as there is room.
+    /// Queues the stale and unusable marks a full shard refused earlier, as far as there is
+    /// room.
     void flush_lost();
 
     /// Data frames seen (queued or dropped).
@@ -74,7 +79,11 @@ class shard_router final : public exchange::frame_handler {
     [[nodiscard]] std::optional<dispatch::stale_mark> mark_of(std::string_view topic,
                                                               bool continuity_lost) const;
 
+    /// Queues each mark on its instrument's shard, as far as there is room; keeps the rest.
+    template <class Mark, class Fill> void queue_marks(std::vector<Mark>& marks, Fill fill);
+
     std::vector<dispatch::stale_mark> lost_;
+    std::vector<dispatch::unusable_mark> unusable_; // refused by a full queue, in order
     /// Per topic, the last_data of the silence already flagged.
     std::unordered_map<std::string, std::chrono::steady_clock::time_point> flagged_;
     std::uint64_t data_frames_ = 0;

@@ -400,6 +400,12 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
                     {{"event", "decode_error"}, {"conn", opts.id}, {"reason", kind_name}},
                     "[JSON_ERROR] Invalid JSON in WebSocket message: {}... ({})",
                     text.substr(0, 100), to_string(kind));
+                // A book message lost after its topic was read: the book would miss it.
+                if (const auto& why = decoder.last_failure();
+                    why.topic_known && why.topic.ch == bybit::channel::orderbook &&
+                    handler.on_unusable(why)) {
+                    resync(std::string(why.topic_text));
+                }
                 continue;
             }
             const auto& f = **r;

@@ -41,6 +41,13 @@ class frame_handler {
     /// A data frame. Returns true when its topic must be resynced (a book gap or crossed
     /// book): the connection then resubscribes that one topic.
     virtual bool on_data(const bybit::decoded_frame& frame) = 0;
+    /// A book message (`failure.topic` is an orderbook topic) that could not be decoded: its
+    /// book must not stay live without it. Returns true when the connection must resubscribe
+    /// that one topic now (as on_data); by default it does.
+    virtual bool on_unusable(const bybit::decode_failure& failure) {
+        (void)failure;
+        return true;
+    }
     /// The connection was lost (or is being replaced): its books must wait for snapshots.
     virtual void on_connection_lost(std::span<const std::string> topics) = 0;
 };

@@ -57,6 +57,18 @@ class Shard : public ::testing::Test {
         s.commit();
     }
 
+    void push_unusable(shard& s, model::update_kind kind, std::uint32_t source = 7) {
+        shard_item* it = nullptr;
+        while ((it = s.claim()) == nullptr) {
+            std::this_thread::yield();
+        }
+        it->kind = item_kind::unusable;
+        it->source = source;
+        it->unusable = unusable_mark{
+            .instrument = btc, .depth = 50, .kind = kind, .reason = errc::precision_exceeded};
+        s.commit();
+    }
+
     static std::uint32_t books_in(const shard& s, book_state st) {
         return s.stats().books[static_cast<std::size_t>(st)].load();
     }
@@ -118,6 +130,41 @@ TEST_F(Shard, GapRequestsAResyncOfThatBookFromItsSource) {
     }
     EXPECT_EQ(s.stats().gaps.load(), 1U);
     EXPECT_EQ(s.stats().books[static_cast<std::size_t>(book_state::resyncing)].load(), 1U);
+    push_book(s, model::update_kind::snapshot, 20, 200, 3);
+    EXPECT_EQ(state_of(s), book_state::live);
+}
+
+TEST_F(Shard, AnUnusableBookMessageMakesTheBookResyncLikeAGap) {
+    std::mutex mu;
+    std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint16_t>> resyncs;
+    shard::options o;
+    o.resync = [&](std::uint32_t src, model::instrument_id id, std::uint16_t depth) {
+        std::lock_guard lk(mu);
+        resyncs.emplace_back(src, id.value, depth);
+    };
+    shard s(std::move(o), nullptr);
+    s.expect_book(btc, 50);
+    s.start();
+    // The first snapshot could not be decoded: without a resync the book would sync forever.
+    push_unusable(s, model::update_kind::snapshot, 3);
+    EXPECT_EQ(state_of(s), book_state::resyncing);
+    EXPECT_EQ(books_in(s, book_state::resyncing), 1U);
+    push_book(s, model::update_kind::snapshot, 10, 100, 3);
+    EXPECT_EQ(state_of(s), book_state::live);
+    // A delta of the live book could not be decoded: never live without it.
+    push_unusable(s, model::update_kind::delta, 3);
+    push_book(s, model::update_kind::delta, 12, 101, 3); // ignored, not a gap
+    push_unusable(s, model::update_kind::delta, 3);      // waits for the snapshot anyway
+    EXPECT_EQ(state_of(s), book_state::resyncing);
+    EXPECT_EQ(books_in(s, book_state::resyncing), 1U);
+    {
+        std::lock_guard lk(mu);
+        ASSERT_EQ(resyncs.size(), 2U);
+        EXPECT_EQ(resyncs[1], std::make_tuple(3U, btc.value, std::uint16_t{50}));
+    }
+    EXPECT_EQ(s.stats().unusable.load(), 2U);
+    EXPECT_EQ(s.stats().resyncs.load(), 2U);
+    EXPECT_EQ(s.stats().gaps.load(), 0U);
     push_book(s, model::update_kind::snapshot, 20, 200, 3);
     EXPECT_EQ(state_of(s), book_state::live);
 }

@@ -177,6 +177,40 @@ TEST_F(ShardRouterTest, LostNoticeRefusedByAFullQueueGoesWithTheNextFrame) {
     EXPECT_EQ(shards[0]->stats().dropped_full.load(), 1U);
 }
 
+TEST_F(ShardRouterTest, AnUnusableBookMessageResyncsTheBookInItsShardInOrder) {
+    std::vector<std::uint32_t> resync_sources; // written on the shard thread, read after query
+    shards.push_back(std::make_unique<dispatch::shard>(
+        dispatch::shard::options{.index = 0,
+                                 .queue_capacity = 2,
+                                 .resync =
+                                     [&](std::uint32_t src, model::instrument_id, std::uint16_t) {
+                                         resync_sources.push_back(src);
+                                     }},
+        nullptr));
+    shards[0]->expect_book(btc, 50);
+    shard_router r(4, linear, registry, shards, counters);
+    ASSERT_FALSE(r.on_data(btc_book));
+    ASSERT_FALSE(r.on_data(btc_ticker));
+
+    exchange::bybit::decode_failure why;
+    why.reason = errc::precision_exceeded;
+    why.topic_known = true;
+    why.topic.ch = channel::orderbook;
+    why.topic.depth = 50;
+    why.instrument = btc;
+    why.kind = model::update_kind::delta;
+    EXPECT_FALSE(r.on_unusable(why)); // the shard asks for the resync; the queue is full: waits
+    EXPECT_EQ(shards[0]->stats().dropped_full.load(), 1U);
+
+    shards[0]->start();
+    EXPECT_EQ(state_of(btc), book_state::live); // the mark is not sent yet
+    EXPECT_FALSE(r.on_data(btc_ticker));        // sends the mark first, then the ticker
+    EXPECT_EQ(state_of(btc), book_state::resyncing);
+    EXPECT_EQ(shards[0]->stats().unusable.load(), 1U);
+    EXPECT_EQ(shards[0]->stats().resyncs.load(), 1U);
+    EXPECT_EQ(resync_sources, std::vector<std::uint32_t>{4});
+}
+
 TEST_F(ShardRouterTest, SilenceBeyondTheThresholdMarksOnceUntilNewData) {
     make_shards(1, 16);
     shards[0]->expect_book(btc, 50);
