@@ -14,6 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/mdgate/commands.hpp"
+#include "apps/mdgate/signals.hpp"
+#include "cli/input_checks.hpp"
 #include "gateway/gateway.hpp"
 #include "model/fixed_point.hpp"
 #include "monitor/prom_text.hpp"
@@ -45,22 +47,22 @@ int run_demo(const demo_args& args) {
         std::fprintf(stderr, "mdgate: %s\n", reason.c_str());
         return 2;
     }
-    char* end = nullptr;
-    const double rate = std::strtod(args.rate.c_str(), &end);
-    if (end == args.rate.c_str() || *end != '\0' || rate <= 0) {
-        std::fprintf(stderr, "mdgate: --rate must be a positive number\n");
-        return 2;
-    }
-    const auto duration = sim::parse_duration(args.duration);
-    if (!duration || *duration < 5s) {
-        std::fprintf(stderr, "mdgate: --duration must be at least 5s (e.g. 60s)\n");
+    // Checked by the command line already (command_line.cpp); the same parsers again for
+    // callers that build demo_args themselves. The report's path is checked before the run.
+    const auto rate = cli::parse_number("--rate", args.rate, 0.001, 1e9, reason);
+    const auto duration =
+        rate ? cli::parse_duration_option("--duration", args.duration, 5s, 1000h, reason)
+             : std::nullopt;
+    if (!duration ||
+        (!args.report.empty() && !cli::check_output_file("--report", args.report, reason))) {
+        std::fprintf(stderr, "mdgate: %s\n", reason.c_str());
         return 2;
     }
 
     asio::io_context ioc{1};
     sim::server_options opts;
     opts.symbols = *symbols;
-    opts.rate = rate;
+    opts.rate = *rate;
     opts.port = 0;
     // What the simulator injects, in words ("drop (reset) at 12 s"): printed before the run,
     // and its count is what the summary and the report must say afterwards.
@@ -154,13 +156,14 @@ int run_demo(const demo_args& args) {
     const bool tty = isatty(STDOUT_FILENO) != 0;
     fmt::print("mdgate demo: simulator on 127.0.0.1:{}, gateway http on 127.0.0.1:{}, {} symbols "
                "x 5 topics on {} connections, {} events/s, {}{}\n\n",
-               srv.port(), gw.http_port(), opts.symbols.size(), gw.connection_count(), rate,
+               srv.port(), gw.http_port(), opts.symbols.size(), gw.connection_count(), *rate,
                fault_words(), tty ? "" : " (one line per second)");
     const auto start = std::chrono::steady_clock::now();
     asio::steady_timer ticker{ioc};
     bool finished = false;
     std::size_t equal = 0;
     std::size_t compared = 0;
+    const sighup_ignorer hangup{ioc};
     asio::signal_set signals{ioc, SIGINT, SIGTERM};
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (!ec) {
@@ -290,6 +293,7 @@ int run_demo(const demo_args& args) {
                            args.report, static_cast<int>(r.exit), r.verdict);
             } else {
                 std::fprintf(stderr, "mdgate: cannot write %s\n", args.report.c_str());
+                return 2;
             }
         }
         fmt::print("books equal to the simulator's truth: {}/{}\n", equal, compared);

@@ -18,6 +18,7 @@
 
 #include "apps/mdgate/commands.hpp"
 #include "cli/duration.hpp"
+#include "cli/input_checks.hpp"
 #include "core/clock.hpp"
 #include "monitor/report.hpp"
 #include "monitor/report_text.hpp"
@@ -62,21 +63,6 @@ bool write_file(const fs::path& path, const std::string& text, std::string& erro
     if (ec) {
         error =
             fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message());
-        return false;
-    }
-    return true;
-}
-
-/// Fails early (before a 30-minute window) when an output cannot be created.
-bool check_writable_dir(const fs::path& file, std::string& error) {
-    const auto dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-        error = fmt::format("directory {} does not exist (for {})", dir.string(), file.string());
-        return false;
-    }
-    if (access(dir.c_str(), W_OK) != 0) {
-        error = fmt::format("directory {} is not writable (for {})", dir.string(), file.string());
         return false;
     }
     return true;
@@ -225,6 +211,9 @@ int run_report(const report_args& args) {
     ro.triggers.handler_timeouts_per_hour = args.trigger_handler_timeouts;
     ro.triggers.max_restarts = args.trigger_restarts;
     if (!args.baseline.empty()) {
+        if (!cli::check_input_file("--baseline", args.baseline, error)) {
+            return usage_error(error);
+        }
         std::ifstream f(args.baseline, std::ios::binary);
         if (!f) {
             return usage_error(fmt::format("cannot open baseline {}", args.baseline));
@@ -242,15 +231,16 @@ int run_report(const report_args& args) {
             return usage_error("--token must be printable ASCII without spaces");
         }
     }
+    // Outputs fail before a 30-minute window, not after it (checked by the command line too).
     const fs::path out_md(args.out);
-    if (!check_writable_dir(out_md, error) ||
-        (!args.json.empty() && !check_writable_dir(fs::path(args.json), error))) {
+    if (!cli::check_output_file("--out", out_md, error) ||
+        (!args.json.empty() && !cli::check_output_file("--json", args.json, error))) {
         return usage_error(error);
     }
     if (!args.svg_dir.empty()) {
         std::error_code ec;
         fs::create_directories(args.svg_dir, ec);
-        if (ec || !check_writable_dir(fs::path(args.svg_dir) / "x.svg", error)) {
+        if (ec || !cli::check_output_file("--svg-dir", fs::path(args.svg_dir) / "x.svg", error)) {
             return usage_error(
                 ec ? fmt::format("cannot create --svg-dir {}: {}", args.svg_dir, ec.message())
                    : error);

@@ -8,7 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/mdgate/commands.hpp"
+#include "apps/mdgate/signals.hpp"
 #include "apps/mdgate/version.hpp"
+#include "cli/duration.hpp"
+#include "cli/input_checks.hpp"
 #include "cli/listen.hpp"
 #include "cli/log_values.hpp"
 #include "core/log.hpp"
@@ -118,7 +121,25 @@ int run_gateway(const run_args& args) {
         std::fprintf(stderr, "mdgate: %s\n", error.c_str());
         return 2;
     }
+    // Checked before any work, with --check-config too (the command line checked it already).
+    if (!args.port_file.empty() && !cli::check_output_file("--port-file", args.port_file, error)) {
+        std::fprintf(stderr, "mdgate: %s\n", error.c_str());
+        return 2;
+    }
+    // Every connection needs an attempt at start: more connections than the budget allows in
+    // one window means the last ones wait for the next window (and every reconnect after).
+    const auto budget_warning =
+        plan->size() > cfg.connections.connect_budget
+            ? fmt::format("{} symbols need {} connections, more than 'connections.connect_budget' "
+                          "({} per {}): the last {} wait for the next window at every start",
+                          cfg.symbols.size(), plan->size(), cfg.connections.connect_budget,
+                          cli::format_duration(cfg.connections.connect_budget_window),
+                          plan->size() - cfg.connections.connect_budget)
+            : std::string{};
     if (args.check_config) {
+        if (!budget_warning.empty()) {
+            std::fprintf(stderr, "mdgate: warning: %s\n", budget_warning.c_str());
+        }
         if (args.print) {
             std::fputs(cli::to_toml(cfg).c_str(), stdout);
         }
@@ -129,13 +150,17 @@ int run_gateway(const run_args& args) {
     }
     // Validated above: the file's [log] with the command line's --log-* over it.
     core::init_logging(cli::to_log_options(cfg.log.level, cfg.log.format, cfg.log.target));
+    if (!budget_warning.empty()) {
+        spdlog::warn("{}", budget_warning);
+    }
 
-    // SIGINT/SIGTERM are taken by this thread with sigwait: block them before any thread
-    // starts so that every thread inherits the mask.
+    // SIGINT/SIGTERM (and SIGHUP, ignored: no reload yet) are taken by this thread with
+    // sigwait: block them before any thread starts so that every thread inherits the mask.
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
     gateway::gateway gw(std::move(opts));
@@ -152,10 +177,16 @@ int run_gateway(const run_args& args) {
         if (auto* f = std::fopen(args.port_file.c_str(), "w")) {
             std::fprintf(f, "%u\n", static_cast<unsigned>(gw.http_port()));
             std::fclose(f);
+        } else {
+            spdlog::error("cannot write --port-file {}", args.port_file);
         }
     }
     int sig = 0;
-    sigwait(&sigs, &sig);
+    while (sigwait(&sigs, &sig) != 0 || sig == SIGHUP) {
+        if (sig == SIGHUP) {
+            note_sighup_ignored();
+        }
+    }
     spdlog::info("Received {}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     const bool clean = gw.stop();
     return clean ? 0 : 1;

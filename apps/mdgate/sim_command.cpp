@@ -11,10 +11,15 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/mdgate/commands.hpp"
+#include "apps/mdgate/signals.hpp"
+#include "cli/input_checks.hpp"
+#include "cli/listen.hpp"
 #include "sim/control.hpp"
 #include "sim/server.hpp"
 
 namespace mdg::app {
+
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -79,45 +84,38 @@ result<std::vector<sim::symbol_config>> parse_symbols(std::string_view text, std
 }
 
 int run_sim(const sim_args& args) {
+    // The command line checked every value already (command_line.cpp); the same strict parsers
+    // again, for callers that build sim_args themselves.
     sim::server_options opts;
     std::string reason;
-    const auto colon = args.listen.rfind(':');
-    unsigned port = 0;
-    if (colon == std::string::npos ||
-        std::from_chars(args.listen.data() + colon + 1, args.listen.data() + args.listen.size(),
-                        port)
-                .ec != std::errc{} ||
-        port > 65535) {
-        std::fprintf(stderr, "mdgate: --listen must be ADDRESS:PORT, got '%s'\n",
-                     args.listen.c_str());
-        return 2;
-    }
-    opts.address = args.listen.substr(0, colon);
-    opts.port = static_cast<std::uint16_t>(port);
-    auto symbols = parse_symbols(args.symbols, reason);
-    if (!symbols) {
+    const auto fail = [&] {
         std::fprintf(stderr, "mdgate: %s\n", reason.c_str());
         return 2;
+    };
+    auto listen = cli::parse_listen(args.listen, reason);
+    if (!listen) {
+        return fail();
+    }
+    opts.address = listen->host;
+    opts.port = listen->port;
+    auto symbols = parse_symbols(args.symbols, reason);
+    if (!symbols) {
+        return fail();
     }
     opts.symbols = std::move(*symbols);
     opts.seed = args.seed;
     if (args.rate == "max") {
         opts.rate = 0;
+    } else if (auto rate = cli::parse_number("--rate", args.rate, 0.001, 1e9, reason)) {
+        opts.rate = *rate;
     } else {
-        char* end = nullptr;
-        opts.rate = std::strtod(args.rate.c_str(), &end);
-        if (end == args.rate.c_str() || *end != '\0' || opts.rate <= 0) {
-            std::fprintf(stderr, "mdgate: --rate must be a positive number or 'max'\n");
-            return 2;
-        }
+        return fail();
     }
     if (!args.fault_script.empty()) {
-        std::ifstream in(args.fault_script);
-        if (!in) {
-            std::fprintf(stderr, "mdgate: cannot open fault script %s\n",
-                         args.fault_script.c_str());
-            return 2;
+        if (!cli::check_input_file("--fault-script", args.fault_script, reason)) {
+            return fail();
         }
+        std::ifstream in(args.fault_script);
         std::stringstream text;
         text << in.rdbuf();
         auto script = sim::parse_script(text.str(), reason);
@@ -129,27 +127,29 @@ int run_sim(const sim_args& args) {
         opts.script = std::move(*script);
     }
     if (!args.replay.empty()) {
+        if (!cli::check_input_file("--replay", args.replay, reason)) {
+            return fail();
+        }
         opts.replay_file = args.replay;
         opts.replay_category = args.cat;
         if (args.speed == "max") {
             opts.replay_speed = 0;
+        } else if (auto speed = cli::parse_number("--speed", args.speed, 0.001, 1e6, reason)) {
+            opts.replay_speed = *speed;
         } else {
-            char* end = nullptr;
-            opts.replay_speed = std::strtod(args.speed.c_str(), &end);
-            if (end == args.speed.c_str() || *end != '\0' || opts.replay_speed <= 0) {
-                std::fprintf(stderr, "mdgate: --speed must be a positive number or 'max'\n");
-                return 2;
-            }
+            return fail();
         }
     }
     std::optional<std::chrono::milliseconds> duration;
     if (!args.duration.empty()) {
-        duration = sim::parse_duration(args.duration);
+        duration = cli::parse_duration_option("--duration", args.duration,
+                                              std::chrono::milliseconds{1}, 1000h, reason);
         if (!duration) {
-            std::fprintf(stderr, "mdgate: bad --duration '%s' (e.g. 60s, 5m)\n",
-                         args.duration.c_str());
-            return 2;
+            return fail();
         }
+    }
+    if (!args.port_file.empty() && !cli::check_output_file("--port-file", args.port_file, reason)) {
+        return fail();
     }
 
     boost::asio::io_context ioc{1};
@@ -160,15 +160,19 @@ int run_sim(const sim_args& args) {
         std::fprintf(stderr, "mdgate: %s\n", e.what());
         return 2;
     }
-    spdlog::info("sim: listening on {}:{} (ws://{}:{}/v5/public/linear)",
-                 args.listen.substr(0, colon), srv.port(), args.listen.substr(0, colon),
+    const auto& host = listen->host;
+    spdlog::info("sim: listening on {}:{} (ws://{}:{}/v5/public/linear)", host, srv.port(), host,
                  srv.port());
     if (!args.port_file.empty()) {
         // Written to a temporary name and renamed, so a reader never sees a partial file.
         const auto tmp = args.port_file + ".tmp";
         std::ofstream(tmp) << srv.port() << '\n';
-        std::rename(tmp.c_str(), args.port_file.c_str());
+        if (std::rename(tmp.c_str(), args.port_file.c_str()) != 0) {
+            std::fprintf(stderr, "mdgate: cannot write --port-file %s\n", args.port_file.c_str());
+            return 2;
+        }
     }
+    const sighup_ignorer hangup{ioc};
     boost::asio::signal_set signals{ioc, SIGINT, SIGTERM};
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (!ec) {

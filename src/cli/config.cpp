@@ -14,6 +14,7 @@
 
 #include "cli/detail/schema.hpp"
 #include "cli/detail/text.hpp"
+#include "cli/input_checks.hpp"
 #include "cli/listen.hpp"
 #include "cli/log_values.hpp"
 #include "core/assert.hpp"
@@ -278,6 +279,16 @@ bool check_venue(gateway_config& cfg, const locator& loc, std::string& error) {
                                           detail::quoted(v.ca_file, 200)));
             return false;
         }
+        // Loaded as the connections load it: a file without PEM certificates fails here,
+        // not at start.
+        try {
+            (void)net::make_client_tls_context(v.ca_file);
+        } catch (const std::exception& e) {
+            error = loc.error({"venue.ca_file"},
+                              fmt::format("'venue.ca_file': {} holds no PEM certificate ({})",
+                                          detail::quoted(v.ca_file, 200), e.what()));
+            return false;
+        }
     }
     return true;
 }
@@ -351,8 +362,18 @@ bool check_relations(const gateway_config& cfg, const locator& loc, std::string&
 
 bool check_http_and_log(const gateway_config& cfg, const locator& loc, std::string& error) {
     std::string why;
-    if (!parse_listen(cfg.http.listen, why)) {
+    const auto listen = parse_listen(cfg.http.listen, why);
+    if (!listen) {
         error = loc.error({"http.listen"}, "'http.listen': " + why);
+        return false;
+    }
+    // The HTTP server binds without resolving names (http/server.cpp): what it refuses at
+    // start is refused here, so that --check-config passes only what run accepts.
+    if (!is_bindable_host(listen->host)) {
+        error = loc.error({"http.listen"},
+                          fmt::format("'http.listen': {} is not an IP address (nor localhost); "
+                                      "names are not resolved",
+                                      detail::quoted(listen->host)));
         return false;
     }
     const auto& token = cfg.http.bearer_token;
@@ -502,6 +523,14 @@ bool apply_overrides(gateway_config& cfg, const overrides& o, std::string& error
 result<gateway_config> load_config(const std::filesystem::path& file, std::string& error) {
     constexpr std::size_t max_file_bytes = std::size_t{1} << 20;
     const auto name = file.string();
+    // A directory, FIFO or device would hang or never end: only a regular, readable file.
+    std::error_code ec;
+    const auto st = std::filesystem::status(file, ec);
+    if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {
+        error = detail::one_line(
+            fmt::format("{}: not a regular file (a directory, FIFO or device is refused)", name));
+        return errc::invalid_argument;
+    }
     std::ifstream in{file, std::ios::binary};
     if (!in) {
         const auto reason = std::generic_category().message(errno);

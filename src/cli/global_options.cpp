@@ -51,6 +51,14 @@ void global_options::add_to(CLI::App& app, bool with_config) {
                                       top ? "TOML configuration file of `mdgate run`"
                                           : "TOML configuration file (default: built-in)")
                            ->type_name("FILE")
+                           ->check(CLI::Validator(
+                               [](const std::string& value) {
+                                   return value.empty() ? std::string{"must not be empty (omit "
+                                                                      "--config for the built-in "
+                                                                      "defaults)"}
+                                                        : std::string{};
+                               },
+                               ""))
                            ->multi_option_policy(last)
                            ->group(group_name);
     }

@@ -1,6 +1,8 @@
 #include "replay/capture_file.hpp"
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 
@@ -24,9 +26,17 @@ for_each_frame_in_file(const std::filesystem::path& path,
                        const std::function<void(std::string_view)>& on_frame,
                        std::string& message) {
     std::error_code fs_ec;
-    if (std::filesystem::is_directory(path, fs_ec)) {
+    const auto st = std::filesystem::status(path, fs_ec);
+    if (std::filesystem::is_directory(st)) {
         message = fmt::format("cannot read capture {}: is a directory", path.string());
         return {EISDIR, boost::system::generic_category()};
+    }
+    // A FIFO blocks, /dev/zero never ends: only regular files are captures.
+    if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {
+        message = fmt::format("cannot read capture {}: not a regular file (a FIFO, socket or "
+                              "device is refused)",
+                              path.string());
+        return {EINVAL, boost::system::generic_category()};
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -34,17 +44,48 @@ for_each_frame_in_file(const std::filesystem::path& path,
         message = fmt::format("cannot open capture {}: {}", path.string(), std::strerror(err));
         return {err, boost::system::generic_category()};
     }
+    // Chunks into one reused buffer; a line is never held beyond max_capture_line_bytes.
     std::string line;
     line.reserve(1 << 16);
-    while (std::getline(in, line)) {
-        const auto frame = trim_line(line);
-        if (!frame.empty()) {
-            on_frame(frame);
+    std::array<char, 1 << 16> chunk{};
+    std::uint64_t line_no = 1;
+    const auto take = [&](std::string_view piece) {
+        if (line.size() + piece.size() > max_capture_line_bytes) {
+            return false;
+        }
+        line.append(piece);
+        return true;
+    };
+    const auto too_long = [&] {
+        message = fmt::format("capture {}: line {} is longer than {} bytes (the largest frame "
+                              "mdgate accepts); not a capture",
+                              path.string(), line_no, max_capture_line_bytes);
+        return boost::system::error_code{EFBIG, boost::system::generic_category()};
+    };
+    while (in) {
+        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        std::string_view rest{chunk.data(), static_cast<std::size_t>(in.gcount())};
+        for (auto nl = rest.find('\n'); nl != std::string_view::npos; nl = rest.find('\n')) {
+            if (!take(rest.substr(0, nl))) {
+                return too_long();
+            }
+            if (const auto frame = trim_line(line); !frame.empty()) {
+                on_frame(frame);
+            }
+            line.clear();
+            ++line_no;
+            rest.remove_prefix(nl + 1);
+        }
+        if (!take(rest)) {
+            return too_long();
         }
     }
     if (in.bad()) {
         message = fmt::format("error reading capture {}", path.string());
         return {EIO, boost::system::generic_category()};
+    }
+    if (const auto frame = trim_line(line); !frame.empty()) {
+        on_frame(frame);
     }
     return {};
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -9,9 +10,16 @@
 
 namespace mdg::replay {
 
+/// The longest line a capture may hold: the largest frame the gateway can be configured to
+/// accept (`connections.max_frame_bytes` at most 64 MiB).
+inline constexpr std::size_t max_capture_line_bytes = std::size_t{64} << 20;
+
 /// Calls `on_frame` for every non-empty line of a capture file (one raw frame per line, as in
-/// the frames.jsonl recordings), in order. Trailing '\r' is removed. Reads line by line into
-/// one reused buffer. On failure returns the error and a one-line `message` naming the file.
+/// the frames.jsonl recordings), in order. Trailing '\r' is removed. Reads in chunks into one
+/// reused buffer. Refuses (before calling `on_frame` for it) a line longer than
+/// max_capture_line_bytes, and a path that is not a regular file (a directory, FIFO or device
+/// would block or never end). On failure returns the error and a one-line `message` naming
+/// the file.
 [[nodiscard]] boost::system::error_code
 for_each_frame_in_file(const std::filesystem::path& path,
                        const std::function<void(std::string_view)>& on_frame, std::string& message);

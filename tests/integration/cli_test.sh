@@ -92,9 +92,9 @@ expect_rc "--config before sim" 2 "$mdgate" --config "$tmp/mdgate.toml" sim
 grep -q "reads no configuration file" "$tmp/err"; check "--config before sim: message" $?
 # Every subcommand takes them after its name: each reaches its own argument check (or runs).
 expect_rc "sim + log options" 2 "$mdgate" sim --listen nowhere --log-level critical --log-target stderr
-grep -q "listen must be ADDRESS:PORT" "$tmp/err"; check "sim parsed the log options" $?
+grep -q "'nowhere' is not a listen address" "$tmp/err"; check "sim parsed the log options" $?
 expect_rc "demo + log options" 2 "$mdgate" demo --duration 1s --log-level critical --log-format json
-grep -q "duration must be at least" "$tmp/err"; check "demo parsed the log options" $?
+grep -q "duration: '1s' is out of range \[5s, 1000h\]" "$tmp/err"; check "demo parsed the log options" $?
 expect_rc "replay + log options" 0 "$mdgate" replay "$data/spot_capture_sample.frames.jsonl" --category spot --log-level critical
 expect_rc "report + log options" 2 "$mdgate" report --interval 0s --log-level critical
 grep -q "interval '0s' must be" "$tmp/err"; check "report parsed the log options" $?
@@ -125,6 +125,88 @@ echo '{"at":"1s","action":"explode"}' >"$tmp/bad_script.jsonl"
 expect_rc "sim bad script" 2 "$mdgate" sim --fault-script "$tmp/bad_script.jsonl"
 grep -q "line 1" "$tmp/err"; check "sim bad script names the line" $?
 expect_rc "sim bad address" 2 "$mdgate" sim --listen 999.0.0.1:9000
+
+# Every input validated where it enters (issue #14): a bad value is one line and exit 2, before
+# any work. `timeout` bounds what used to spin or hang (sim --rate nan ignored every signal).
+expect_bad() { # name, grep pattern of the one line, command...
+    local name=$1 pattern=$2
+    shift 2
+    expect_rc "$name" 2 timeout -s KILL 20 "$@"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ]; check "$name: one line" $?
+    grep -q -- "$pattern" "$tmp/err"; check "$name: says '$pattern' ($(head -c 200 "$tmp/err"))" $?
+}
+expect_bad "sim --rate nan" "--rate: 'nan' is not a number" "$mdgate" sim --rate nan --duration 2s --listen 127.0.0.1:0
+expect_bad "sim --rate inf" "--rate: 'inf' is not a number" "$mdgate" sim --rate inf --duration 2s --listen 127.0.0.1:0
+expect_bad "sim --rate 10abc" "--rate: '10abc' is not a number" "$mdgate" sim --rate 10abc --listen 127.0.0.1:0
+expect_bad "sim --duration nan" "--duration: 'nan' is not a duration" "$mdgate" sim --duration nan --listen 127.0.0.1:0
+expect_bad "sim --duration inf" "--duration: 'inf' is not a duration" "$mdgate" sim --duration inf --listen 127.0.0.1:0
+expect_bad "sim --speed nan" "--speed: 'nan' is not a number" "$mdgate" sim --speed nan --listen 127.0.0.1:0
+expect_bad "sim --listen 0abc" "the port must be a number" "$mdgate" sim --listen 127.0.0.1:0abc --duration 2s
+expect_bad "sim --fault-script DIR" "--fault-script: '$tmp': is a directory" "$mdgate" sim --fault-script "$tmp" --duration 2s --listen 127.0.0.1:0
+expect_bad "sim --replay DIR" "--replay: '$tmp': is a directory" "$mdgate" sim --replay "$tmp" --duration 2s --listen 127.0.0.1:0
+expect_bad "demo --rate nan" "--rate: 'nan' is not a number" "$mdgate" demo --rate nan
+for flag in --max-queue-drops --max-error-logs --max-callback-timeouts --trigger-restarts; do
+    expect_bad "report $flag -1" "$flag: '-1' is not a whole number" "$mdgate" report $flag -1 --duration 1s --out "$tmp/r.md"
+done
+expect_bad "report --min-throughput nan" "--min-throughput: 'nan' is not a number" "$mdgate" report --min-throughput nan --out "$tmp/r.md"
+expect_bad "bench --symbols -1" "--symbols: '-1' is not a whole number" "$mdgate" bench --symbols -1
+# --check-config runs every check run runs.
+expect_bad "check-config --listen name" "'example.com' is not an IP address" "$mdgate" run --check-config --listen example.com:8080
+expect_bad "check-config --listen 999" "'999.1.1.1' is not an IP address" "$mdgate" run --check-config --listen 999.1.1.1:8080
+printf '[http]\nlisten = "example.com:8080"\n' >"$tmp/listen.toml"
+expect_bad "check-config http.listen name" "'http.listen': 'example.com' is not an IP address" "$mdgate" run --check-config --config "$tmp/listen.toml"
+printf '[venue]\nca_file = "/etc/passwd"\n' >"$tmp/ca.toml"
+expect_bad "check-config ca_file not PEM" "'venue.ca_file': '/etc/passwd' holds no PEM certificate" "$mdgate" run --check-config --config "$tmp/ca.toml"
+python3 -c 'print("[venue]\nsymbols = [" + ",".join("\"S%04dUSDT\"" % i for i in range(1000)) + "]")' >"$tmp/many.toml"
+expect_rc "check-config 1000 symbols" 0 "$mdgate" run --check-config --config "$tmp/many.toml"
+grep -q "warning: 1000 symbols need 500 connections, more than 'connections.connect_budget' (400 per 5m)" "$tmp/err"
+check "check-config warns when the connections exceed the budget" $?
+# Empty strings are errors, not the defaults (production Bybit).
+expect_bad "run --ws-url ''" "--ws-url: must not be empty" "$mdgate" run --check-config --ws-url ''
+expect_bad "run --config ''" "--config: must not be empty" "$mdgate" run --check-config --config ''
+expect_bad "--config '' run" "--config: must not be empty" "$mdgate" --config '' run --check-config
+# Files read: regular files only (a FIFO used to hang, /dev/zero to grow without bound).
+mkfifo "$tmp/fifo"
+expect_bad "replay /dev/zero" "not a regular file" "$mdgate" replay /dev/zero
+expect_bad "replay FIFO" "not a regular file" "$mdgate" replay "$tmp/fifo"
+expect_bad "run --config FIFO" "not a regular file" "$mdgate" run --check-config --config "$tmp/fifo"
+expect_bad "sim --replay FIFO" "--replay: '$tmp/fifo': not a regular file" "$mdgate" sim --replay "$tmp/fifo" --listen 127.0.0.1:0
+expect_bad "report --baseline FIFO" "--baseline: '$tmp/fifo': not a regular file" "$mdgate" report --baseline "$tmp/fifo" --out "$tmp/r.md"
+rm -f "$tmp/fifo"
+# A capture line longer than the largest frame (64 MiB) is refused, not buffered.
+{ head -c 67108865 /dev/zero | tr '\0' a; echo; } >"$tmp/long.jsonl"
+expect_bad "replay line over 64 MiB" "line 1 is longer than 67108864 bytes" "$mdgate" replay "$tmp/long.jsonl"
+rm -f "$tmp/long.jsonl"
+# Outputs checked before any work.
+expect_bad "demo --report missing dir" "--report: '/nonexistent/x.md': directory '/nonexistent' does not exist" "$mdgate" demo --report /nonexistent/x.md
+expect_bad "report --out DIR" "--out: '$tmp': is a directory" "$mdgate" report --out "$tmp" --duration 1s
+[ ! -e "$tmp.tmp" ]; check "report --out DIR leaves no DIR.tmp" $?
+expect_bad "run --port-file missing dir" "--port-file: '/nonexistent/p': directory '/nonexistent' does not exist" "$mdgate" run --check-config --port-file /nonexistent/p
+expect_bad "sim --port-file missing dir" "--port-file: '/nonexistent/p': directory" "$mdgate" sim --port-file /nonexistent/p --listen 127.0.0.1:0
+expect_bad "bench --json DIR" "--json: '$tmp': is a directory" "$mdgate" bench --json "$tmp"
+expect_bad "baseline --out missing dir" "--out: '/nonexistent/b.toml': directory" "$mdgate" baseline --from-journal --out /nonexistent/b.toml
+
+# SIGHUP is ignored (no reload yet) and logged once; SIGTERM still stops cleanly.
+wait_for_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
+timeout -s KILL 30 "$mdgate" sim --listen 127.0.0.1:0 --port-file "$tmp/sim.port" --duration 3s 2>"$tmp/sim.err" &
+pid=$!
+wait_for_file "$tmp/sim.port"
+kill -HUP "$pid"; sleep 0.2; kill -HUP "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 0 ]; check "sim survives SIGHUP (rc=$rc)" $?
+[ "$(grep -c "SIGHUP received and ignored" "$tmp/sim.err")" -eq 1 ]; check "sim logs SIGHUP once" $?
+timeout -s KILL 30 "$mdgate" run --symbols BTCUSDT --ws-url ws://127.0.0.1:9/v5/public/linear \
+    --listen 127.0.0.1:0 --port-file "$tmp/run.port" 2>"$tmp/run.err" &
+pid=$!
+wait_for_file "$tmp/run.port"
+kill -HUP "$pid"; sleep 0.2; kill -HUP "$pid"; sleep 0.2
+kill -0 "$pid" 2>/dev/null; check "run survives SIGHUP" $?
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 0 ]; check "run stops cleanly on SIGTERM after SIGHUP (rc=$rc)" $?
+[ "$(grep -c "SIGHUP received and ignored" "$tmp/run.err")" -eq 1 ]; check "run logs SIGHUP once" $?
 
 # A port held by another process is the machine now, not a bad setting: exit 1, which the
 # unit restarts (it does not restart on 2, RestartPreventExitStatus=2).

@@ -138,6 +138,12 @@ const bad_file cases[] = {
     {"ListenWithoutPort", "[http]\nlisten = \"127.0.0.1\"\n",
      "mdgate.toml:2: 'http.listen': '127.0.0.1' is not a listen address: expected host:port, e.g. "
      "127.0.0.1:8080"},
+    {"ListenOnAHostName", "[http]\nlisten = \"example.com:8080\"\n",
+     "mdgate.toml:2: 'http.listen': 'example.com' is not an IP address (nor localhost); names "
+     "are not resolved"},
+    {"ListenOnANonAddress", "[http]\nlisten = \"999.1.1.1:8080\"\n",
+     "mdgate.toml:2: 'http.listen': '999.1.1.1' is not an IP address (nor localhost); names "
+     "are not resolved"},
     {"TokenWithSpaces", "[http]\nbearer_token = \"not a token\"\n",
      "mdgate.toml:2: 'http.bearer_token' must be at most 4096 printable ASCII characters without "
      "spaces"},
@@ -167,6 +173,16 @@ TEST_P(ConfigErrorTest, GivesOneLineNamingTheFileAndLine) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, ConfigErrorTest, ::testing::ValuesIn(cases),
                          [](const auto& p) { return std::string{p.param.name}; });
+
+TEST(ConfigErrorsTest, ACaFileWithoutCertificatesIsRefusedAsAtStart) {
+    // A readable file that is no PEM bundle (/etc/passwd in the report): start would throw.
+    const std::string file = MDG_TEST_DATA_DIR "/bybit/README.md";
+    const auto error = error_of("[venue]\nca_file = \"" + file + "\"\n");
+    EXPECT_EQ(
+        error.rfind("mdgate.toml:2: 'venue.ca_file': '" + file + "' holds no PEM certificate", 0),
+        0U)
+        << error;
+}
 
 TEST(ConfigErrorsTest, SyntaxErrorsCarryTheParsersLineAndColumn) {
     const auto unquoted = error_of("[venue]\ncategory = linear\n");

@@ -1,3 +1,7 @@
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "cli/config.hpp"
@@ -295,6 +299,19 @@ TEST(ConfigTest, LoadConfigReportsAMissingFile) {
     auto cfg = load_config("/nonexistent/mdgate.toml", error);
     EXPECT_FALSE(cfg);
     EXPECT_EQ(error, "/nonexistent/mdgate.toml: cannot open: No such file or directory");
+}
+
+TEST(ConfigTest, LoadConfigRefusesWhatIsNotARegularFile) {
+    // A FIFO would block the reader forever; a directory or a device is no configuration.
+    const auto fifo =
+        std::filesystem::temp_directory_path() / ("mdg_config_fifo_" + std::to_string(::getpid()));
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    for (const auto& path : {fifo.string(), std::string{"/dev/zero"}, std::string{"/tmp"}}) {
+        std::string error;
+        EXPECT_FALSE(load_config(path, error)) << path;
+        EXPECT_EQ(error, path + ": not a regular file (a directory, FIFO or device is refused)");
+    }
+    std::filesystem::remove(fifo);
 }
 
 } // namespace
