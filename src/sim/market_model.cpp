@@ -321,14 +321,17 @@ bool same_levels(std::span<const book_level> a, std::span<const book_level> b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
-// One bid whose price no client can use: `px` written with one decimal more than the tick
-// allows (precision), with a letter among its digits (malformed), or "0" (zero).
+// One bid whose price no client can use: `px` written with a non-zero digit beyond the tick and
+// beyond 8 decimals, the finest any client may assume (precision: "65114.200000001"), with a
+// letter among its digits (malformed), or "0" (zero).
 void append_bad_level(std::string& out, std::int64_t px, bad_number_kind how,
                       const number_style& ns) {
     std::string text = model::to_fixed_string(px, ns.pd, false);
     switch (how) {
     case bad_number_kind::precision:
-        text += ns.pd == 0 ? ".1" : "1";
+        text += ns.pd == 0 ? "." : "";
+        text.append(ns.pd < 8 ? 8 - ns.pd : 0, '0');
+        text += '1';
         break;
     case bad_number_kind::malformed:
         text.insert(1, "x");

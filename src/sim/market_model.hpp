@@ -16,7 +16,7 @@ namespace mdg::sim {
 
 /// How the bad_number fault spoils a number (market_model::send_bad_number).
 enum class bad_number_kind : std::uint8_t {
-    precision, ///< one decimal more than the tick allows: "65000.001" for a 0.01 tick
+    precision, ///< a digit beyond the tick and beyond 8 decimals: "65000.000000001"
     malformed, ///< a letter among the digits: "6x5000.00"
     zero,      ///< a price of "0": decodes, but no book may hold it
 };
