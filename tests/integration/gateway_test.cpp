@@ -1,6 +1,7 @@
 // The whole gateway (connections, shards, consumer pool, HTTP endpoints) against the
 // simulator on loopback: the fault catalogue, a slow consumer, readiness, a mass drop.
 #include <atomic>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
@@ -172,6 +173,28 @@ class GatewayTest : public ::testing::Test {
 
     bool ready() { return get("/readyz").first == 200; }
 
+    // The book is live at the update id of the simulator's truth (0 when unreadable).
+    bool at_truth(std::string_view symbol, std::uint16_t depth) {
+        const auto b = gw_->book(symbol, depth);
+        auto [status, body] = test::http_request(
+            port_, http::verb::get,
+            fmt::format("/sim/truth/book?category=linear&topic=orderbook.{}.{}", depth, symbol));
+        simdjson::dom::parser p;
+        simdjson::dom::element doc;
+        std::uint64_t u = 0;
+        return b && b->state == book::book_state::live && status == 200 &&
+               p.parse(body).get(doc) == simdjson::SUCCESS &&
+               doc["u"].get(u) == simdjson::SUCCESS && b->update_id == u;
+    }
+    // The value of one sample of the gateway's /metrics (0 when absent).
+    std::uint64_t metric(std::string_view series) {
+        const auto text = gw_->metrics_text();
+        const auto at = text.find(fmt::format("\n{} ", series));
+        return at == std::string::npos
+                   ? 0
+                   : std::strtoull(text.c_str() + at + series.size() + 2, nullptr, 10);
+    }
+
     asio::io_context sim_ioc_;
     std::unique_ptr<sim::server> server_;
     std::thread thread_;
@@ -278,6 +301,60 @@ class sleeping_consumer : public dispatch::consumer {
     }
     std::atomic<int> calls{0};
 };
+
+// A book message that cannot be applied (issue #14): a bad number in a delta, or a snapshot
+// of more levels than any depth, never leaves its book live without it or syncing for good.
+// The book goes resyncing at once (not on the next delta's gap: no gap is counted), that one
+// topic is resubscribed, and the book comes back live equal to the simulator's truth.
+TEST_F(GatewayTest, AnUnusableBookMessageResyncsThatBookAloneBackToTheTruth) {
+    auto o = options({"orderbook.50.BTCUSDT", "tickers.BTCUSDT", "orderbook.50.ETHUSDT"});
+    o.freshness.orderbook = 0ms; // pauses below: silence must not flag the books stale
+    start(std::move(o));
+    const auto live = [&](std::string_view symbol) {
+        const auto b = gw_->book(symbol, 50);
+        return b && b->state == book::book_state::live;
+    };
+    ASSERT_TRUE(eventually([&] { return live("BTCUSDT") && live("ETHUSDT"); }));
+    const auto gaps = gw_->totals().book_gaps;
+    const auto reconnects = gw_->totals().reconnects;
+    std::uint64_t resyncs = metric("mdgate_book_resyncs_total");
+
+    // Bad numbers in a delta: a digit beyond 8 decimals, a letter, a price of 0.
+    for (const char* mode : {"precision", "malformed", "zero"}) {
+        SCOPED_TRACE(mode);
+        ASSERT_EQ(
+            control(fmt::format(
+                R"({{"action":"bad_number","topic":"orderbook.50.BTCUSDT","mode":"{}"}})", mode)),
+            200U);
+        ASSERT_TRUE(eventually([&] { return metric("mdgate_book_resyncs_total") > resyncs; }));
+        resyncs = metric("mdgate_book_resyncs_total");
+        ASSERT_TRUE(eventually([&] { return live("BTCUSDT"); }));
+        ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
+        ASSERT_TRUE(eventually([&] { return at_truth("BTCUSDT", 50) && at_truth("ETHUSDT", 50); }));
+        expect_equals_truth("BTCUSDT", 50);
+        expect_equals_truth("ETHUSDT", 50);
+        ASSERT_EQ(control(R"({"action":"resume"})"), 200U);
+    }
+    EXPECT_EQ(metric(R"(mdgate_decode_errors_total{kind="precision_exceeded"})"), 1U);
+    EXPECT_EQ(metric(R"(mdgate_decode_errors_total{kind="invalid_number"})"), 1U);
+    EXPECT_EQ(gw_->totals().book_gaps, gaps + 1); // the price of 0: an invalid book, no gap
+
+    // An oversized snapshot, on the subscription after a reconnect: with the market paused
+    // nothing else would ever bring the book a snapshot.
+    ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
+    ASSERT_EQ(control(R"({"action":"oversized_snapshot","topic":"orderbook.50.BTCUSDT"})"), 200U);
+    ASSERT_EQ(control(R"({"action":"drop","mode":"reset"})"), 200U);
+    ASSERT_TRUE(eventually(
+        [&] { return metric(R"(mdgate_decode_errors_total{kind="too_many_levels"})"); }));
+    ASSERT_TRUE(eventually([&] { return at_truth("BTCUSDT", 50) && at_truth("ETHUSDT", 50); }));
+    expect_equals_truth("BTCUSDT", 50);
+    expect_equals_truth("ETHUSDT", 50);
+    EXPECT_EQ(metric(R"(mdgate_decode_errors_total{kind="too_many_levels"})"), 1U);
+    EXPECT_EQ(metric("mdgate_book_resyncs_total"), resyncs + 1);
+    EXPECT_EQ(gw_->totals().book_gaps, gaps + 1);
+    // The drop only: resyncs are surgical.
+    EXPECT_EQ(gw_->totals().reconnects, reconnects + gw_->connection_count());
+}
 
 TEST_F(GatewayTest, ASlowConsumerNeverStallsTheFeedOrTheOtherConsumers) {
     auto slow = std::make_shared<sleeping_consumer>();
