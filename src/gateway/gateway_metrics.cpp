@@ -11,6 +11,7 @@
 #include "gateway/detail/seconds.hpp"
 #include "metrics/buckets.hpp"
 #include "metrics/process_collector.hpp"
+#include "net/ws_session.hpp"
 
 namespace mdg::gateway {
 
@@ -65,6 +66,11 @@ void collect_connections(metrics::family_writer& w, const gateway_view& v) {
             metrics::metric_type::counter);
     w.sample({{"venue", "bybit"}, {"category", std::string(model::to_string(v.cat))}},
              static_cast<double>(bytes));
+    w.begin("mdgate_ws_binary_frames_total",
+            "Binary WebSocket messages from the venue, dropped undecoded (Bybit sends only text); "
+            "counted across the process",
+            metrics::metric_type::counter);
+    w.sample({}, static_cast<double>(net::binary_frames_dropped()));
     w.begin("mdgate_handler_timeouts_total",
             "Stalls ([HANDLER_TIMEOUT]): no frame of any kind within the first deadline to fire "
             "(receive_timeout, or pong_timeout after a ping), one per stall",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <deque>
 #include <numeric>
@@ -89,6 +90,20 @@ result<ws_url> parse_ws_url(std::string_view url, std::string& reason) {
     reason.clear();
     return out;
 }
+
+namespace {
+
+std::atomic<std::uint64_t> binary_frames{0}; // binary_frames_dropped()
+
+void count_binary_frame(std::size_t bytes) {
+    if (binary_frames.fetch_add(1, std::memory_order_relaxed) == 0) {
+        spdlog::warn("ws: dropped a binary frame of {} bytes from the venue (only text is "
+                     "decoded); counted in mdgate_ws_binary_frames_total, logged once",
+                     bytes);
+    }
+}
+
+} // namespace
 
 std::shared_ptr<ssl::context> make_client_tls_context(const std::string& ca_file) {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
@@ -426,8 +441,11 @@ asio::awaitable<boost::system::error_code> ws_session::read(std::string_view& te
             ++d.socket_reads;
             continue;
         }
-        case ws::event_kind::consumed:
         case ws::event_kind::binary:
+            count_binary_frame(ev.payload.size());
+            d.handed_out = ev.size;
+            continue;
+        case ws::event_kind::consumed:
             d.handed_out = ev.size;
             continue;
         case ws::event_kind::ping:
@@ -472,6 +490,10 @@ void ws_session::send(std::string text) {
     d.queued += frame.size();
     d.queue.push_back(std::move(frame));
     d.wake.cancel();
+}
+
+std::uint64_t binary_frames_dropped() noexcept {
+    return binary_frames.load(std::memory_order_relaxed);
 }
 
 std::uint64_t ws_session::socket_reads() const noexcept {

@@ -97,6 +97,11 @@ class ws_session {
     std::shared_ptr<impl> impl_;
 };
 
+/// Binary WebSocket messages received and dropped (read() skips them: Bybit sends only text),
+/// counted across every session of the process, so that a venue change shows up
+/// (`mdgate_ws_binary_frames_total`). The first one is logged at warn. Thread-safe.
+[[nodiscard]] std::uint64_t binary_frames_dropped() noexcept;
+
 /// True for the errors that mean "the connection ended normally" (cancelled, closed by a
 /// close frame, TLS stream truncated after shutdown), which loops treat as an exit, not a
 /// failure.

@@ -560,11 +560,13 @@ TEST_F(WsWireTest, PingIsAnsweredBeforeAnyText) {
     EXPECT_EQ(log_.frames[1].payload, "hb");
 }
 
-TEST_F(WsWireTest, BinaryFramesAreSkipped) {
+TEST_F(WsWireTest, BinaryFramesAreSkippedAndCounted) {
+    const auto before = binary_frames_dropped();
     serve(sends(frame(true, op_binary, std::string("\x00\x01", 2)) + frame(false, op_binary, "ab") +
                 frame(true, op_cont, "cd") + frame(true, op_text, "text") +
                 frame(true, op_binary, "zz") + frame(true, op_text, "more")));
     expect_texts_then_close({"text", "more"});
+    EXPECT_EQ(binary_frames_dropped() - before, 3U); // messages: the fragmented one counts once
 }
 
 TEST_F(WsWireTest, ServerCloseEndsReadAsAnExpectedCloseAndIsAnswered) {
