@@ -16,7 +16,7 @@ check() { # name, condition (already evaluated as exit status of the previous co
 expect_rc() { # name, expected rc, command...
     local name=$1 want=$2
     shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
+    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
     local rc=$?
     [ "$rc" -eq "$want" ]
     check "$name (rc=$rc, want $want; stderr: $(head -c 300 "$tmp/err"))" $?

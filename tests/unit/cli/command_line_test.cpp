@@ -274,5 +274,53 @@ TEST(CommandLineTest, RunsOtherOptionsStillWork) {
     EXPECT_EQ(replay.line().replay.cat, model::category::spot);
 }
 
+// Issue #14: every value is checked while parsing, one line and exit 2 before any work.
+TEST(CommandLineTest, BadValuesAreOneLineAndExitTwoForEverySubcommand) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"sim", "--rate", "nan"}, "mdgate: --rate: 'nan' is not a number (see mdgate sim --help)"},
+        {{"sim", "--rate", "inf"}, "--rate: 'inf' is not a number"},
+        {{"sim", "--duration", "nan"}, "--duration: 'nan' is not a duration"},
+        {{"sim", "--listen", "127.0.0.1:0abc"}, "the port must be a number from 0 to 65535"},
+        {{"sim", "--listen", "example.com:1"}, "'example.com' is not an IP address"},
+        {{"sim", "--fault-script", "/"}, "--fault-script: '/': is a directory"},
+        {{"demo", "--rate", "1e400"}, "--rate: '1e400' is not a number"},
+        {{"demo", "--duration", "4s"}, "--duration: '4s' is out of range [5s, 1000h]"},
+        {{"report", "--max-queue-drops", "-1"}, "--max-queue-drops: '-1' is not a whole number"},
+        {{"report", "--max-error-logs", "-1"}, "--max-error-logs: '-1' is not a whole number"},
+        {{"report", "--max-callback-timeouts", "1.5"}, "is not a whole number"},
+        {{"report", "--trigger-restarts", "4294967296"}, "is out of range [0, 4294967295]"},
+        {{"report", "--target-network-errors", "nan"}, "is not a number"},
+        {{"report", "--out", "/"}, "--out: '/': is a directory"},
+        {{"report", "--json", "/nonexistent/r.json"}, "directory '/nonexistent' does not exist"},
+        {{"bench", "--symbols", "-1"}, "--symbols: '-1' is not a whole number"},
+        {{"bench", "--reader-rate", "inf"}, "--reader-rate: 'inf' is not a number"},
+        {{"baseline", "--from-journal", "--year", "-1"}, "--year: '-1' is not a whole number"},
+        {{"run", "--ws-url", ""}, "--ws-url: must not be empty"},
+        {{"run", "--config", ""}, "--config: must not be empty"},
+        {{"--config", "", "run"}, "--config: must not be empty"},
+        {{"run", "--listen", "999.1.1.1:8080"}, "'999.1.1.1' is not an IP address"},
+        {{"run", "--port-file", "/nonexistent/p"}, "directory '/nonexistent' does not exist"},
+        {{"replay", ""}, "must not be empty"},
+    };
+    for (const auto& [args, message] : cases) {
+        const auto r = parse(args);
+        EXPECT_EQ(r.exit_code(), 2) << args.front() << " " << message;
+        EXPECT_EQ(lines_in(r.err), 1U) << r.err;
+        EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    }
+}
+
+TEST(CommandLineTest, GoodValuesStillParse) {
+    const auto sim = parse({"sim", "--rate", "max", "--speed", "0.5", "--duration", "250ms",
+                            "--listen", "[::1]:0", "--seed", "18446744073709551615"});
+    ASSERT_TRUE(sim.ok()) << sim.err;
+    EXPECT_EQ(sim.line().sim.seed, UINT64_MAX);
+    const auto report = parse(
+        {"report", "--max-queue-drops", "0", "--min-throughput", "1e3", "--out", "report.md"});
+    ASSERT_TRUE(report.ok()) << report.err;
+    const auto demo = parse({"demo", "--report", ""}); // "" = no report file
+    ASSERT_TRUE(demo.ok()) << demo.err;
+}
+
 } // namespace
 } // namespace mdg::app
