@@ -182,6 +182,17 @@ TEST_F(FeedTest, SurvivesTheFaultCatalogueAndEndsEqualToTheTruth) {
     ASSERT_TRUE(
         run_until([&] { return conn.stats().resubscribes >= 2 && books_live(handler); }, 10s));
 
+    // A delta with a number that cannot be decoded: the same surgical resync, at once (not on
+    // the next delta's gap).
+    ASSERT_EQ(
+        control(R"({"action":"bad_number","topic":"orderbook.200.ETHUSDT","mode":"malformed"})"),
+        200U);
+    ASSERT_TRUE(
+        run_until([&] { return conn.stats().resubscribes >= 3 && books_live(handler); }, 10s));
+    EXPECT_EQ(conn.stats().decode_errors, 1U);
+    EXPECT_EQ(handler.book("ETHUSDT", 200)->gaps, 0U);
+    EXPECT_EQ(handler.book("ETHUSDT", 200)->unusable, 1U);
+
     // A stall: the receive watchdog fires once and the connection is replaced.
     ASSERT_EQ(control(R"({"action":"stall","seconds":3})"), 200U);
     ASSERT_TRUE(run_until([&] { return conn.stats().handler_timeouts >= 1; }, 10s));
@@ -195,7 +206,7 @@ TEST_F(FeedTest, SurvivesTheFaultCatalogueAndEndsEqualToTheTruth) {
 
     // Pings were answered all along.
     EXPECT_GT(conn.stats().pongs, 0U);
-    EXPECT_EQ(conn.stats().decode_errors, 0U);
+    EXPECT_EQ(conn.stats().decode_errors, 1U); // the bad number only
 
     ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
     run_until([] { return false; }, 500ms);

@@ -306,54 +306,65 @@ class sleeping_consumer : public dispatch::consumer {
 // of more levels than any depth, never leaves its book live without it or syncing for good.
 // The book goes resyncing at once (not on the next delta's gap: no gap is counted), that one
 // topic is resubscribed, and the book comes back live equal to the simulator's truth.
-TEST_F(GatewayTest, AnUnusableBookMessageResyncsThatBookAloneBackToTheTruth) {
-    auto o = options({"orderbook.50.BTCUSDT", "tickers.BTCUSDT", "orderbook.50.ETHUSDT"});
-    o.freshness.orderbook = 0ms; // pauses below: silence must not flag the books stale
-    start(std::move(o));
-    const auto live = [&](std::string_view symbol) {
+class UnusableBookTest : public GatewayTest {
+  protected:
+    void SetUp() override {
+        GatewayTest::SetUp();
+        auto o = options({"orderbook.50.BTCUSDT", "tickers.BTCUSDT", "orderbook.50.ETHUSDT"});
+        o.freshness.orderbook = 0ms; // pauses below: silence must not flag the books stale
+        start(std::move(o));
+        ASSERT_TRUE(eventually([&] { return live("BTCUSDT") && live("ETHUSDT"); }));
+        gaps_ = gw_->totals().book_gaps;
+        resyncs_ = metric("mdgate_book_resyncs_total");
+    }
+    bool live(std::string_view symbol) {
         const auto b = gw_->book(symbol, 50);
         return b && b->state == book::book_state::live;
-    };
-    ASSERT_TRUE(eventually([&] { return live("BTCUSDT") && live("ETHUSDT"); }));
-    const auto gaps = gw_->totals().book_gaps;
-    const auto reconnects = gw_->totals().reconnects;
-    std::uint64_t resyncs = metric("mdgate_book_resyncs_total");
+    }
+    // Pauses the market and compares both books with the truth.
+    void expect_both_at_truth() {
+        ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
+        ASSERT_TRUE(eventually([&] { return at_truth("BTCUSDT", 50) && at_truth("ETHUSDT", 50); }));
+        expect_equals_truth("BTCUSDT", 50);
+        expect_equals_truth("ETHUSDT", 50);
+    }
+    std::uint64_t gaps_ = 0;
+    std::uint64_t resyncs_ = 0;
+};
 
-    // Bad numbers in a delta: a digit beyond 8 decimals, a letter, a price of 0.
+TEST_F(UnusableBookTest, BadNumbersInADeltaResyncThatBookAtOnce) {
+    // A digit beyond 8 decimals, a letter, a price of 0 (the book's invalid: counted with gaps).
     for (const char* mode : {"precision", "malformed", "zero"}) {
         SCOPED_TRACE(mode);
         ASSERT_EQ(
             control(fmt::format(
                 R"({{"action":"bad_number","topic":"orderbook.50.BTCUSDT","mode":"{}"}})", mode)),
             200U);
-        ASSERT_TRUE(eventually([&] { return metric("mdgate_book_resyncs_total") > resyncs; }));
-        resyncs = metric("mdgate_book_resyncs_total");
-        ASSERT_TRUE(eventually([&] { return live("BTCUSDT"); }));
-        ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
-        ASSERT_TRUE(eventually([&] { return at_truth("BTCUSDT", 50) && at_truth("ETHUSDT", 50); }));
-        expect_equals_truth("BTCUSDT", 50);
-        expect_equals_truth("ETHUSDT", 50);
+        ASSERT_TRUE(eventually([&] { return metric("mdgate_book_resyncs_total") > resyncs_; }));
+        resyncs_ = metric("mdgate_book_resyncs_total");
+        expect_both_at_truth();
+        // Not the next delta's gap: the book never stayed live past the bad one.
+        EXPECT_EQ(gw_->totals().book_gaps, gaps_ + (std::string_view(mode) == "zero" ? 1 : 0));
         ASSERT_EQ(control(R"({"action":"resume"})"), 200U);
     }
     EXPECT_EQ(metric(R"(mdgate_decode_errors_total{kind="precision_exceeded"})"), 1U);
     EXPECT_EQ(metric(R"(mdgate_decode_errors_total{kind="invalid_number"})"), 1U);
-    EXPECT_EQ(gw_->totals().book_gaps, gaps + 1); // the price of 0: an invalid book, no gap
+    EXPECT_EQ(gw_->totals().reconnects, 0U); // surgical
+}
 
-    // An oversized snapshot, on the subscription after a reconnect: with the market paused
-    // nothing else would ever bring the book a snapshot.
+TEST_F(UnusableBookTest, AnOversizedSnapshotResyncsThatBookInsteadOfSyncingForGood) {
+    // On the subscription after a reconnect, with the market paused: nothing else would ever
+    // bring the book a snapshot.
     ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
     ASSERT_EQ(control(R"({"action":"oversized_snapshot","topic":"orderbook.50.BTCUSDT"})"), 200U);
     ASSERT_EQ(control(R"({"action":"drop","mode":"reset"})"), 200U);
     ASSERT_TRUE(eventually(
-        [&] { return metric(R"(mdgate_decode_errors_total{kind="too_many_levels"})"); }));
-    ASSERT_TRUE(eventually([&] { return at_truth("BTCUSDT", 50) && at_truth("ETHUSDT", 50); }));
-    expect_equals_truth("BTCUSDT", 50);
-    expect_equals_truth("ETHUSDT", 50);
-    EXPECT_EQ(metric(R"(mdgate_decode_errors_total{kind="too_many_levels"})"), 1U);
-    EXPECT_EQ(metric("mdgate_book_resyncs_total"), resyncs + 1);
-    EXPECT_EQ(gw_->totals().book_gaps, gaps + 1);
-    // The drop only: resyncs are surgical.
-    EXPECT_EQ(gw_->totals().reconnects, reconnects + gw_->connection_count());
+        [&] { return metric(R"(mdgate_decode_errors_total{kind="too_many_levels"})") == 1; }));
+    expect_both_at_truth();
+    EXPECT_EQ(metric("mdgate_book_resyncs_total"), resyncs_ + 1);
+    EXPECT_EQ(gw_->totals().book_gaps, gaps_);
+    // The drop only: the resync is surgical.
+    EXPECT_EQ(gw_->totals().reconnects, gw_->connection_count());
 }
 
 TEST_F(GatewayTest, ASlowConsumerNeverStallsTheFeedOrTheOtherConsumers) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -69,6 +70,20 @@ class Shard : public ::testing::Test {
         s.commit();
     }
 
+    // Options whose resync callback (called on the shard thread) records (source, id, depth).
+    shard::options recording_resyncs() {
+        shard::options o;
+        o.resync = [this](std::uint32_t src, model::instrument_id id, std::uint16_t depth) {
+            std::lock_guard lk(resync_mu_);
+            resyncs_.emplace_back(src, id.value, depth);
+        };
+        return o;
+    }
+    std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint16_t>> resyncs() {
+        std::lock_guard lk(resync_mu_);
+        return resyncs_;
+    }
+
     static std::uint32_t books_in(const shard& s, book_state st) {
         return s.stats().books[static_cast<std::size_t>(st)].load();
     }
@@ -82,6 +97,8 @@ class Shard : public ::testing::Test {
 
     model::instrument_registry registry;
     model::instrument_id btc;
+    std::mutex resync_mu_;
+    std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint16_t>> resyncs_;
 };
 
 TEST_F(Shard, AppliesInOrderAndPublishesBookStatus) {
@@ -109,25 +126,14 @@ TEST_F(Shard, AppliesInOrderAndPublishesBookStatus) {
 }
 
 TEST_F(Shard, GapRequestsAResyncOfThatBookFromItsSource) {
-    std::mutex mu;
-    std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint16_t>> resyncs;
-    shard::options o;
-    o.resync = [&](std::uint32_t src, model::instrument_id id, std::uint16_t depth) {
-        std::lock_guard lk(mu);
-        resyncs.emplace_back(src, id.value, depth);
-    };
-    shard s(std::move(o), nullptr);
+    shard s(recording_resyncs(), nullptr);
     s.expect_book(btc, 50);
     s.start();
     push_book(s, model::update_kind::snapshot, 10, 100, 3);
     push_book(s, model::update_kind::delta, 12, 101, 3); // 11 is missing
     push_book(s, model::update_kind::delta, 13, 102, 3); // ignored until a snapshot
     EXPECT_EQ(state_of(s), book_state::resyncing);
-    {
-        std::lock_guard lk(mu);
-        ASSERT_EQ(resyncs.size(), 1U);
-        EXPECT_EQ(resyncs[0], std::make_tuple(3U, btc.value, std::uint16_t{50}));
-    }
+    EXPECT_EQ(resyncs(), (std::vector{std::make_tuple(3U, btc.value, std::uint16_t{50})}));
     EXPECT_EQ(s.stats().gaps.load(), 1U);
     EXPECT_EQ(s.stats().books[static_cast<std::size_t>(book_state::resyncing)].load(), 1U);
     push_book(s, model::update_kind::snapshot, 20, 200, 3);
@@ -135,14 +141,7 @@ TEST_F(Shard, GapRequestsAResyncOfThatBookFromItsSource) {
 }
 
 TEST_F(Shard, AnUnusableBookMessageMakesTheBookResyncLikeAGap) {
-    std::mutex mu;
-    std::vector<std::tuple<std::uint32_t, std::uint32_t, std::uint16_t>> resyncs;
-    shard::options o;
-    o.resync = [&](std::uint32_t src, model::instrument_id id, std::uint16_t depth) {
-        std::lock_guard lk(mu);
-        resyncs.emplace_back(src, id.value, depth);
-    };
-    shard s(std::move(o), nullptr);
+    shard s(recording_resyncs(), nullptr);
     s.expect_book(btc, 50);
     s.start();
     // The first snapshot could not be decoded: without a resync the book would sync forever.
@@ -157,11 +156,7 @@ TEST_F(Shard, AnUnusableBookMessageMakesTheBookResyncLikeAGap) {
     push_unusable(s, model::update_kind::delta, 3);      // waits for the snapshot anyway
     EXPECT_EQ(state_of(s), book_state::resyncing);
     EXPECT_EQ(books_in(s, book_state::resyncing), 1U);
-    {
-        std::lock_guard lk(mu);
-        ASSERT_EQ(resyncs.size(), 2U);
-        EXPECT_EQ(resyncs[1], std::make_tuple(3U, btc.value, std::uint16_t{50}));
-    }
+    EXPECT_EQ(resyncs(), (std::vector(2, std::make_tuple(3U, btc.value, std::uint16_t{50}))));
     EXPECT_EQ(s.stats().unusable.load(), 2U);
     EXPECT_EQ(s.stats().resyncs.load(), 2U);
     EXPECT_EQ(s.stats().gaps.load(), 0U);
