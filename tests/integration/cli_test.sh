@@ -61,6 +61,13 @@ grep -q "books: 1 (live 1" "$tmp/out"; check "bad input: book still live" $?
 grep -q "decode errors: 2 malformed_json=1 truncated=1" "$tmp/out"; check "bad input: errors by kind" $?
 grep -q "ignored 1" "$tmp/out"; check "bad input: delta before snapshot ignored" $?
 
+# The reader splits lines across its 64 KiB chunks (the linear capture is 800 KB) and reads a
+# last line without '\n' and CRLF line ends: the same books as the file as recorded.
+"$mdgate" replay "$data/spot_capture_sample.frames.jsonl" --category spot --dump-books json >"$tmp/want.json"
+head -c -1 "$data/spot_capture_sample.frames.jsonl" | sed 's/$/\r/' >"$tmp/crlf.jsonl"
+expect_rc "replay CRLF without a final newline" 0 "$mdgate" replay "$tmp/crlf.jsonl" --category spot --dump-books json
+cmp -s "$tmp/out" "$tmp/want.json"; check "CRLF without a final newline: the same books" $?
+
 # Global options: before or after the subcommand, the same values as the file's [log].
 printf '[venue]\nsymbols = ["BTCUSDT", "ETHUSDT"]\n\n[log]\nlevel = "error"\n' >"$tmp/mdgate.toml"
 # The packaged unit's form (packaging/mdgate.service), with --check-config.
