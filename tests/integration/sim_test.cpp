@@ -399,6 +399,15 @@ TEST_F(SimTest, RestTimeFaultsAndRefusedConnections) {
     }
     EXPECT_TRUE(connected);
     EXPECT_EQ(control(R"({"action":"explode"})").first, 400U);
+    // Absurd numbers are refused with a reason naming the field (and change nothing).
+    for (const char* bad :
+         {R"({"action":"pause","at":"1e300s"})", R"({"action":"stall","seconds":1e308})",
+          R"({"action":"refuse_ws","seconds":"nan"})",
+          R"({"action":"refuse_ws","seconds":"inf"})"}) {
+        const auto [status, body] = control(bad);
+        EXPECT_EQ(status, 400U) << bad;
+        EXPECT_NE(body.find("bad value for '"), std::string::npos) << body;
+    }
 }
 
 TEST_F(SimTest, AClientThatDoesNotReadIsDisconnectedAndOthersGoOn) {
