@@ -256,6 +256,11 @@ TEST_F(FeedTest, AStallThePongDeadlineSeesFirstIsOneHandlerTimeout) {
 // A venue that streams data but never answers a ping: a missed pong (a network error of kind
 // pong_timeout, then a reconnect), never a handler timeout. A server written here: it
 // completes the upgrade, then sends a trade every 20 ms and reads nothing.
+// GCC 12 reports -Wmismatched-new-delete on this coroutine's frame (Asio's awaitable frame
+// has its own operator new and delete, which do match); which coroutines it flags depends on
+// inlining elsewhere in the file. A false positive: silenced here only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<void> streams_without_pongs(asio::ip::tcp::socket s) {
     constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
     std::string request;
@@ -290,6 +295,7 @@ asio::awaitable<void> streams_without_pongs(asio::ip::tcp::socket s) {
         co_await t.async_wait(tuple);
     }
 }
+#pragma GCC diagnostic pop
 
 TEST(FeedLivenessTest, DataWithoutPongsIsAMissedPongNotAHandlerTimeout) {
     captured_log log;
