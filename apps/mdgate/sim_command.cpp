@@ -96,7 +96,8 @@ int run_sim(const sim_args& args) {
     if (!listen) {
         return fail();
     }
-    opts.address = listen->host;
+    // As the gateway's HTTP server: localhost is 127.0.0.1, no name is resolved.
+    opts.address = listen->host == "localhost" ? "127.0.0.1" : listen->host;
     opts.port = listen->port;
     auto symbols = parse_symbols(args.symbols, reason);
     if (!symbols) {
@@ -160,7 +161,8 @@ int run_sim(const sim_args& args) {
         std::fprintf(stderr, "mdgate: %s\n", e.what());
         return 2;
     }
-    const auto& host = listen->host;
+    const auto host =
+        listen->host.find(':') == std::string::npos ? listen->host : "[" + listen->host + "]";
     spdlog::info("sim: listening on {}:{} (ws://{}:{}/v5/public/linear)", host, srv.port(), host,
                  srv.port());
     if (!args.port_file.empty()) {
