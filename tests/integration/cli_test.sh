@@ -18,8 +18,10 @@ expect_rc() { # name, expected rc, command...
     shift 2
     "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
     local rc=$?
+    # The status first: a command substitution in check's arguments would replace $?.
     [ "$rc" -eq "$want" ]
-    check "$name (rc=$rc, want $want; stderr: $(head -c 300 "$tmp/err"))" $?
+    local ok=$?
+    check "$name (rc=$rc, want $want; stderr: $(head -c 300 "$tmp/err"))" $ok
 }
 
 expect_rc "help" 0 "$mdgate" --help
@@ -140,7 +142,9 @@ expect_bad() { # name, grep pattern of the one line, command...
     shift 2
     expect_rc "$name" 2 timeout -s KILL 20 "$@"
     [ "$(wc -l <"$tmp/err")" -eq 1 ]; check "$name: one line" $?
-    grep -q -- "$pattern" "$tmp/err"; check "$name: says '$pattern' ($(head -c 200 "$tmp/err"))" $?
+    grep -q -- "$pattern" "$tmp/err"
+    local ok=$?
+    check "$name: says '$pattern' ($(head -c 200 "$tmp/err"))" $ok
 }
 expect_bad "sim --rate nan" "--rate: 'nan' is not a number" "$mdgate" sim --rate nan --duration 2s --listen 127.0.0.1:0
 expect_bad "sim --rate inf" "--rate: 'inf' is not a number" "$mdgate" sim --rate inf --duration 2s --listen 127.0.0.1:0
