@@ -18,9 +18,9 @@ namespace mdg::dispatch {
 /// usual trade, candle and liquidation messages stay within the bounds, allocation-free.
 struct slot_keep {
     static constexpr std::size_t levels = 64; ///< per side
-    static constexpr std::size_t trades = 16;
-    static constexpr std::size_t klines = 4;
-    static constexpr std::size_t liquidations = 16;
+    static constexpr std::size_t trades = 8;
+    static constexpr std::size_t klines = 2;
+    static constexpr std::size_t liquidations = 8;
     static constexpr std::size_t stale_marks = 4;
 };
 
