@@ -12,10 +12,12 @@ namespace mdg::dispatch {
 /// through every burst sooner or later (a snapshot after each reconnect, a trade burst): memory
 /// then grows with the feed's history. With these bounds a slot's storage is at most
 /// `keep * sizeof(element)` per vector between items, so a shard's queue holds at most
-/// `queue_capacity * slot_keep_bytes_max()` of slot storage beside the item in flight; an item
+/// `queue_capacity` times the sum of those of slot storage beside the item in flight; an item
 /// larger than its bound (a deeper snapshot, a bigger burst) allocates for itself and gives the
-/// storage back when the slot is next used. orderbook.50 snapshots (50 levels a side) and the
-/// usual trade, candle and liquidation messages stay within the bounds, allocation-free.
+/// storage back when the slot is next used. Within the bounds, allocation-free: orderbook.50
+/// snapshots (50 levels a side), all but 3 of the 1,900 book deltas of the real captures in
+/// tests/data/bybit (the largest: 149 levels), 94 % of their trade messages (8 trades or
+/// fewer), one candle per kline message.
 struct slot_keep {
     static constexpr std::size_t levels = 64; ///< per side
     static constexpr std::size_t trades = 8;
