@@ -8,6 +8,7 @@
 #include "exchange/bybit/subscribe.hpp"
 #include "exchange/bybit/topic.hpp"
 #include "exchange/feed/liveness.hpp"
+#include "exchange/feed/resync_pacer.hpp"
 #include "net/outage_log.hpp"
 
 namespace mdg::exchange {
@@ -64,6 +65,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
     bybit::decoder decoder;
     std::optional<net::ws_session> session;
     asio::steady_timer sleeper;
+    resync_pacer pacer;
     connection_state state = connection_state::connecting;
     connection_stats stats;
     bool stopped = false;
@@ -274,11 +276,48 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         send_requests(subs.subscribe_all(next_req_id, reason), "subscribe");
     }
 
+    [[nodiscard]] bool can_resync() const noexcept {
+        return !stopped && session &&
+               (state == connection_state::subscribing || state == connection_state::live);
+    }
+
+    // A resync of one topic, paced (resync_pacer): at once after a calm spell, else after a
+    // growing delay, so that a topic whose every snapshot fails does not loop at round-trip
+    // rate.
     void resync(std::string_view topic) {
-        if (stopped || !session ||
-            (state != connection_state::subscribing && state != connection_state::live)) {
+        if (!can_resync()) {
             return;
         }
+        const auto delay = pacer.on_request(topic, steady::now());
+        if (delay == steady::duration::zero()) {
+            send_resync(topic);
+            return;
+        }
+        if (delay == steady::duration::max()) {
+            return; // one is already waiting
+        }
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay);
+        core::log_limited_event(spdlog::level::warn, "feed.resync_paced",
+                                {{"event", "resync_paced"},
+                                 {"conn", opts.id},
+                                 {"topic", topic},
+                                 {"delay_ms", ms.count()}},
+                                "Connection {}: topic {} needs another resync; resubscribing in "
+                                "{} ms (resync {} in a row)",
+                                opts.id, topic, ms.count(), pacer.streak(topic) + 1);
+        auto timer = std::make_shared<asio::steady_timer>(ex, delay);
+        timer->async_wait(
+            [w = weak_from_this(), timer, t = std::string(topic)](boost::system::error_code) {
+                if (auto self = w.lock()) {
+                    self->pacer.on_sent(t);
+                    if (self->can_resync()) {
+                        self->send_resync(t);
+                    }
+                }
+            });
+    }
+
+    void send_resync(std::string_view topic) {
         ++stats.resubscribes;
         std::string reason;
         send_requests(subs.resubscribe(topic, next_req_id, reason), "resubscribe");
@@ -401,9 +440,11 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
                     "[JSON_ERROR] Invalid JSON in WebSocket message: {}... ({})",
                     text.substr(0, 100), to_string(kind));
                 // A book message lost after its topic was read: the book would miss it.
+                // Only a topic of this connection: a resync of another one would be refused,
+                // and the book would wait for it for good.
                 if (const auto& why = decoder.last_failure();
                     why.topic_known && why.topic.ch == bybit::channel::orderbook &&
-                    handler.on_unusable(why)) {
+                    subs.topics().contains(why.topic_text) && handler.on_unusable(why)) {
                     resync(std::string(why.topic_text));
                 }
                 continue;
