@@ -60,6 +60,7 @@ int run_demo(const demo_args& args) {
     }
 
     asio::io_context ioc{1};
+    const sighup_ignorer hangup{ioc}; // from the start: a SIGHUP never ends the demo
     sim::server_options opts;
     opts.symbols = *symbols;
     opts.rate = *rate;
@@ -163,7 +164,6 @@ int run_demo(const demo_args& args) {
     bool finished = false;
     std::size_t equal = 0;
     std::size_t compared = 0;
-    const sighup_ignorer hangup{ioc};
     asio::signal_set signals{ioc, SIGINT, SIGTERM};
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (!ec) {

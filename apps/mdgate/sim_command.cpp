@@ -154,6 +154,8 @@ int run_sim(const sim_args& args) {
     }
 
     boost::asio::io_context ioc{1};
+    // Before anything a caller can see (the port file): a SIGHUP from then on is ignored.
+    const sighup_ignorer hangup{ioc};
     sim::server srv{ioc, std::move(opts)};
     try {
         srv.start();
@@ -174,7 +176,6 @@ int run_sim(const sim_args& args) {
             return 2;
         }
     }
-    const sighup_ignorer hangup{ioc};
     boost::asio::signal_set signals{ioc, SIGINT, SIGTERM};
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (!ec) {
