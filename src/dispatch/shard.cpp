@@ -7,6 +7,7 @@
 
 #include "core/log.hpp"
 #include "core/spin.hpp"
+#include "dispatch/slot_bounds.hpp"
 
 namespace mdg::dispatch {
 
@@ -22,13 +23,15 @@ namespace {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-// Slots that once held a large snapshot give the memory back, so that a queue of reused
-// slots stays small (deltas need a few levels; snapshots are rare and may allocate).
-constexpr std::size_t keep_levels = 1024;
-void trim(std::vector<model::level>& v) {
-    if (v.capacity() > keep_levels) {
-        std::vector<model::level>{}.swap(v);
-    }
+// Gives back what this slot's item needed beyond dispatch::slot_keep, before the slot is
+// released to the producer: between uses a slot keeps at most that much (docs/reliability.md).
+void trim_slot(shard_item& it) noexcept {
+    trim_slot_vector(it.bids, slot_keep::levels);
+    trim_slot_vector(it.asks, slot_keep::levels);
+    trim_slot_vector(it.trades, slot_keep::trades);
+    trim_slot_vector(it.klines, slot_keep::klines);
+    trim_slot_vector(it.liquidations, slot_keep::liquidations);
+    trim_slot_vector(it.stale, slot_keep::stale_marks);
 }
 
 } // namespace
@@ -138,6 +141,7 @@ void shard::run() {
     for (;;) {
         if (auto* it = ring_.front()) {
             process(*it);
+            trim_slot(*it);
             ring_.pop();
             ++since_park;
             stats_.items.fetch_add(1, std::memory_order_relaxed);
@@ -244,8 +248,6 @@ void shard::on_book(shard_item& it) {
     if (opts_.on_latency && it.book.ts_exchange.value != 0) {
         opts_.on_latency(item_kind::book, it.book.ts_recv - it.book.ts_exchange);
     }
-    trim(it.bids);
-    trim(it.asks);
 }
 
 void shard::request_resync(std::uint32_t source, model::instrument_id id, std::uint16_t depth) {

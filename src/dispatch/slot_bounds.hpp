@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstddef>
-#include <span>
 #include <vector>
 
 namespace mdg::dispatch {
@@ -10,11 +9,12 @@ namespace mdg::dispatch {
 /// A slot reuses its vectors, so the steady state allocates nothing; but a vector never gives
 /// back what a burst made it grow to, and a ring of `queue_capacity` slots passes every slot
 /// through every burst sooner or later (a snapshot after each reconnect, a trade burst): memory
-/// then grows with the feed's history. With these bounds a slot's storage is at most
-/// `keep * sizeof(element)` per vector between items, so a shard's queue holds at most
-/// `queue_capacity` times the sum of those of slot storage beside the item in flight; an item
-/// larger than its bound (a deeper snapshot, a bigger burst) allocates for itself and gives the
-/// storage back when the slot is next used. Within the bounds, allocation-free: orderbook.50
+/// then grows with the feed's history. The shard trims each slot to these bounds after it
+/// applied the slot's item and before it releases the slot, so between uses a slot holds at
+/// most `keep * sizeof(element)` per vector, and a shard's queue at most `queue_capacity` times
+/// the sum of those beside the items waiting in it; an item larger than its bound (a deeper
+/// snapshot, a bigger burst) allocates for itself and gives the storage back once applied.
+/// Within the bounds, allocation-free: orderbook.50
 /// snapshots (50 levels a side), all but 3 of the 1,900 book deltas of the real captures in
 /// tests/data/bybit (the largest: 149 levels), 94 % of their trade messages (8 trades or
 /// fewer), one candle per kline message.
@@ -31,14 +31,6 @@ template <class T> void trim_slot_vector(std::vector<T>& v, std::size_t keep) no
     if (v.capacity() > keep) {
         std::vector<T>{}.swap(v);
     }
-}
-
-/// `v = src` for a reused slot vector: first gives back storage beyond `keep` elements (see
-/// slot_keep), then copies, reusing what is left.
-template <class T>
-void assign_slot_vector(std::vector<T>& v, std::span<const T> src, std::size_t keep) {
-    trim_slot_vector(v, keep);
-    v.assign(src.begin(), src.end());
 }
 
 } // namespace mdg::dispatch

@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include "core/log.hpp"
-#include "dispatch/slot_bounds.hpp"
 #include "exchange/bybit/topic.hpp"
 
 namespace mdg::gateway {
@@ -38,48 +37,30 @@ void shard_router::queue_marks(std::vector<Mark>& marks, Fill fill) {
 }
 
 bool copy_frame(const exchange::bybit::decoded_frame& f, dispatch::shard_item& it) {
-    using dispatch::slot_keep;
-    const auto keep_only = [&it](dispatch::item_kind kind) {
-        // The vectors this item does not use give back what an earlier, larger item left.
-        if (kind != dispatch::item_kind::book) {
-            dispatch::trim_slot_vector(it.bids, slot_keep::levels);
-            dispatch::trim_slot_vector(it.asks, slot_keep::levels);
-        }
-        if (kind != dispatch::item_kind::trades) {
-            dispatch::trim_slot_vector(it.trades, slot_keep::trades);
-        }
-        if (kind != dispatch::item_kind::klines) {
-            dispatch::trim_slot_vector(it.klines, slot_keep::klines);
-        }
-        if (kind != dispatch::item_kind::liquidations) {
-            dispatch::trim_slot_vector(it.liquidations, slot_keep::liquidations);
-        }
-        dispatch::trim_slot_vector(it.stale, slot_keep::stale_marks);
-        it.kind = kind;
-    };
+    // The shard gave back what the slot's last item needed beyond dispatch::slot_keep before
+    // it released the slot, so these copies reuse at most that much storage.
     switch (f.type) {
     case frame_type::orderbook:
-        keep_only(dispatch::item_kind::book);
+        it.kind = dispatch::item_kind::book;
         it.book = f.book;
-        dispatch::assign_slot_vector(it.bids, f.book.bids, slot_keep::levels);
-        dispatch::assign_slot_vector(it.asks, f.book.asks, slot_keep::levels);
+        it.bids.assign(f.book.bids.begin(), f.book.bids.end());
+        it.asks.assign(f.book.asks.begin(), f.book.asks.end());
         return true;
     case frame_type::ticker:
-        keep_only(dispatch::item_kind::ticker);
+        it.kind = dispatch::item_kind::ticker;
         it.ticker = f.ticker;
         return true;
     case frame_type::trade:
-        keep_only(dispatch::item_kind::trades);
-        dispatch::assign_slot_vector<model::trade>(it.trades, f.trades, slot_keep::trades);
+        it.kind = dispatch::item_kind::trades;
+        it.trades.assign(f.trades.begin(), f.trades.end());
         return true;
     case frame_type::kline:
-        keep_only(dispatch::item_kind::klines);
-        dispatch::assign_slot_vector<model::kline>(it.klines, f.klines, slot_keep::klines);
+        it.kind = dispatch::item_kind::klines;
+        it.klines.assign(f.klines.begin(), f.klines.end());
         return true;
     case frame_type::liquidation:
-        keep_only(dispatch::item_kind::liquidations);
-        dispatch::assign_slot_vector<model::liquidation>(it.liquidations, f.liquidations,
-                                                         slot_keep::liquidations);
+        it.kind = dispatch::item_kind::liquidations;
+        it.liquidations.assign(f.liquidations.begin(), f.liquidations.end());
         return true;
     case frame_type::control:
         return false;

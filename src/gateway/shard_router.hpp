@@ -21,8 +21,9 @@
 
 namespace mdg::gateway {
 
-/// Copies a decoded data frame into a shard queue slot (kind, payload), keeping the slot's
-/// reused storage within dispatch::slot_keep. False for a control frame (nothing copied).
+/// Copies a decoded data frame into a shard queue slot (kind, payload), reusing the slot's
+/// storage (which the shard keeps within dispatch::slot_keep). False for a control frame
+/// (nothing copied).
 bool copy_frame(const exchange::bybit::decoded_frame& f, dispatch::shard_item& it);
 
 /// Hands one connection's decoded frames to the state shards: an owned copy of each data

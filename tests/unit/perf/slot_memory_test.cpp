@@ -2,9 +2,12 @@
 // venue drops it). A global operator new that counts live bytes (this binary only) watches the
 // real shard router and shard through 1,000 reconnect cycles: each one marks the books stale,
 // then sends a snapshot of random depth, a trade burst of random size, deltas, candles and
-// liquidations, as a venue does after a reconnect. The shard queue's slots must not keep what
-// the bursts made them grow to: live bytes after the last cycle stay within the bound the
-// configuration sets (queue capacity x dispatch::slot_keep) of what they were after warm-up.
+// liquidations, as a venue does after a reconnect. The snapshots, trade bursts and
+// liquidation batches are all larger than their dispatch::slot_keep bounds, the deltas and
+// candles within them: the shard queue's slots must keep nothing of the bursts, so live bytes
+// after the last cycle stay within what the small items may leave in every slot
+// (queue capacity x (3 levels a side + 2 candles + the stale marks)) of what they were after
+// warm-up. Without the trimming the slots keep the bursts and the test fails.
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -83,11 +86,18 @@ constexpr std::size_t queue_capacity = 256;
 constexpr std::uint16_t depth = 200;
 
 // The most a slot may keep between items (dispatch::slot_keep), in bytes.
-constexpr std::size_t slot_keep_bytes =
-    2 * dispatch::slot_keep::levels * sizeof(model::level) +
-    dispatch::slot_keep::trades * sizeof(model::trade) +
-    dispatch::slot_keep::klines * sizeof(model::kline) +
-    dispatch::slot_keep::liquidations * sizeof(model::liquidation) +
+// Item sizes: bursts above their keep bound, small items within it.
+constexpr std::size_t delta_levels = 3;
+constexpr std::size_t max_candles = 2;
+static_assert(delta_levels <= dispatch::slot_keep::levels &&
+              max_candles <= dispatch::slot_keep::klines);
+constexpr std::size_t min_snapshot_levels = dispatch::slot_keep::levels + 1;
+constexpr std::size_t min_trades = dispatch::slot_keep::trades + 1;
+constexpr std::size_t min_liquidations = dispatch::slot_keep::liquidations + 1;
+
+// The most the small items may leave in one slot between uses, in bytes.
+constexpr std::size_t small_item_bytes =
+    2 * delta_levels * sizeof(model::level) + max_candles * sizeof(model::kline) +
     dispatch::slot_keep::stale_marks * sizeof(dispatch::stale_mark);
 
 class churn_feed {
@@ -121,13 +131,13 @@ class churn_feed {
         for (auto id : ids_) {
             auto& u = update_id_[id.value % update_id_.size()];
             u = 1;
-            book(id, model::update_kind::snapshot, pick(1, depth), u);
+            book(id, model::update_kind::snapshot, pick(min_snapshot_levels, depth), u);
             for (int i = 0; i < 20; ++i) {
-                book(id, model::update_kind::delta, pick(1, 3), ++u);
+                book(id, model::update_kind::delta, pick(1, delta_levels), ++u);
             }
-            trades(id, pick(1, 400));
-            klines(id, pick(1, 3));
-            liquidations(id, pick(1, 40));
+            trades(id, pick(min_trades, 400));
+            klines(id, pick(1, max_candles));
+            liquidations(id, pick(min_liquidations, 40));
         }
         ASSERT_TRUE(shards_.front()->query([](const market::market_state&) {}));
         ASSERT_EQ(shards_.front()->stats().dropped_full.load(), 0U) << "the test must not overrun";
@@ -231,12 +241,9 @@ TEST(SlotMemoryTest, LiveBytesStayWithinTheConfiguredBoundThrough1000Reconnects)
         peak_growth = std::max(peak_growth, live_bytes.load() - warm);
     }
     const auto growth = live_bytes.load() - warm;
-    // Between warm-up and the end every slot of the ring may at most fill up to its keep bound
-    // (plus the largest single item, which is given back on the slot's next use).
-    const auto largest_item =
-        static_cast<std::int64_t>(2 * depth * sizeof(model::level) + 400 * sizeof(model::trade) +
-                                  3 * sizeof(model::kline) + 40 * sizeof(model::liquidation));
-    const auto bound = static_cast<std::int64_t>(queue_capacity * slot_keep_bytes) + largest_item;
+    // Each cycle ends with the shard idle (query) and every slot trimmed: from warm-up to the end
+    // the slots may at most fill up with what the small items leave.
+    const auto bound = static_cast<std::int64_t>(queue_capacity * small_item_bytes);
     std::printf("live bytes after warm-up %lld, growth %lld (peak %lld), bound %lld\n",
                 static_cast<long long>(warm), static_cast<long long>(growth),
                 static_cast<long long>(peak_growth), static_cast<long long>(bound));
