@@ -67,6 +67,12 @@ void replayer::on_frame(std::string_view frame) {
             core::log_limited(spdlog::level::warn, to_string(kind), "Dropped frame ({}): {}...",
                               to_string(kind), preview(frame));
         }
+        // A book message lost after its topic was read: the book must not stay live without
+        // it (docs/feed.md); it waits for the recording's next snapshot.
+        if (const auto& why = decoder_.last_failure();
+            why.topic_known && why.topic.ch == exchange::bybit::channel::orderbook) {
+            (void)state_.on_unusable_book(why.instrument, why.topic.depth, why.kind);
+        }
         return;
     }
     const decoded_frame& f = **r;

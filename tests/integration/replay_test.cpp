@@ -284,7 +284,8 @@ TEST(ReplayTest, BadFramesAreCountedByKindAndTheReplayGoesOn) {
     EXPECT_EQ(kind(errc::number_too_long), 1U);
     EXPECT_EQ(s.decode_error_total(), 7U);
     EXPECT_EQ(s.unknown_fields, 2U);
-    EXPECT_EQ(sum_books(r.state()).ignored, 1U);
+    // The good delta and the three undecodable ones all came before the first snapshot.
+    EXPECT_EQ(sum_books(r.state()).ignored, 4U);
     // The good frames still built the right book.
     expect_books_equal(read_dump(dump_books_json(r)), recompute(lines));
 }
@@ -311,6 +312,37 @@ TEST(ReplayTest, GapMarksTheBookResyncingUntilTheNextSnapshot) {
     r.on_frame(lines[1]);
     t = sum_books(r.state());
     EXPECT_EQ(t.resyncs, 1U);
+    EXPECT_EQ(t.by_state[static_cast<std::size_t>(book::book_state::live)], 1U);
+}
+
+// A book delta that cannot be decoded once the book is live is a lost update, like a gap: the
+// book is resyncing until the recording's next snapshot, never live without it.
+TEST(ReplayTest, AnUndecodableDeltaMarksTheBookResyncingUntilTheNextSnapshot) {
+    auto lines = read_lines("spot_capture_sample.frames.jsonl");
+    replay_options opts;
+    opts.cat = model::category::spot;
+    replayer r{opts};
+    // The capture up to a delta in the middle, whose first bid size is not a number.
+    std::size_t i = 0;
+    for (; i < lines.size(); ++i) {
+        auto frame = lines[i];
+        const auto at = frame.find("\"b\":[[\"");
+        if (i > 100 && frame.find("\"delta\"") != std::string::npos && at != std::string::npos) {
+            frame.insert(frame.find("\",\"", at) + 3, "x");
+            r.on_frame(frame);
+            break;
+        }
+        r.on_frame(frame);
+    }
+    ASSERT_LT(i, lines.size());
+    EXPECT_EQ(r.stats().decode_error_total(), 1U);
+    // At once, not only when the next delta shows a gap.
+    auto t = sum_books(r.state());
+    EXPECT_EQ(t.gaps, 0U);
+    EXPECT_EQ(t.by_state[static_cast<std::size_t>(book::book_state::resyncing)], 1U);
+    EXPECT_EQ(t.by_state[static_cast<std::size_t>(book::book_state::live)], 0U);
+    r.on_frame(lines[1]); // a snapshot
+    t = sum_books(r.state());
     EXPECT_EQ(t.by_state[static_cast<std::size_t>(book::book_state::live)], 1U);
 }
 
