@@ -18,6 +18,7 @@
 #include <new>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -135,9 +136,12 @@ class churn_feed {
             for (int i = 0; i < 20; ++i) {
                 book(id, model::update_kind::delta, pick(1, delta_levels), ++u);
             }
-            trades(id, pick(min_trades, 400));
-            klines(id, pick(1, max_candles));
-            liquidations(id, pick(min_liquidations, 40));
+            batch(id, frame_type::trade, channel::public_trade, &decoded_frame::trades,
+                  pick(min_trades, 400));
+            batch(id, frame_type::kline, channel::kline, &decoded_frame::klines,
+                  pick(1, max_candles));
+            batch(id, frame_type::liquidation, channel::all_liquidation,
+                  &decoded_frame::liquidations, pick(min_liquidations, 40));
         }
         ASSERT_TRUE(shards_.front()->query([](const market::market_state&) {}));
         ASSERT_EQ(shards_.front()->stats().dropped_full.load(), 0U) << "the test must not overrun";
@@ -176,40 +180,22 @@ class churn_feed {
         route(f);
     }
 
-    void trades(model::instrument_id id, std::size_t n) {
+    // A frame of `n` trades, candles or liquidations (the vector `events` of the frame).
+    template <class Event>
+    void batch(model::instrument_id id, frame_type type, channel ch,
+               std::vector<Event> decoded_frame::*events, std::size_t n) {
         decoded_frame f;
-        f.type = frame_type::trade;
-        f.topic.ch = channel::public_trade;
+        f.type = type;
+        f.topic.ch = ch;
         f.instrument = id;
-        f.trades.resize(n);
-        for (auto& t : f.trades) {
-            t.instrument = id;
-            t.px = model::price{10'000};
-            t.sz = model::qty{1};
-        }
-        route(f);
-    }
-
-    void klines(model::instrument_id id, std::size_t n) {
-        decoded_frame f;
-        f.type = frame_type::kline;
-        f.topic.ch = channel::kline;
-        f.instrument = id;
-        f.klines.resize(n);
-        for (auto& k : f.klines) {
-            k.instrument = id;
-        }
-        route(f);
-    }
-
-    void liquidations(model::instrument_id id, std::size_t n) {
-        decoded_frame f;
-        f.type = frame_type::liquidation;
-        f.topic.ch = channel::all_liquidation;
-        f.instrument = id;
-        f.liquidations.resize(n);
-        for (auto& l : f.liquidations) {
-            l.instrument = id;
+        auto& v = f.*events;
+        v.resize(n);
+        for (auto& e : v) {
+            e.instrument = id;
+            if constexpr (std::is_same_v<Event, model::trade>) {
+                e.px = model::price{10'000};
+                e.sz = model::qty{1};
+            }
         }
         route(f);
     }
