@@ -387,18 +387,20 @@ class reader {
             }
             const auto path = fmt::format("{}.{}", sec.name, key);
             note(path, k.source());
+            // A named reference: clang 14 cannot capture a structured binding in a lambda.
+            const toml::node& value = v;
             const bool ok = std::visit(
                 [&](auto m) {
                     auto& target = out.*m;
                     using value_type = std::remove_cvref_t<decltype(target)>;
                     if constexpr (std::is_same_v<value_type, bool>) {
-                        return read_bool(v, path, target);
+                        return read_bool(value, path, target);
                     } else if constexpr (std::is_same_v<value_type, std::string>) {
-                        return read_string(v, path, target);
+                        return read_string(value, path, target);
                     } else if constexpr (std::is_same_v<value_type, ms>) {
-                        return read_duration(v, path, f->lo == 0, target);
+                        return read_duration(value, path, f->lo == 0, target);
                     } else {
-                        return read_count(v, path, f->lo, f->hi,
+                        return read_count(value, path, f->lo, f->hi,
                                           detail::range_message(sec.name, *f), target);
                     }
                 },

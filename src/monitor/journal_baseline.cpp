@@ -892,8 +892,10 @@ result<baseline> read_baseline_toml(std::string_view text, std::string& error) {
         }
         for (const auto& [k, v] : *rates) {
             const std::string name = fmt::format("rates_per_hour.{}", k.str());
+            // A named copy: clang 14 cannot capture a structured binding in a lambda.
+            const std::string_view key = k.str();
             const auto it = std::find_if(count_keys.begin(), count_keys.end(),
-                                         [&](const count_key& c) { return c.key == k.str(); });
+                                         [&](const count_key& c) { return c.key == key; });
             if (it == count_keys.end()) {
                 r.fail(name, "unknown key");
                 return invalid;
