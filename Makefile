@@ -4,7 +4,7 @@ PRESET ?= release
 JOBS ?= $(shell nproc)
 BUILD := build/$(PRESET)
 
-.PHONY: all setup configure build demo test asan tsan bench format format-check tidy clean package package-test
+.PHONY: all setup configure build demo test asan tsan bench fuzz fuzz-run format format-check tidy clean package package-test
 
 all: build
 
@@ -49,6 +49,18 @@ tsan: setup
 	@cmake --preset tsan >/dev/null
 	@cmake --build --preset tsan -j $(JOBS) --target mdg_thread_tests
 	@ctest --preset tsan -j $(JOBS) -L '^(integration|dispatch)$$' -E '^(cli|js|observability|report)\.'
+
+# The libFuzzer targets of tests/fuzz (clang, ASan + UBSan) in build/fuzz; only those targets.
+fuzz: setup
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
+# Runs each fuzz target for FUZZ_SECONDS, one at a time, with its dictionary, on a corpus kept in
+# build/fuzz/corpus (scripts/fuzz_campaign.sh); fails on any crash. FUZZ_TARGETS picks some.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz-run: fuzz
+	@bash scripts/fuzz_campaign.sh -s $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: build
 	@$(BUILD)/bench/mdg_bench
