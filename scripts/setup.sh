@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config git
     g++ clang clang-format clang-tidy libclang-rt-14-dev
-    libboost1.81-dev libsimdjson-dev libssl-dev ca-certificates openssl zlib1g-dev
+    libboost1.81-dev libsimdjson-dev libssl-dev ca-certificates openssl zlib1g-dev libzstd-dev zstd
     libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libsystemd-dev
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     prometheus

@@ -134,6 +134,10 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
         ->add_option("--port-file", run.port_file,
                      "write the bound HTTP port to this file once listening")
         ->check(output_file);
+    std::string run_record;
+    auto* record_opt = run_cmd->add_option(
+        "--record", run_record,
+        "record every frame received and request sent into this directory (docs/recording.md)");
 
     auto& replay = line.replay;
     auto* replay_cmd = app.add_subcommand(
@@ -142,6 +146,9 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
     replay_cmd->add_option("file", replay.file, "capture file, e.g. *.frames.jsonl")
         ->required()
         ->check(non_empty);
+    replay_cmd->add_option("more", replay.more_files,
+                           "more captures, recordings (*.jsonl.zst) or recording directories, "
+                           "replayed in order after FILE");
     std::string replay_category = "linear";
     replay_cmd->add_option("--category", replay_category, "spot, linear, inverse or option")
         ->check(CLI::IsMember({"spot", "linear", "inverse", "option"}))
@@ -427,3 +434,6 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
 }
 
 } // namespace mdg::app
+        if (record_opt->count() > 0) {
+            o.record_dir = run_record;
+        }

@@ -14,6 +14,7 @@ namespace mdg::app {
 
 struct replay_args {
     std::string file;
+    std::vector<std::string> more_files; ///< replayed after `file`, in order
     model::category cat = model::category::linear;
     std::string dump_books; ///< "" or "json"
 };

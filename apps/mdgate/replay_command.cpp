@@ -1,6 +1,9 @@
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -11,16 +14,58 @@
 
 namespace mdg::app {
 
+namespace {
+
+// The files to replay, in order: each file as given; a directory's captures and recordings
+// (*.jsonl, *.jsonl.zst) by name, which for recordings is by time.
+std::vector<std::filesystem::path> expand(const replay_args& args) {
+    std::vector<std::string> given{args.file};
+    given.insert(given.end(), args.more_files.begin(), args.more_files.end());
+    std::vector<std::filesystem::path> out;
+    for (const auto& g : given) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(g, ec)) {
+            out.emplace_back(g);
+            continue;
+        }
+        std::vector<std::filesystem::path> in_dir;
+        for (const auto& e : std::filesystem::directory_iterator(g, ec)) {
+            const auto name = e.path().filename().string();
+            if (e.is_regular_file(ec) &&
+                (name.ends_with(".jsonl") || name.ends_with(".jsonl.zst"))) {
+                in_dir.push_back(e.path());
+            }
+        }
+        std::sort(in_dir.begin(), in_dir.end());
+        out.insert(out.end(), in_dir.begin(), in_dir.end());
+    }
+    return out;
+}
+
+} // namespace
+
 int run_replay(const replay_args& args) {
     replay::replay_options opts;
     opts.cat = args.cat;
     replay::replayer r{opts};
-    std::string message;
-    const auto ec = replay::for_each_frame_in_file(
-        args.file, [&](std::string_view frame) { r.on_frame(frame); }, message);
-    if (ec) {
-        std::fprintf(stderr, "mdgate: %s\n", message.c_str());
-        return 2;
+    for (const auto& file : expand(args)) {
+        std::string message;
+        replay::capture_read_info info;
+        r.begin_file();
+        const auto ec = replay::for_each_frame_in_file(
+            file, [&](std::string_view line) { r.on_line(line); }, message, &info);
+        if (ec) {
+            std::fprintf(stderr, "mdgate: %s\n", message.c_str());
+            return 2;
+        }
+        if (info.truncated) {
+            // A recording cut short (a crash, or a file still being written): everything up
+            // to its last complete record was replayed.
+            std::fprintf(stderr,
+                         "mdgate: warning: %s ends inside a zstd frame (cut short); replayed up "
+                         "to its last complete record\n",
+                         file.c_str());
+        }
     }
     if (args.dump_books == "json") {
         std::fputs(replay::dump_books_json(r).c_str(), stdout);

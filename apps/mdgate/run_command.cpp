@@ -17,6 +17,7 @@
 #include "core/log.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/liquidation_log.hpp"
+#include "record/recording_writer.hpp"
 
 namespace mdg::app {
 
@@ -93,6 +94,19 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     o.api.stream.slow_close_after = cfg.api.slow_close_after;
     o.api.stream.book_interval = cfg.api.book_interval;
     o.summary_interval = cfg.log.summary_interval;
+    if (!cfg.record.dir.empty()) {
+        record::recorder_options r;
+        r.writer.dir = cfg.record.dir;
+        r.writer.prefix = fmt::format("mdgate-{}", model::to_string(cfg.venue.category));
+        r.writer.max_file_bytes = cfg.record.max_file_bytes;
+        r.writer.max_file_age = cfg.record.max_file_age;
+        r.writer.max_total_bytes = cfg.record.max_total_bytes;
+        r.writer.keep_files = cfg.record.keep_files;
+        r.writer.zstd_level = static_cast<int>(cfg.record.zstd_level);
+        r.writer.flush_interval = cfg.record.flush_interval;
+        r.queue_bytes = cfg.record.queue_bytes;
+        o.record = std::move(r);
+    }
     o.version = version();
     return o;
 }
@@ -124,6 +138,11 @@ int run_gateway(const run_args& args) {
     // Checked before any work, with --check-config too (the command line checked it already).
     if (!args.port_file.empty() && !cli::check_output_file("--port-file", args.port_file, error)) {
         std::fprintf(stderr, "mdgate: %s\n", error.c_str());
+        return 2;
+    }
+    if (!cfg.record.dir.empty() && !record::check_directory(cfg.record.dir, error)) {
+        std::fprintf(stderr, "mdgate: %s: %s\n",
+                     args.overrides.record_dir ? "--record" : "record.dir", error.c_str());
         return 2;
     }
     // Every connection needs an attempt at start: more connections than the budget allows in

@@ -348,6 +348,14 @@ bool check_relations(const gateway_config& cfg, const locator& loc, std::string&
                                   format_duration(c.backoff_cap), format_duration(c.backoff_base)));
         return false;
     }
+    const auto& r = cfg.record;
+    if (r.max_total_bytes != 0 && r.max_total_bytes < r.max_file_bytes) {
+        error = loc.error({"record.max_total_bytes", "record.max_file_bytes"},
+                          fmt::format("'record.max_total_bytes' ({}) must be 0 (no limit) or at "
+                                      "least 'record.max_file_bytes' ({})",
+                                      r.max_total_bytes, r.max_file_bytes));
+        return false;
+    }
     const auto& p = cfg.probe;
     if (p.total_timeout < p.connect_timeout) {
         error = loc.error({"probe.total_timeout", "probe.connect_timeout"},
@@ -517,6 +525,7 @@ bool apply_overrides(gateway_config& cfg, const overrides& o, std::string& error
     set(o.log_level, cfg.log.level, "log.level", "--log-level");
     set(o.log_format, cfg.log.format, "log.format", "--log-format");
     set(o.log_target, cfg.log.target, "log.target", "--log-target");
+    set(o.record_dir, cfg.record.dir, "record.dir", "--record");
     return detail::check(cfg, loc, error);
 }
 

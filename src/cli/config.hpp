@@ -134,6 +134,18 @@ struct gateway_config {
         std::size_t book_levels = 1000; ///< levels per side the API keeps of each book
         friend bool operator==(const api_t&, const api_t&) = default;
     } api;
+    /// [record]: the frame recorder (docs/recording.md); off while `dir` is empty.
+    struct record_t {
+        std::string dir; ///< "" = no recording; `--record DIR` sets it
+        std::size_t max_file_bytes = std::size_t{256} << 20;
+        ms max_file_age{std::chrono::hours{1}};
+        std::size_t max_total_bytes = std::size_t{20} << 30; ///< 0 = no limit
+        std::size_t keep_files = 0;                          ///< 0 = no limit
+        std::size_t queue_bytes = std::size_t{16} << 20;
+        std::size_t zstd_level = 3; ///< 0 = plain JSON lines
+        ms flush_interval{std::chrono::seconds{1}};
+        friend bool operator==(const record_t&, const record_t&) = default;
+    } record;
     /// [log]
     struct log_t {
         std::string level = "info";    ///< one of log_level_names (cli/log_values.hpp)
@@ -186,6 +198,7 @@ struct overrides {
     std::optional<std::string> log_level;            ///< --log-level
     std::optional<std::string> log_format;           ///< --log-format
     std::optional<std::string> log_target;           ///< --log-target
+    std::optional<std::string> record_dir;           ///< --record (record.dir)
 };
 
 /// Applies `o` to `cfg` and validates the result. A new category also moves a ws_url that was

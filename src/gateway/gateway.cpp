@@ -45,6 +45,8 @@ struct gateway::impl {
     std::unique_ptr<dispatch::consumer_pool> pool;
     std::vector<std::unique_ptr<dispatch::shard>> shards;
     std::vector<std::unique_ptr<shard_router>> routers;
+    // Before the connections, which keep a pointer to it (destroyed after them).
+    std::unique_ptr<record::recorder> recorder;
     std::vector<std::unique_ptr<exchange::connection>> conns;
     // The API thread and what runs on it; declared before the server so that the server is
     // destroyed first (its stop is queued to the API thread's io_context).
@@ -349,6 +351,27 @@ bool gateway::start(std::string& error, start_failure* kind) {
         };
         m.shards.push_back(std::make_unique<dispatch::shard>(std::move(so), m.pool.get()));
     }
+    if (o.record) {
+        // The header: what an exact replay needs (each connection's topics, the precision
+        // of every instrument as registered above).
+        record::recording_header h;
+        h.cat = o.cat;
+        h.version = o.version;
+        for (const auto& cp : *plan) {
+            h.connections.push_back({cp.id, o.ws_url, cp.topics});
+        }
+        for (std::uint32_t i = 0; i < m.registry.size(); ++i) {
+            const auto& info = m.registry.info(model::instrument_id{i});
+            h.instruments.push_back({info.symbol, info.spec});
+        }
+        m.recorder = std::make_unique<record::recorder>(*o.record, std::move(h));
+        if (!m.recorder->open(error)) {
+            m.recorder.reset();
+            return false;
+        }
+        m.reg.add_collector(
+            [r = m.recorder.get()](metrics::family_writer& w) { collect_record(w, r->stats()); });
+    }
     m.budget = std::make_unique<net::connect_budget>(o.budget);
     if (o.probe_enabled && !o.probe.url.empty()) {
         m.probe = std::make_unique<net::connectivity_probe>(m.ioc.get_executor(), m.tls, o.probe);
@@ -360,6 +383,8 @@ bool gateway::start(std::string& error, start_failure* kind) {
         co.cat = o.cat;
         co.url = o.ws_url;
         co.topics = cp.topics;
+        co.recorder = m.recorder.get();
+        co.record_index = static_cast<std::uint32_t>(i);
         if (m.probe) {
             co.probe = [&m]() -> asio::awaitable<void> {
                 (void)co_await m.probe->check();
@@ -396,6 +421,9 @@ bool gateway::start(std::string& error, start_failure* kind) {
     m.pool->start();
     for (auto& s : m.shards) {
         s->start();
+    }
+    if (m.recorder) {
+        m.recorder->start();
     }
     m.started_at = steady::now();
     m.started_wall = core::default_clock().now();
@@ -496,6 +524,10 @@ bool gateway::stop() {
         m.io_thread.join();
     }
     m.running = false;
+    // The I/O thread (the recorder's producer) has ended: write out what it recorded.
+    if (m.recorder) {
+        m.recorder->stop();
+    }
     // 4. Drain the shards (everything read is applied), then the consumers.
     for (auto& s : m.shards) {
         s->stop();

@@ -23,6 +23,7 @@
 #include "metrics/registry.hpp"
 #include "net/connect_budget.hpp"
 #include "net/rest_probe.hpp"
+#include "record/recorder.hpp"
 
 namespace mdg::gateway {
 
@@ -51,6 +52,9 @@ struct gateway_options {
     /// The data API and the stream on the HTTP listener (docs/api.md); needs http_enabled.
     api_options api;
     std::chrono::milliseconds summary_interval{60'000};
+    /// The frame recorder (`[record]`, docs/recording.md); none when empty. start() fails
+    /// (start_failure::config) when its directory cannot take a file.
+    std::optional<record::recorder_options> record;
     std::string version;
     /// Extra observer of each data item's read-to-applied time, called on the shard threads
     /// after the metrics histogram (so: thread-safe, quick, never blocking). Optional; the

@@ -261,3 +261,40 @@ void collect(metrics::family_writer& w, const gateway_view& v) {
 }
 
 } // namespace mdg::gateway
+
+namespace mdg::gateway {
+
+void collect_record(metrics::family_writer& w, const record::recorder_stats& s) {
+    const auto counter = [&](std::string_view name, std::string_view help,
+                             const std::atomic<std::uint64_t>& v) {
+        w.begin(name, help, metrics::metric_type::counter);
+        w.sample({}, v.load(std::memory_order_relaxed));
+    };
+    w.begin("mdgate_record_frames_total",
+            "Frames written to the recording: received from the venue (in), requests sent (out)",
+            metrics::metric_type::counter);
+    w.sample({{"direction", "in"}}, s.frames_in.load(std::memory_order_relaxed));
+    w.sample({{"direction", "out"}}, s.frames_out.load(std::memory_order_relaxed));
+    counter("mdgate_record_records_total",
+            "Records written to the recording (frames, requests, connection up/down)", s.records);
+    counter("mdgate_record_input_bytes_total", "Bytes of recording lines before compression",
+            s.input_bytes);
+    counter("mdgate_record_bytes_written_total", "Bytes written to recording files",
+            s.bytes_written);
+    w.begin("mdgate_record_dropped_total",
+            "Records lost: the recorder's queue was full (queue_full; ingest never waits) or no "
+            "file was open after an I/O error (no_file)",
+            metrics::metric_type::counter);
+    w.sample({{"reason", "queue_full"}}, s.dropped_queue_full.load(std::memory_order_relaxed));
+    w.sample({{"reason", "no_file"}}, s.dropped_no_file.load(std::memory_order_relaxed));
+    counter("mdgate_record_files_total", "Recording files opened", s.files_opened);
+    counter("mdgate_record_files_deleted_total",
+            "Old recording files deleted by the retention bounds", s.files_deleted);
+    counter("mdgate_record_errors_total", "Recording I/O failures: open, write, close, delete",
+            s.errors);
+    w.begin("mdgate_record_queue_bytes", "Bytes of records waiting for the recorder's writer",
+            metrics::metric_type::gauge);
+    w.sample({}, s.queue_bytes.load(std::memory_order_relaxed));
+}
+
+} // namespace mdg::gateway

@@ -7,6 +7,7 @@
 #include "gateway/gateway_view.hpp"
 #include "metrics/registry.hpp"
 #include "model/instrument.hpp"
+#include "record/recording_writer.hpp"
 
 namespace mdg::gateway {
 
@@ -36,5 +37,9 @@ struct gateway_metrics {
 /// topics, books, queues, consumers, log lines). The gateway's registry collector; runs on
 /// the I/O thread, where the connections' plain counters live.
 void collect(metrics::family_writer& w, const gateway_view& v);
+
+/// Writes the recorder's `mdgate_record_*` series (docs/metrics.md). Thread-safe: the stats
+/// are atomics.
+void collect_record(metrics::family_writer& w, const record::recorder_stats& s);
 
 } // namespace mdg::gateway

@@ -92,6 +92,17 @@ std::string summary_text(const replayer& r) {
     }
     fmt::format_to(it, "\ncontrol frames: {} (acks ok {}, rejected {}, pongs {})\n",
                    s.control_frames, s.acks_ok, s.acks_rejected, s.pongs);
+    if (s.headers > 0) {
+        using record::record_kind;
+        const auto n = [&](record_kind k) {
+            return s.records[static_cast<std::size_t>(k)];
+        };
+        fmt::format_to(it,
+                       "recording: {} file headers; records in {}, out {}, up {}, down {}; "
+                       "bad lines {}\n",
+                       s.headers, n(record_kind::in), n(record_kind::out), n(record_kind::up),
+                       n(record_kind::down), s.bad_records);
+    }
     fmt::format_to(it, "decode errors: {}", s.decode_error_total());
     for (std::size_t k = 0; k < s.decode_errors.size(); ++k) {
         if (s.decode_errors[k] != 0) {

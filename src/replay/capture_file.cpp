@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <vector>
+#include <zstd.h>
 
 #include <fmt/format.h>
 
@@ -23,8 +26,8 @@ std::string_view trim_line(std::string_view line) noexcept {
 
 boost::system::error_code
 for_each_frame_in_file(const std::filesystem::path& path,
-                       const std::function<void(std::string_view)>& on_frame,
-                       std::string& message) {
+                       const std::function<void(std::string_view)>& on_frame, std::string& message,
+                       capture_read_info* info) {
     std::error_code fs_ec;
     const auto st = std::filesystem::status(path, fs_ec);
     if (std::filesystem::is_directory(st)) {
@@ -62,12 +65,11 @@ for_each_frame_in_file(const std::filesystem::path& path,
                               path.string(), line_no, max_capture_line_bytes);
         return boost::system::error_code{EFBIG, boost::system::generic_category()};
     };
-    while (in) {
-        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        std::string_view rest{chunk.data(), static_cast<std::size_t>(in.gcount())};
+    // Splits decompressed (or plain) bytes into lines.
+    const auto feed = [&](std::string_view rest) {
         for (auto nl = rest.find('\n'); nl != std::string_view::npos; nl = rest.find('\n')) {
             if (!take(rest.substr(0, nl))) {
-                return too_long();
+                return false;
             }
             if (const auto frame = trim_line(line); !frame.empty()) {
                 on_frame(frame);
@@ -76,9 +78,62 @@ for_each_frame_in_file(const std::filesystem::path& path,
             ++line_no;
             rest.remove_prefix(nl + 1);
         }
-        if (!take(rest)) {
-            return too_long();
+        return take(rest);
+    };
+    // zstd is recognised by its magic number (RFC 8878), whatever the file is called.
+    constexpr std::array<unsigned char, 4> zstd_magic{0x28, 0xB5, 0x2F, 0xFD};
+    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
+    std::vector<char> plain;
+    std::size_t zstd_left = 0; // > 0: inside a frame
+    bool first = true;
+    while (in) {
+        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        const std::string_view got{chunk.data(), static_cast<std::size_t>(in.gcount())};
+        if (first && !got.empty()) {
+            first = false;
+            if (got.size() >= 4 && std::memcmp(got.data(), zstd_magic.data(), 4) == 0) {
+                dctx.reset(ZSTD_createDCtx());
+                plain.resize(ZSTD_DStreamOutSize());
+                if (info != nullptr) {
+                    info->compressed = true;
+                }
+            }
         }
+        if (!dctx) {
+            if (!feed(got)) {
+                return too_long();
+            }
+            continue;
+        }
+        ZSTD_inBuffer zin{got.data(), got.size(), 0};
+        // Until the input is used up and the decoder holds no more output (a full output
+        // buffer may leave some behind).
+        for (bool full = true; zin.pos < zin.size || full;) {
+            ZSTD_outBuffer zout{plain.data(), plain.size(), 0};
+            const auto before = zin.pos;
+            const auto left = ZSTD_decompressStream(dctx.get(), &zout, &zin);
+            if (ZSTD_isError(left) != 0U) {
+                message = fmt::format("capture {}: corrupt zstd data after line {}: {}",
+                                      path.string(), line_no - 1, ZSTD_getErrorName(left));
+                return {EILSEQ, boost::system::generic_category()};
+            }
+            // A call that moved nothing says nothing about the frame (after a frame's end it
+            // already waits for the next one).
+            if (zin.pos != before || zout.pos != 0) {
+                zstd_left = left;
+            }
+            if (!feed({plain.data(), zout.pos})) {
+                return too_long();
+            }
+            full = zout.pos == zout.size;
+        }
+    }
+    if (dctx && zstd_left != 0) {
+        // Cut inside a frame: the partial last line is not a record.
+        if (info != nullptr) {
+            info->truncated = true;
+        }
+        line.clear();
     }
     if (in.bad()) {
         message = fmt::format("error reading capture {}", path.string());

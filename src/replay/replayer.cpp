@@ -51,9 +51,98 @@ std::string preview(std::string_view frame) {
 } // namespace
 
 void replayer::on_frame(std::string_view frame) {
+    on_frame(frame, clock_.now());
+}
+
+void replayer::on_line(std::string_view line) {
+    if (record::is_header_line(line)) {
+        if (auto h = lines_.parse_header(line)) {
+            recording_ = true;
+            on_header(*h);
+        } else {
+            ++stats_.bad_records;
+            core::log_limited(spdlog::level::warn, "replay.bad_header",
+                              "Recording header not understood (another format version?): {}...",
+                              preview(line));
+        }
+        return;
+    }
+    if (!recording_) {
+        on_frame(line);
+        return;
+    }
+    const auto r = lines_.parse_record(line);
+    if (!r) {
+        ++stats_.bad_records;
+        core::log_limited(spdlog::level::warn, "replay.bad_record",
+                          "Recording line is not a record: {}...", preview(line));
+        return;
+    }
+    ++stats_.records[static_cast<std::size_t>(r->kind)];
+    switch (r->kind) {
+    case record::record_kind::in:
+        on_frame(r->payload, r->t);
+        break;
+    case record::record_kind::down:
+        on_connection_down(r->conn);
+        break;
+    case record::record_kind::out:
+    case record::record_kind::up:
+        break;
+    }
+}
+
+void replayer::on_header(const record::recording_header& h) {
+    ++stats_.headers;
+    opts_.cat = h.cat;
+    for (const auto& in : h.instruments) {
+        const auto id = registry_.intern(model::venue::bybit, h.cat, in.symbol, in.spec);
+        registry_.set_spec(id, in.spec);
+    }
+    conn_topics_.clear();
+    for (const auto& c : h.connections) {
+        conn_topics_.push_back(c.topics);
+    }
+}
+
+// As the gateway's shard_router::on_connection_lost: every book of the connection loses
+// continuity, its tickers and trades go stale.
+void replayer::on_connection_down(std::uint32_t conn) {
+    if (conn >= conn_topics_.size()) {
+        return;
+    }
+    namespace bybit = exchange::bybit;
+    for (const auto& t : conn_topics_[conn]) {
+        const auto p = bybit::parse_topic(t);
+        if (!p) {
+            continue;
+        }
+        const auto id = registry_.find(model::venue::bybit, opts_.cat, p->symbol);
+        if (!id) {
+            continue;
+        }
+        switch (p->ch) {
+        case bybit::channel::orderbook:
+            (void)state_.mark_book_stale(*id, p->depth, true);
+            break;
+        case bybit::channel::tickers:
+            (void)state_.mark_ticker_stale(*id);
+            break;
+        case bybit::channel::public_trade:
+            (void)state_.mark_trades_stale(*id);
+            break;
+        case bybit::channel::kline:
+        case bybit::channel::all_liquidation:
+        case bybit::channel::liquidation:
+            break;
+        }
+    }
+}
+
+void replayer::on_frame(std::string_view frame, unix_nanos ts_recv) {
     ++stats_.frames;
     stats_.bytes += frame.size();
-    const exchange::bybit::parse_context ctx{opts_.cat, &registry_, true, clock_.now()};
+    const exchange::bybit::parse_context ctx{opts_.cat, &registry_, true, ts_recv};
     auto r = decoder_.decode(frame, ctx);
     if (!r) {
         const auto kind = static_cast<errc>(r.error().value());

@@ -2,7 +2,9 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "book/order_book.hpp"
 #include "core/clock.hpp"
@@ -11,6 +13,7 @@
 #include "exchange/bybit/topic.hpp"
 #include "market/market_state.hpp"
 #include "model/instrument.hpp"
+#include "record/record_format.hpp"
 
 namespace mdg::replay {
 
@@ -40,6 +43,11 @@ struct replay_stats {
     std::uint64_t liquidations_accepted = 0;
     std::uint64_t liquidations_duplicate = 0;
 
+    // Recordings (`mdgate run --record`; zero for a plain capture).
+    std::uint64_t headers = 0; ///< recording files (header lines) read
+    std::array<std::uint64_t, record::record_kind_count> records{}; ///< by record_kind
+    std::uint64_t bad_records = 0; ///< lines of a recording that are not records
+
     [[nodiscard]] std::uint64_t decode_error_total() const noexcept;
 };
 
@@ -66,8 +74,17 @@ class replayer {
   public:
     explicit replayer(replay_options opts = {}, const core::clock& clock = core::default_clock());
 
-    /// Processes one raw text frame.
+    /// Processes one raw text frame, received at `ts_recv` (default: the clock's now).
     void on_frame(std::string_view frame);
+    void on_frame(std::string_view frame, unix_nanos ts_recv);
+
+    /// Processes one line of a capture file: a raw frame (a plain capture) or, once a
+    /// recording header was seen in this file, a recording line (docs/recording.md): the
+    /// header's precision and category apply, frames received replay in order, requests are
+    /// counted, and a connection going down marks its books stale as the gateway did.
+    void on_line(std::string_view line);
+    /// A new file starts: plain until its first line says it is a recording.
+    void begin_file() noexcept { recording_ = false; }
 
     [[nodiscard]] const replay_stats& stats() const noexcept { return stats_; }
     [[nodiscard]] const market::market_state& state() const noexcept { return state_; }
@@ -79,6 +96,8 @@ class replayer {
   private:
     void on_book(const exchange::bybit::decoded_frame& f);
     void on_control(const exchange::bybit::decoded_frame& f);
+    void on_header(const record::recording_header& h);
+    void on_connection_down(std::uint32_t conn);
 
     replay_options opts_;
     const core::clock& clock_; // outlives: the replayer (a process-wide or test clock)
@@ -86,6 +105,9 @@ class replayer {
     exchange::bybit::decoder decoder_;
     market::market_state state_;
     replay_stats stats_;
+    record::line_parser lines_;
+    bool recording_ = false;
+    std::vector<std::vector<std::string>> conn_topics_; // by connection, from the header
 };
 
 } // namespace mdg::replay

@@ -1,7 +1,9 @@
 // The whole gateway (connections, shards, consumer pool, HTTP endpoints) against the
 // simulator on loopback: the fault catalogue, a slow consumer, readiness, a mass drop.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -12,6 +14,8 @@
 
 #include "gateway/gateway.hpp"
 #include "model/fixed_point.hpp"
+#include "replay/capture_file.hpp"
+#include "replay/replayer.hpp"
 #include "sim/server.hpp"
 #include "support/ws_test_client.hpp"
 
@@ -290,6 +294,108 @@ TEST_F(GatewayTest, KeepsEveryBookEqualToTheTruthThroughTheFaultCatalogue) {
     const auto accepted_at_stop = accepted();
     std::this_thread::sleep_for(500ms);
     EXPECT_EQ(accepted(), accepted_at_stop);
+}
+
+// `--record` (issue #14 item 8): a recording made through faults (reconnects, a gap, a crossed
+// book, a malformed frame) and rotated over several files replays to exactly the books the
+// gateway held: every level, every update id, and the state the gateway left them in.
+TEST_F(GatewayTest, ARecordingReplaysToExactlyTheBooksTheGatewayHeld) {
+    const auto dir = std::filesystem::path(::testing::TempDir()) / "mdg_gateway_recording";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto o = options(all_topics());
+    o.record.emplace();
+    o.record->writer.dir = dir;
+    // Several files (a zstd file grows at each flush): replay crosses rotations.
+    o.record->writer.max_file_bytes = 16 << 10;
+    o.record->writer.flush_interval = 100ms;
+    o.record->writer.max_total_bytes = 0;
+    o.freshness.orderbook = 0ms; // the pause below must not flag books stale by silence
+    start(std::move(o));
+    ASSERT_TRUE(eventually([&] { return ready(); }));
+    const auto totals = [&](std::string_view key) {
+        return status_number(gw_->status_json(), key);
+    };
+    ASSERT_EQ(control(R"({"action":"drop","mode":"reset"})"), 200U);
+    ASSERT_TRUE(eventually([&] { return totals("reconnects") >= 3; }));
+    ASSERT_TRUE(eventually([&] { return ready(); }));
+    ASSERT_EQ(control(R"({"action":"skip_update","topic":"orderbook.50.BTCUSDT"})"), 200U);
+    ASSERT_TRUE(eventually([&] { return totals("book_gaps") >= 1; }));
+    ASSERT_EQ(control(R"({"action":"crossed","topic":"orderbook.50.ETHUSDT"})"), 200U);
+    ASSERT_EQ(control(R"({"action":"malformed"})"), 200U);
+    ASSERT_TRUE(eventually([&] { return totals("decode_errors") >= 1; }));
+    ASSERT_TRUE(eventually([&] { return ready(); }));
+
+    ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
+    const std::array<const char*, 3> symbols{"BTCUSDT", "ETHUSDT", "SOLUSDT"};
+    ASSERT_TRUE(eventually([&] {
+        return std::all_of(symbols.begin(), symbols.end(),
+                           [&](const char* s) { return at_truth(s, 50); });
+    }));
+    std::vector<book_copy> held;
+    for (const char* s : symbols) {
+        held.push_back(*gw_->book(s, 50));
+    }
+    const auto frames = gw_->totals().frames;
+    EXPECT_EQ(metric(R"(mdgate_record_dropped_total{reason="queue_full"})"), 0U);
+    ASSERT_TRUE(gw_->stop()); // the recorder writes out everything and closes its file
+
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    ASSERT_GE(files.size(), 2U);
+    replay::replayer r;
+    std::size_t subscribes = 0;
+    for (const auto& f : files) {
+        r.begin_file();
+        std::string message;
+        replay::capture_read_info info;
+        ASSERT_FALSE(replay::for_each_frame_in_file(
+            f,
+            [&](std::string_view line) {
+                subscribes += line.find(R"(\"op\":\"subscribe\")") != std::string_view::npos &&
+                              line.find(R"("d":"out")") != std::string_view::npos;
+                r.on_line(line);
+            },
+            message, &info))
+            << message;
+        EXPECT_TRUE(info.compressed);
+        EXPECT_FALSE(info.truncated) << f;
+    }
+    const auto& st = r.stats();
+    EXPECT_EQ(st.headers, files.size());
+    EXPECT_EQ(st.bad_records, 0U);
+    EXPECT_EQ(st.frames, frames) << "every frame the gateway read is in the recording";
+    EXPECT_GE(subscribes, 6U) << "the subscriptions, first and after the reconnects";
+    EXPECT_GE(st.records[static_cast<std::size_t>(record::record_kind::down)], 6U);
+    EXPECT_GE(st.decode_error_total(), 1U);
+    const auto replayed = replay::sum_books(r.state());
+    EXPECT_GE(replayed.gaps + replayed.crossed, 2U) << "the faults are in the recording";
+    for (std::size_t i = 0; i < symbols.size(); ++i) {
+        SCOPED_TRACE(symbols[i]);
+        const auto id =
+            r.instruments().find(model::venue::bybit, model::category::linear, symbols[i]);
+        ASSERT_TRUE(id);
+        const auto* e = r.state().book(*id, 50);
+        ASSERT_NE(e, nullptr);
+        const auto& b = e->book;
+        // The gateway's connections closed at stop, as recorded: its books went stale then.
+        EXPECT_EQ(b.state(), book::book_state::stale);
+        EXPECT_EQ(b.update_id(), held[i].update_id);
+        ASSERT_EQ(b.bid_count(), held[i].bids.size());
+        ASSERT_EQ(b.ask_count(), held[i].asks.size());
+        for (std::size_t k = 0; k < b.bid_count(); ++k) {
+            EXPECT_EQ(b.bid(k).px.raw, held[i].bids[k].px.raw) << k;
+            EXPECT_EQ(b.bid(k).sz.raw, held[i].bids[k].sz.raw) << k;
+        }
+        for (std::size_t k = 0; k < b.ask_count(); ++k) {
+            EXPECT_EQ(b.ask(k).px.raw, held[i].asks[k].px.raw) << k;
+            EXPECT_EQ(b.ask(k).sz.raw, held[i].asks[k].sz.raw) << k;
+        }
+    }
+    std::filesystem::remove_all(dir);
 }
 
 // A consumer that sleeps 10 s in every callback and ignores its stop token.

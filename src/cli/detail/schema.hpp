@@ -59,6 +59,7 @@ using disp = gc::dispatch_t;
 using http_s = gc::http_t;
 using log_s = gc::log_t;
 using api_s = gc::api_t;
+using rec_s = gc::record_t;
 
 // The bounds are generous sanity limits, not tuning advice; docs/configuration.md explains
 // each. Bybit caps: 500 new connections per 5 minutes per IP, 2000 args per option connection.
@@ -117,14 +118,22 @@ inline const auto scalar_sections = std::make_tuple(
         field<api_s>{"slow_close_after", &api_s::slow_close_after, 100, hour},
         field<api_s>{"book_interval", &api_s::book_interval, 0, 10 * sec},
         field<api_s>{"book_levels", &api_s::book_levels, 1, 1000}),
+    make_section("record", &gc::record, field<rec_s>{"dir", &rec_s::dir},
+                 field<rec_s>{"max_file_bytes", &rec_s::max_file_bytes, 1LL << 20, 1LL << 40},
+                 field<rec_s>{"max_file_age", &rec_s::max_file_age, sec, 24 * hour},
+                 field<rec_s>{"max_total_bytes", &rec_s::max_total_bytes, 0, 1LL << 50},
+                 field<rec_s>{"keep_files", &rec_s::keep_files, 0, 1'000'000},
+                 field<rec_s>{"queue_bytes", &rec_s::queue_bytes, 1LL << 16, 1LL << 30},
+                 field<rec_s>{"zstd_level", &rec_s::zstd_level, 0, 19},
+                 field<rec_s>{"flush_interval", &rec_s::flush_interval, 100, min}),
     make_section("log", &gc::log, field<log_s>{"level", &log_s::level},
                  field<log_s>{"format", &log_s::format}, field<log_s>{"target", &log_s::target},
                  field<log_s>{"summary_interval", &log_s::summary_interval, sec, 24 * hour}));
 
 /// Keys of the tables read by hand.
-inline constexpr std::array<std::string_view, 10> root_keys{
-    "venue",     "topics",   "symbols", "connections", "probe",
-    "freshness", "dispatch", "http",    "api",         "log"};
+inline constexpr std::array<std::string_view, 11> root_keys{
+    "venue",    "topics", "symbols", "connections", "probe", "freshness",
+    "dispatch", "http",   "api",     "record",      "log"};
 inline constexpr std::array<std::string_view, 6> venue_keys{"name",   "category", "symbols",
                                                             "ws_url", "rest_url", "ca_file"};
 inline constexpr std::array<std::string_view, 5> topic_keys{"tickers", "klines", "orderbook_depths",
@@ -178,7 +187,7 @@ template <class S>
     } else {
         lo = std::to_string(f.lo);
         hi = std::to_string(f.hi);
-        note = f.lo == 0 ? " (0 = no limit)" : "";
+        note = f.lo != 0 ? "" : f.key == "zstd_level" ? " (0 = uncompressed)" : " (0 = no limit)";
     }
     return "'" + std::string{table} + "." + std::string{f.key} + "' must be between " + lo +
            " and " + hi + note;

@@ -101,7 +101,19 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             return;
         }
         for (const auto& r : *reqs) {
-            session->send(r.payload);
+            send(r.payload);
+        }
+    }
+
+    // Every request goes out through here, so that the recording holds it.
+    void send(std::string payload) {
+        tap(record::record_kind::out, core::default_clock().now(), payload);
+        session->send(std::move(payload));
+    }
+
+    void tap(record::record_kind k, unix_nanos t, std::string_view payload = {}) {
+        if (opts.recorder != nullptr) {
+            (void)opts.recorder->record(k, opts.record_index, t, payload);
         }
     }
 
@@ -223,7 +235,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             if (now >= next_ping) {
                 next_ping = now + opts.ping_interval;
                 live.on_ping(now);
-                session->send(bybit::build_ping(std::to_string(next_req_id++)));
+                send(bybit::build_ping(std::to_string(next_req_id++)));
             }
         }
     }
@@ -375,6 +387,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
                 ++stats.reconnects;
             }
             log_connected();
+            tap(record::record_kind::up, core::default_clock().now());
             set_state(connection_state::subscribing);
             last_rx = steady::now();
             live.on_up(last_rx);
@@ -382,6 +395,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             asio::co_spawn(ex, watchdog(generation), asio::detached);
             co_await read_loop();
             ++generation; // ends this connection's watchdog
+            tap(record::record_kind::down, core::default_clock().now());
             subs.on_disconnect();
             handler.on_connection_lost(opts.topics);
             retry.on_down(steady::now());
@@ -421,6 +435,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             }
             ++stats.frames;
             stats.bytes += text.size();
+            tap(record::record_kind::in, received, text);
             auto ctx = base;
             ctx.ts_recv = received;
             auto r = decoder.decode(text, ctx);

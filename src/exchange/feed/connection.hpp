@@ -20,6 +20,7 @@
 #include "net/backoff.hpp"
 #include "net/connect_budget.hpp"
 #include "net/ws_session.hpp"
+#include "record/recorder.hpp"
 
 namespace mdg::exchange {
 
@@ -69,6 +70,11 @@ struct connection_options {
     /// Runs after a failed connect, before the backoff wait (at most once per backoff step):
     /// the shared connectivity probe, which logs and counts network failures. Optional.
     std::function<boost::asio::awaitable<void>()> probe{};
+    /// The frame recorder (`--record`): every frame received, every request sent and each
+    /// connect and loss go to it as connection `record_index`. Optional; outlives: the
+    /// connection. Called only on this connection's executor (the recorder's one producer).
+    record::recorder* recorder = nullptr;
+    std::uint32_t record_index = 0;
 };
 
 /// Counters of one connection (the metrics module exports them).
