@@ -507,6 +507,10 @@ asio::awaitable<void> server::impl::ws_writer(std::shared_ptr<ws_session> s) {
             break;
         }
         if (s->closed) {
+            // Closed by the reader (the client went away) or by a fault: the socket goes with
+            // the writer, the last owner of the session besides a suspended read.
+            boost::system::error_code ignored;
+            beast::get_lowest_layer(s->ws).socket().close(ignored);
             break;
         }
         if (s->queue.empty() || s->stalled()) {
@@ -569,6 +573,7 @@ void server::impl::close_session(ws_session& s, bool reset) {
 
 void server::impl::forget_session(ws_session& s) {
     s.closed = true;
+    s.wake.cancel(); // the writer may wait for a frame that never comes: it ends now
     for (const auto& t : s.topics) {
         if (auto* m = market(s.cat)) {
             if (auto it = m->topics.find(t); it != m->topics.end()) {

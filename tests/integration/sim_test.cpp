@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -318,6 +319,26 @@ TEST_F(SimTest, DropClosesWithACloseFrameOrAReset) {
     EXPECT_TRUE(b->closed());
     EXPECT_NE(b->error(), boost::beast::websocket::error::closed); // no close frame
     EXPECT_EQ(control(R"({"action":"drop","connection":"99"})").first, 400U);
+}
+
+// Found by `mdgate chaos`: a client that went away while its session had nothing to send
+// (its writer waiting for a frame) left the session, and its socket, open for good.
+TEST_F(SimTest, AClientThatGoesAwayLeavesNoSocketBehind) {
+    start();
+    const auto descriptors = [] {
+        return std::distance(std::filesystem::directory_iterator{"/proc/self/fd"},
+                             std::filesystem::directory_iterator{});
+    };
+    const auto before = descriptors();
+    for (int i = 0; i < 5; ++i) {
+        auto c = connect(); // subscribed to nothing: the server's writer has nothing to send
+        c->pump(50ms);
+    } // each client closes its socket here, without a close frame
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (descriptors() != before && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_EQ(descriptors(), before);
 }
 
 TEST_F(SimTest, StallSendsNothingAndIgnoresPingsThenResumes) {
