@@ -126,11 +126,15 @@ void subscription_set::on_data(std::string_view topic, std::chrono::steady_clock
 
 void subscription_set::on_disconnect() {
     in_flight_.clear();
+    // Every topic is asked for again on the next connection, a refused one too: a venue that
+    // refused a topic in a restart or before a listing may accept it now (the rejection was
+    // logged and counted; it is logged again if the venue refuses again).
     for (auto& [t, info] : topics_) {
         info.pending_req.clear();
-        if (info.state != topic_state::failed) {
-            info.state = topic_state::pending;
+        if (info.state == topic_state::failed) {
+            info.reason.clear();
         }
+        info.state = topic_state::pending;
     }
 }
 

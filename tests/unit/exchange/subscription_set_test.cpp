@@ -75,6 +75,17 @@ TEST(SubscriptionSetTest, ARejectedTopicFailsAndTheRestAreRequestedAgain) {
     EXPECT_TRUE(s.settled());
     EXPECT_EQ(s.count(topic_state::active), 2U);
     EXPECT_EQ(s.count(topic_state::failed), 1U);
+
+    // The refused topic is asked for again when the connection is next made (it stays failed
+    // until then).
+    EXPECT_TRUE(s.subscribe_all(next, reason)->empty());
+    s.on_disconnect();
+    EXPECT_EQ(s.count(topic_state::pending), 3U);
+    EXPECT_TRUE(s.topics().at("orderbook.50.NOPEUSDT").reason.empty());
+    auto after = s.subscribe_all(next, reason);
+    ASSERT_TRUE(after);
+    ASSERT_EQ(after->size(), 1U);
+    EXPECT_EQ((*after)[0].args.size(), 3U);
 }
 
 TEST(SubscriptionSetTest, AlreadySubscribedMeansTheStreamFlows) {
