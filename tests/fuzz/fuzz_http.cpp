@@ -105,10 +105,11 @@ struct fixture {
     }
 };
 
-// Checks that `answer` is a sequence of complete, well-formed HTTP responses.
+// Checks that `answer` is a sequence of complete, well-formed HTTP responses. An answer to HEAD
+// has a Content-Length but no body, and which answers are to HEAD is not known here: a response
+// is read with its body, or else without, whichever leaves the next response (or nothing).
 void check_responses(std::string_view answer) {
     while (!answer.empty()) {
-        // An answer to HEAD has a Content-Length but no body: try with one, then without.
         bool whole = false;
         for (const bool head : {false, true}) {
             bhttp::response_parser<bhttp::string_body> parser;
@@ -116,10 +117,11 @@ void check_responses(std::string_view answer) {
             parser.skip(head);
             boost::system::error_code ec;
             const auto n = parser.put(asio::buffer(answer.data(), answer.size()), ec);
-            if (!ec && parser.is_done()) {
+            const auto rest = answer.substr(ec ? 0 : n);
+            if (!ec && parser.is_done() && (rest.empty() || rest.starts_with("HTTP/1."))) {
                 const auto status = parser.get().result_int();
                 fuzz::check(status >= 200 && status <= 599, "a response status is 200-599");
-                answer.remove_prefix(n);
+                answer = rest;
                 whole = true;
                 break;
             }
