@@ -40,16 +40,17 @@ for t in "${targets[@]}"; do
     "$fuzzer" -dict=tests/fuzz/"$t".dict -max_total_time="$seconds" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes"/ \
         "$corpus" >"$log" 2>&1 || rc=$?
+    # A fuzzer that stopped early (a bad dictionary, a crash at start) prints no statistics.
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    cov=$({ grep -o 'cov: [0-9]*' "$log" || true; } | tail -1 | cut -d' ' -f2)
+    ft=$({ grep -o 'ft: [0-9]*' "$log" || true; } | tail -1 | cut -d' ' -f2)
     found=$(find "$crashes" -type f | wc -l)
     printf '%-10s %12s %8s %6s %7s %6s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
         "${ft:-?}" "$(find "$corpus" -type f | wc -l)" "$found"
     if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
         echo "fuzz_campaign: $t failed (exit $rc); log $log, inputs in $crashes" >&2
-        grep -m 3 -E 'ERROR|SUMMARY|fuzz invariant' "$log" >&2 || true
+        grep -m 3 -E 'ERROR|SUMMARY|fuzz invariant|ParseDictionaryFile' "$log" >&2 || true
         failed=1
     fi
 done
