@@ -17,8 +17,9 @@ namespace mdg::app {
 namespace {
 
 // The files to replay, in order: each file as given; a directory's captures and recordings
-// (*.jsonl, *.jsonl.zst) by name, which for recordings is by time.
-std::vector<std::filesystem::path> expand(const replay_args& args) {
+// (*.jsonl, *.jsonl.zst) by name, which for recordings is by time. A directory without any is
+// an error (one line in `error`).
+std::vector<std::filesystem::path> expand(const replay_args& args, std::string& error) {
     std::vector<std::string> given{args.file};
     given.insert(given.end(), args.more_files.begin(), args.more_files.end());
     std::vector<std::filesystem::path> out;
@@ -36,6 +37,11 @@ std::vector<std::filesystem::path> expand(const replay_args& args) {
                 in_dir.push_back(e.path());
             }
         }
+        if (in_dir.empty()) {
+            error =
+                fmt::format("no captures or recordings (*.jsonl, *.jsonl.zst) in directory {}", g);
+            return {};
+        }
         std::sort(in_dir.begin(), in_dir.end());
         out.insert(out.end(), in_dir.begin(), in_dir.end());
     }
@@ -48,7 +54,13 @@ int run_replay(const replay_args& args) {
     replay::replay_options opts;
     opts.cat = args.cat;
     replay::replayer r{opts};
-    for (const auto& file : expand(args)) {
+    std::string error;
+    const auto files = expand(args, error);
+    if (files.empty()) {
+        std::fprintf(stderr, "mdgate: %s\n", error.c_str());
+        return 2;
+    }
+    for (const auto& file : files) {
         std::string message;
         replay::capture_read_info info;
         r.begin_file();

@@ -51,6 +51,27 @@ expect_rc "replay spot json" 0 "$mdgate" replay "$data/spot_capture_sample.frame
 grep -q '"orderbook.50.BTCUSDT":{"state":"live","u":1300,"bids":\[\["65140","4.532"\]' "$tmp/out"
 check "spot dump: best bid and u" $?
 
+# A recording (docs/recording.md): zstd found by its magic bytes whatever the name, the header's
+# category used (no --category given), the same books as the plain capture.
+python3 - "$data/spot_capture_sample.frames.jsonl" >"$tmp/rec.jsonl" <<'PY'
+import json, sys
+print(json.dumps({"mdgate_recording": 1, "t": 1, "file_seq": 0, "venue": "bybit",
+                  "category": "spot", "version": "test",
+                  "connections": [{"c": 0, "id": "conn_0", "url": "ws://x", "topics": []}],
+                  "instruments": []}))
+for i, line in enumerate(open(sys.argv[1])):
+    if line.strip():
+        print(json.dumps({"t": i, "c": 0, "d": "in", "f": line.rstrip("\r\n")}))
+PY
+zstd -q -c "$tmp/rec.jsonl" >"$tmp/rec.bin"
+expect_rc "replay a zstd recording" 0 "$mdgate" replay "$tmp/rec.bin" --dump-books json
+mv "$tmp/out" "$tmp/rec.out"
+expect_rc "replay the plain capture" 0 "$mdgate" replay "$data/spot_capture_sample.frames.jsonl" --category spot --dump-books json
+cmp -s "$tmp/out" "$tmp/rec.out"; check "recording replays to the capture's books" $?
+head -c 1000 "$tmp/rec.bin" >"$tmp/cut.jsonl.zst"
+expect_rc "replay a recording cut short" 0 "$mdgate" replay "$tmp/cut.jsonl.zst"
+grep -q "cut short" "$tmp/err"; check "cut-short recording: warning" $?
+
 # Bad input is counted and the replay goes on.
 {
     echo 'not json at all'
@@ -194,6 +215,17 @@ expect_bad "report --out DIR" "--out: '$tmp': is a directory" "$mdgate" report -
 [ ! -e "$tmp.tmp" ]; check "report --out DIR leaves no DIR.tmp" $?
 expect_bad "run --port-file missing dir" "--port-file: '/nonexistent/p': directory '/nonexistent' does not exist" "$mdgate" run --check-config --port-file /nonexistent/p
 expect_bad "sim --port-file missing dir" "--port-file: '/nonexistent/p': directory" "$mdgate" sim --port-file /nonexistent/p --listen 127.0.0.1:0
+# --record: a directory that can take files, checked before any work (with --check-config too).
+expect_bad "run --record missing dir" "--record: record directory '/nonexistent/rec' does not exist" "$mdgate" run --check-config --record /nonexistent/rec
+expect_bad "run --record a file" "--record: record directory '$data/spot_capture_sample.frames.jsonl' is not a directory" "$mdgate" run --check-config --record "$data/spot_capture_sample.frames.jsonl"
+printf '[record]\ndir = "/nonexistent/rec"\n' >"$tmp/rec.toml"
+expect_bad "record.dir missing" "record.dir: record directory '/nonexistent/rec' does not exist" "$mdgate" run --check-config --config "$tmp/rec.toml"
+if [ "$(id -u)" -ne 0 ]; then
+    mkdir "$tmp/ro" && chmod 500 "$tmp/ro"
+    expect_bad "run --record read-only dir" "is not writable" "$mdgate" run --check-config --record "$tmp/ro"
+    chmod 700 "$tmp/ro"
+fi
+expect_rc "run --record writable dir" 0 "$mdgate" run --check-config --record "$tmp"
 expect_bad "bench --json DIR" "--json: '$tmp': is a directory" "$mdgate" bench --json "$tmp"
 expect_bad "baseline --out missing dir" "--out: '/nonexistent/b.toml': directory" "$mdgate" baseline --from-journal --out /nonexistent/b.toml
 
