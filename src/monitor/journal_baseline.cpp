@@ -21,6 +21,10 @@ using namespace std::string_view_literals;
 
 constexpr std::int64_t nanos_per_second = 1'000'000'000;
 constexpr std::int64_t nanos_per_day = 86'400 * nanos_per_second;
+// The years whose every instant unix_nanos (signed 64-bit nanoseconds since 1970) can hold: it
+// spans 1677-09-21 to 2262-04-11. A date outside them is not a log time.
+constexpr std::int64_t min_year = 1678;
+constexpr std::int64_t max_year = 2261;
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil); an
 // out-of-range day rolls over into the next month, which is what Feb 29 of a guessed year needs.
@@ -106,8 +110,8 @@ bool read_time_of_day(std::string_view s, std::size_t& pos, std::int64_t& nanos)
 bool read_datetime(std::string_view s, std::size_t& pos, civil_time& out) noexcept {
     if (!read_fixed(s, pos, 4, out.year) || !expect(s, pos, '-') ||
         !read_fixed(s, pos, 2, out.month) || !expect(s, pos, '-') ||
-        !read_fixed(s, pos, 2, out.day) || out.month < 1 || out.month > 12 || out.day < 1 ||
-        out.day > 31) {
+        !read_fixed(s, pos, 2, out.day) || out.year < min_year || out.year > max_year ||
+        out.month < 1 || out.month > 12 || out.day < 1 || out.day > 31) {
         return false;
     }
     if (!expect(s, pos, ' ') && !expect(s, pos, 'T')) {
@@ -435,8 +439,11 @@ bool read_throughput(std::string_view message, std::uint64_t& messages,
     return true;
 }
 
+// Dated records are within [min_year, max_year]; a year-less prefix's year (the base year plus
+// the Dec -> Jan wraps before it) is clamped into it, so no journal overflows the nanoseconds.
 std::int64_t civil_to_nanos(std::int64_t year, unsigned month, unsigned day,
                             std::int64_t nanos_of_day) noexcept {
+    year = std::clamp(year, min_year, max_year);
     return days_from_civil(year, month, day) * nanos_per_day + nanos_of_day;
 }
 
@@ -756,6 +763,9 @@ class toml_reader {
         const auto* dt = n->as_date_time();
         if (dt == nullptr) {
             return fail(name, "must be a date-time (e.g. 2025-10-29T07:00:00)");
+        }
+        if (dt->get().date.year < min_year || dt->get().date.year > max_year) {
+            return fail(name, fmt::format("the year must be {} to {}", min_year, max_year));
         }
         out = from_toml_time(dt->get());
         return true;
