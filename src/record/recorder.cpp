@@ -1,5 +1,6 @@
 #include "record/recorder.hpp"
 
+#include <cstddef>
 #include <cstring>
 
 namespace mdg::record {
@@ -7,13 +8,15 @@ namespace mdg::record {
 namespace {
 
 // A record in the ring: this header, then the payload, padded to 8 bytes. A length of
-// wrap_marker means "the rest of the ring is empty: continue at position 0".
+// wrap_marker, or an end of the ring too short for a header, means "the rest of the ring is
+// empty: continue at position 0".
 struct slot_header {
     std::uint32_t len;
     std::uint32_t conn;
     std::int64_t t;
     record_kind kind;
 };
+static_assert(offsetof(slot_header, len) == 0);
 constexpr std::uint32_t wrap_marker = 0xFFFFFFFFU;
 constexpr std::size_t align8(std::size_t n) noexcept {
     return (n + 7U) & ~std::size_t{7};
@@ -73,8 +76,11 @@ bool recorder::record(record_kind k, std::uint32_t conn, unix_nanos t,
     }
     std::size_t at = pos;
     if (need > to_end) {
-        const slot_header wrap{wrap_marker, 0, 0, k};
-        std::memcpy(ring_.get() + pos, &wrap, sizeof wrap);
+        // The rest of the ring is skipped. Only its length field is written: the rest may be
+        // shorter than a header (the reader skips an end shorter than a header anyway).
+        if (to_end >= header_bytes) {
+            std::memcpy(ring_.get() + pos, &wrap_marker, sizeof wrap_marker);
+        }
         at = 0;
     }
     const slot_header h{static_cast<std::uint32_t>(payload.size()), conn, t.value, k};
@@ -95,12 +101,18 @@ std::size_t recorder::drain() {
     std::size_t n = 0;
     while (tail < head) {
         const std::size_t pos = tail % capacity_;
-        slot_header h{};
-        std::memcpy(&h, ring_.get() + pos, sizeof h);
-        if (h.len == wrap_marker) {
-            tail += capacity_ - pos;
+        bool wrapped = capacity_ - pos < header_bytes;
+        if (!wrapped) {
+            std::uint32_t len = 0;
+            std::memcpy(&len, ring_.get() + pos, sizeof len); // slot_header::len comes first
+            wrapped = len == wrap_marker;
+        }
+        if (wrapped) {
+            tail += capacity_ - pos; // the producer went on at position 0
             continue;
         }
+        slot_header h{};
+        std::memcpy(&h, ring_.get() + pos, sizeof h);
         const std::string_view payload{
             reinterpret_cast<const char*>(ring_.get() + pos + header_bytes), h.len};
         writer_.write(h.kind, h.conn, unix_nanos{h.t}, payload);
