@@ -138,18 +138,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto input = fuzz::as_text(data, size);
 
     tcp::socket client{f.ioc};
-    client.connect(tcp::endpoint{asio::ip::address_v4::loopback(), f.port});
     std::string answer;
     bool done = false;
-    // Send everything, half-close, read until the server closes: the server sees one client
-    // connection, whatever its requests, ending with EOF.
-    asio::async_write(client, asio::buffer(input.data(), input.size()),
-                      [&](boost::system::error_code, std::size_t) {
-                          boost::system::error_code ec;
-                          client.shutdown(tcp::socket::shutdown_send, ec);
-                      });
-    asio::async_read(client, asio::dynamic_buffer(answer),
-                     [&](boost::system::error_code, std::size_t) { done = true; });
+    // Connect, send everything, half-close, read until the server closes: the server sees one
+    // client connection, whatever its requests, ending with EOF. All asynchronous, so that
+    // libFuzzer's timer signal cannot interrupt a blocking call (EINTR).
+    client.async_connect(
+        tcp::endpoint{asio::ip::address_v4::loopback(), f.port}, [&](boost::system::error_code ec) {
+            fuzz::check(!ec, "the client connects");
+            asio::async_write(client, asio::buffer(input.data(), input.size()),
+                              [&](boost::system::error_code, std::size_t) {
+                                  boost::system::error_code ignored;
+                                  client.shutdown(tcp::socket::shutdown_send, ignored);
+                              });
+            asio::async_read(client, asio::dynamic_buffer(answer),
+                             [&](boost::system::error_code, std::size_t) { done = true; });
+        });
     while (!done) {
         f.ioc.run_one();
     }
