@@ -210,6 +210,44 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
         ->capture_default_str()
         ->check(output_file_or_none);
 
+    auto& chaos = line.chaos;
+    auto* chaos_cmd = app.add_subcommand(
+        "chaos", "Run the gateway against the simulator under a random schedule of every fault "
+                 "with a slow consumer; check books, accounting, descriptors and heap at each "
+                 "quiet point (docs/reliability.md)");
+    chaos_cmd->add_option("--duration", chaos.duration, "how long (e.g. 60s, 1h)")
+        ->capture_default_str()
+        ->check(duration(10s, 1000h));
+    chaos_cmd->add_option("--seed", chaos.seed, "seed of the schedule and of the market")
+        ->capture_default_str()
+        ->check(count(0, UINT64_MAX));
+    chaos_cmd->add_option("--symbols", chaos.symbols, "comma-separated symbols, or a count")
+        ->capture_default_str()
+        ->check(non_empty);
+    chaos_cmd->add_option("--rate", chaos.rate, "market events per second")
+        ->capture_default_str()
+        ->check(number(1, 1e6));
+    chaos_cmd->add_option("--round", chaos.round, "mean time between quiet points")
+        ->capture_default_str()
+        ->check(duration(4s, 1h));
+    chaos_cmd
+        ->add_option("--settle-timeout", chaos.settle_timeout,
+                     "longest wait at a quiet point for every book to equal the truth")
+        ->capture_default_str()
+        ->check(duration(1s, 1h));
+    chaos_cmd
+        ->add_option("--max-heap-growth", chaos.max_heap_growth_mib,
+                     "allocator bytes allowed above the first quiet point, MiB")
+        ->capture_default_str()
+        ->check(count(1, 1U << 20U));
+    chaos_cmd
+        ->add_option("--faults", chaos.faults,
+                     "the faults to draw from: all, or a comma-separated list of drop, stall, "
+                     "skip_update, crossed, bad_number, oversized_snapshot, restart, malformed, "
+                     "oversized, reject_subscription, rest_time, refuse_ws")
+        ->capture_default_str()
+        ->check(non_empty);
+
     auto& bench = line.bench;
     auto* bench_cmd = app.add_subcommand(
         "bench", "End-to-end benchmark on loopback: read only, read+decode, the gateway "
@@ -372,7 +410,7 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
         ->check(count(1970, 9999));
 
     for (auto* sub :
-         {run_cmd, replay_cmd, sim_cmd, demo_cmd, bench_cmd, report_cmd, baseline_cmd}) {
+         {run_cmd, replay_cmd, sim_cmd, demo_cmd, chaos_cmd, bench_cmd, report_cmd, baseline_cmd}) {
         global.add_to(*sub, sub == run_cmd);
     }
 
@@ -414,6 +452,9 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
         if (listen_opt->count() > 0) {
             o.listen = run_listen;
         }
+        if (record_opt->count() > 0) {
+            o.record_dir = run_record;
+        }
         o.log_level = given.log_level;
         o.log_format = given.log_format;
         o.log_target = given.log_target;
@@ -423,6 +464,8 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
         line.cmd = command::sim;
     } else if (*demo_cmd) {
         line.cmd = command::demo;
+    } else if (*chaos_cmd) {
+        line.cmd = command::chaos;
     } else if (*report_cmd) {
         line.cmd = command::report;
     } else if (*baseline_cmd) {
@@ -434,6 +477,3 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
 }
 
 } // namespace mdg::app
-        if (record_opt->count() > 0) {
-            o.record_dir = run_record;
-        }

@@ -10,7 +10,7 @@
 namespace mdg::app {
 
 /// The subcommands of mdgate.
-enum class command : std::uint8_t { run, sim, demo, replay, report, baseline, bench };
+enum class command : std::uint8_t { run, sim, demo, chaos, replay, report, baseline, bench };
 
 /// What the command line asks for, ready to hand to a subcommand. Only the chosen command's
 /// arguments are meaningful.
@@ -19,6 +19,7 @@ struct command_line {
     run_args run;
     sim_args sim;
     demo_args demo;
+    chaos_args chaos;
     replay_args replay;
     report_args report;
     baseline_args baseline;

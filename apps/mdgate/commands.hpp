@@ -36,6 +36,24 @@ struct demo_args {
 /// Exit code 1 when a book differs from the truth.
 int run_demo(const demo_args& args);
 
+struct chaos_args {
+    std::string duration = "60s";
+    std::uint64_t seed = 1;
+    /// Names, or a count (SIM0000USDT...). With `rate`: about 10x the old service's production
+    /// load in data messages (it had 15 symbols and 700 to 900 messages/s).
+    std::string symbols = "100";
+    std::string rate = "20000";
+    std::string round = "15s";           ///< mean time between quiet points
+    std::string settle_timeout = "120s"; ///< longest wait at a quiet point for the books
+    std::size_t max_heap_growth_mib = 32;
+    std::string faults = "all"; ///< or a comma-separated subset of the catalogue
+};
+
+/// `mdgate chaos`: gateway and simulator under a random schedule of every fault, with a slow
+/// consumer; books, consumers' accounting, descriptors and heap checked at each quiet point.
+/// Exit 1 on any violation, 2 on bad arguments.
+int run_chaos(const chaos_args& args);
+
 struct sim_args {
     std::string listen = "127.0.0.1:9000";
     std::string symbols = "BTCUSDT,ETHUSDT,SOLUSDT,XRPUSDT,DOGEUSDT";

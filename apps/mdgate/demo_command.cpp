@@ -15,6 +15,7 @@
 
 #include "apps/mdgate/commands.hpp"
 #include "apps/mdgate/signals.hpp"
+#include "apps/mdgate/truth_check.hpp"
 #include "cli/input_checks.hpp"
 #include "gateway/gateway.hpp"
 #include "model/fixed_point.hpp"
@@ -226,29 +227,8 @@ int run_demo(const demo_args& args) {
         ticker.expires_after(1s);
         ticker.async_wait([&](boost::system::error_code) {
             for (const auto& s : opts.symbols) {
-                const auto b = gw.book(s.symbol, 50);
-                const auto truth =
-                    srv.truth(model::category::linear, fmt::format("orderbook.50.{}", s.symbol));
-                const auto id =
-                    gw.instruments().find(model::venue::bybit, model::category::linear, s.symbol);
-                const auto spec = id ? gw.instruments().info(*id).spec : model::default_spec;
                 ++compared;
-                bool same = b && truth && b->state == book::book_state::live &&
-                            truth->u == b->update_id && truth->bids.size() == b->bids.size() &&
-                            truth->asks.size() == b->asks.size();
-                for (std::size_t i = 0; same && i < truth->bids.size(); ++i) {
-                    same = *model::parse_fixed(truth->bids[i].first, spec.price_decimals, false) ==
-                               b->bids[i].px.raw &&
-                           *model::parse_fixed(truth->bids[i].second, spec.qty_decimals, false) ==
-                               b->bids[i].sz.raw;
-                }
-                for (std::size_t i = 0; same && i < truth->asks.size(); ++i) {
-                    same = *model::parse_fixed(truth->asks[i].first, spec.price_decimals, false) ==
-                               b->asks[i].px.raw &&
-                           *model::parse_fixed(truth->asks[i].second, spec.qty_decimals, false) ==
-                               b->asks[i].sz.raw;
-                }
-                equal += same ? 1 : 0;
+                equal += check_book_against_truth(gw, srv, s.symbol).equal ? 1U : 0U;
             }
             (void)gw.stop();
             srv.stop();

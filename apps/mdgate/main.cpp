@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
             return mdg::app::run_sim(line.sim);
         case mdg::app::command::demo:
             return mdg::app::run_demo(line.demo);
+        case mdg::app::command::chaos:
+            return mdg::app::run_chaos(line.chaos);
         case mdg::app::command::report:
             return mdg::app::run_report(line.report);
         case mdg::app::command::baseline:
