@@ -177,6 +177,9 @@ expect_bad "sim --listen 0abc" "the port must be a number" "$mdgate" sim --liste
 expect_bad "sim --fault-script DIR" "--fault-script: '$tmp': is a directory" "$mdgate" sim --fault-script "$tmp" --duration 2s --listen 127.0.0.1:0
 expect_bad "sim --replay DIR" "--replay: '$tmp': is a directory" "$mdgate" sim --replay "$tmp" --duration 2s --listen 127.0.0.1:0
 expect_bad "demo --rate nan" "--rate: 'nan' is not a number" "$mdgate" demo --rate nan
+expect_bad "chaos --rate nan" "--rate: 'nan' is not a number" "$mdgate" chaos --rate nan
+expect_bad "chaos --faults nope" "--faults: unknown fault 'nope'" "$mdgate" chaos --faults drop,nope
+expect_bad "chaos --round 1s" "--round" "$mdgate" chaos --round 1s
 for flag in --max-queue-drops --max-error-logs --max-callback-timeouts --trigger-restarts; do
     expect_bad "report $flag -1" "$flag: '-1' is not a whole number" "$mdgate" report $flag -1 --duration 1s --out "$tmp/r.md"
 done
