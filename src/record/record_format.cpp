@@ -19,12 +19,15 @@ std::string_view to_string(record_kind k) noexcept {
         return "up";
     case record_kind::down:
         return "down";
+    case record_kind::lost:
+        return "lost";
     }
     return "in";
 }
 
 std::optional<record_kind> parse_record_kind(std::string_view s) noexcept {
-    for (auto k : {record_kind::in, record_kind::out, record_kind::up, record_kind::down}) {
+    for (auto k : {record_kind::in, record_kind::out, record_kind::up, record_kind::down,
+                   record_kind::lost}) {
         if (s == to_string(k)) {
             return k;
         }
@@ -144,6 +147,13 @@ void append_record_line(std::string& out, record_kind k, std::uint32_t conn, uni
     out += "}\n";
 }
 
+void append_lost_line(std::string& out, unix_nanos t, std::uint64_t n) {
+    fmt::format_to(std::back_inserter(out),
+                   R"({{"t":{},"c":0,"d":"lost","n":{}}})"
+                   "\n",
+                   t.value, n);
+}
+
 bool is_header_line(std::string_view line) noexcept {
     return line.starts_with(header_prefix);
 }
@@ -191,6 +201,9 @@ std::optional<parsed_record> line_parser::parse_record(std::string_view line) {
     r.kind = *kind;
     r.conn = static_cast<std::uint32_t>(c);
     r.t = unix_nanos{t};
+    if (r.kind == record_kind::lost && obj["n"].get(r.lost) != simdjson::SUCCESS) {
+        return std::nullopt;
+    }
     if (r.kind == record_kind::in || r.kind == record_kind::out) {
         std::string_view text;
         if (obj["f"].get(text) == simdjson::SUCCESS) {

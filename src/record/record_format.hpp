@@ -13,9 +13,10 @@
 namespace mdg::record {
 
 /// What a recording line holds (docs/recording.md): a frame the venue sent, a request the
-/// gateway sent, or a connection coming up or going down.
-enum class record_kind : std::uint8_t { in, out, up, down };
-inline constexpr std::size_t record_kind_count = 4;
+/// gateway sent, a connection coming up or going down, or records the recorder had to drop
+/// (its queue was full) at this point.
+enum class record_kind : std::uint8_t { in, out, up, down, lost };
+inline constexpr std::size_t record_kind_count = 5;
 [[nodiscard]] std::string_view to_string(record_kind k) noexcept;
 [[nodiscard]] std::optional<record_kind> parse_record_kind(std::string_view s) noexcept;
 
@@ -53,6 +54,9 @@ void append_header_line(std::string& out, const recording_header& h);
 void append_record_line(std::string& out, record_kind k, std::uint32_t conn, unix_nanos t,
                         std::string_view payload);
 
+/// Appends a `lost` record: `n` records were dropped here (`{"t":<ns>,"c":0,"d":"lost","n":5}`).
+void append_lost_line(std::string& out, unix_nanos t, std::uint64_t n);
+
 /// True when `line` is a recording header (it starts with `{"mdgate_recording":`).
 [[nodiscard]] bool is_header_line(std::string_view line) noexcept;
 
@@ -62,6 +66,7 @@ struct parsed_record {
     std::uint32_t conn = 0;
     unix_nanos t{};
     std::string_view payload;
+    std::uint64_t lost = 0; ///< for record_kind::lost
 };
 
 /// Reads recording lines back. Owns its JSON parser and buffers; not thread-safe.

@@ -1,5 +1,6 @@
 #include "record/recorder.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -14,6 +15,7 @@ struct slot_header {
     std::uint32_t len;
     std::uint32_t conn;
     std::int64_t t;
+    std::uint32_t lost; // records dropped just before this one
     record_kind kind;
 };
 static_assert(offsetof(slot_header, len) == 0);
@@ -31,7 +33,7 @@ constexpr std::size_t busy_batch = 256;
 } // namespace
 
 recorder::recorder(recorder_options opts, recording_header header, const core::clock& clock)
-    : writer_(std::move(opts.writer), std::move(header), stats_, clock),
+    : writer_(std::move(opts.writer), std::move(header), stats_, clock), writer_clock_(clock),
       capacity_(std::max<std::size_t>(align8(opts.queue_bytes), 4096)),
       ring_(std::make_unique<std::byte[]>(capacity_)) {} // NOLINT(*-avoid-c-arrays)
 
@@ -58,6 +60,11 @@ void recorder::stop() {
     } else {
         (void)drain(); // never started (tests): write what was queued
     }
+    // Drops after the last record queued (the producer has stopped: its count is stable).
+    if (lost_ > 0) {
+        writer_.write_lost(writer_clock_.now(), lost_);
+        lost_ = 0;
+    }
     writer_.close();
 }
 
@@ -72,6 +79,7 @@ bool recorder::record(record_kind k, std::uint32_t conn, unix_nanos t,
     const std::size_t total = need <= to_end ? need : to_end + need; // wrap: skip the end
     if (payload.size() > UINT32_MAX - 1 || total > capacity_ - (head - tail)) {
         stats_.dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
+        ++lost_;
         return false;
     }
     std::size_t at = pos;
@@ -83,7 +91,9 @@ bool recorder::record(record_kind k, std::uint32_t conn, unix_nanos t,
         }
         at = 0;
     }
-    const slot_header h{static_cast<std::uint32_t>(payload.size()), conn, t.value, k};
+    const auto lost = static_cast<std::uint32_t>(std::min<std::uint64_t>(lost_, UINT32_MAX));
+    lost_ -= lost;
+    const slot_header h{static_cast<std::uint32_t>(payload.size()), conn, t.value, lost, k};
     std::memcpy(ring_.get() + at, &h, sizeof h);
     if (!payload.empty()) {
         std::memcpy(ring_.get() + at + header_bytes, payload.data(), payload.size());
@@ -113,6 +123,9 @@ std::size_t recorder::drain() {
         }
         slot_header h{};
         std::memcpy(&h, ring_.get() + pos, sizeof h);
+        if (h.lost > 0) {
+            writer_.write_lost(unix_nanos{h.t}, h.lost);
+        }
         const std::string_view payload{
             reinterpret_cast<const char*>(ring_.get() + pos + header_bytes), h.len};
         writer_.write(h.kind, h.conn, unix_nanos{h.t}, payload);

@@ -49,7 +49,8 @@ class recorder {
     void stop();
 
     /// Queues one record; false (and a counted drop) when the queue has no room. Never blocks,
-    /// never allocates. Single producer.
+    /// never allocates. Single producer. The next record queued carries the number dropped
+    /// before it, and the writer writes a `lost` record there.
     bool record(record_kind k, std::uint32_t conn, unix_nanos t,
                 std::string_view payload = {}) noexcept;
 
@@ -63,6 +64,8 @@ class recorder {
 
     recorder_stats stats_;
     recording_writer writer_;
+    const core::clock& writer_clock_; // outlives: the recorder
+    std::uint64_t lost_ = 0;          // producer only: drops not yet told to the writer
     std::size_t capacity_;
     std::unique_ptr<std::byte[]> ring_; // NOLINT(*-avoid-c-arrays): a raw byte buffer
     // Byte positions, ever increasing; head_ written by the producer, tail_ by the writer.

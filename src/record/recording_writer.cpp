@@ -144,7 +144,7 @@ bool recording_writer::put(std::string_view bytes, bool end_frame) {
     }
     std::size_t produced = 0;
     if (!z_) {
-        if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
+        if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
             fail("write", errno);
             return false;
         }
@@ -181,28 +181,39 @@ bool recording_writer::put(std::string_view bytes, bool end_frame) {
 
 void recording_writer::write(record_kind k, std::uint32_t conn, unix_nanos t,
                              std::string_view payload) {
-    const auto now = clock_.now();
-    if (file_ != nullptr &&
-        (file_bytes_ >= opts_.max_file_bytes || now - opened_ >= opts_.max_file_age)) {
-        rotate();
-    }
-    if (file_ == nullptr) {
-        stats_.dropped_no_file.fetch_add(1, std::memory_order_relaxed);
-        return;
-    }
     line_.clear();
     append_record_line(line_, k, conn, t, payload);
-    if (!put(line_, false)) {
-        stats_.dropped_no_file.fetch_add(1, std::memory_order_relaxed);
+    if (!put_line()) {
         return;
     }
-    stats_.records.fetch_add(1, std::memory_order_relaxed);
-    stats_.input_bytes.fetch_add(line_.size(), std::memory_order_relaxed);
     if (k == record_kind::in) {
         stats_.frames_in.fetch_add(1, std::memory_order_relaxed);
     } else if (k == record_kind::out) {
         stats_.frames_out.fetch_add(1, std::memory_order_relaxed);
     }
+}
+
+void recording_writer::write_lost(unix_nanos t, std::uint64_t n) {
+    line_.clear();
+    append_lost_line(line_, t, n);
+    (void)put_line();
+}
+
+bool recording_writer::put_line() {
+    const auto now = clock_.now();
+    if (file_ != nullptr &&
+        (file_bytes_ >= opts_.max_file_bytes || now - opened_ >= opts_.max_file_age)) {
+        std::string line = std::move(line_); // rotate() writes the next file's header in line_
+        rotate();
+        line_ = std::move(line);
+    }
+    if (file_ == nullptr || !put(line_, false)) {
+        stats_.dropped_no_file.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    stats_.records.fetch_add(1, std::memory_order_relaxed);
+    stats_.input_bytes.fetch_add(line_.size(), std::memory_order_relaxed);
+    return true;
 }
 
 void recording_writer::tick() {

@@ -73,6 +73,8 @@ class recording_writer {
     [[nodiscard]] bool open(std::string& error);
     /// Writes one record (rotating first when the file is too old or too large).
     void write(record_kind k, std::uint32_t conn, unix_nanos t, std::string_view payload);
+    /// Writes a `lost` record: `n` records were dropped before the next one.
+    void write_lost(unix_nanos t, std::uint64_t n);
     /// Periodic work: ends the zstd frame when flush_interval has passed, rotates by age, and
     /// reopens after an error.
     void tick();
@@ -89,6 +91,8 @@ class recording_writer {
     void rotate();
     void enforce_retention();
     bool put(std::string_view bytes, bool end_frame);
+    bool put_line(); // line_, rotating first when due
+
     void fail(std::string_view what, int err);
 
     struct zstd_state;

@@ -99,9 +99,9 @@ std::string summary_text(const replayer& r) {
         };
         fmt::format_to(it,
                        "recording: {} file headers; records in {}, out {}, up {}, down {}; "
-                       "bad lines {}\n",
+                       "lost {}; bad lines {}\n",
                        s.headers, n(record_kind::in), n(record_kind::out), n(record_kind::up),
-                       n(record_kind::down), s.bad_records);
+                       n(record_kind::down), s.lost, s.bad_records);
     }
     fmt::format_to(it, "decode errors: {}", s.decode_error_total());
     for (std::size_t k = 0; k < s.decode_errors.size(); ++k) {

@@ -86,6 +86,14 @@ void replayer::on_line(std::string_view line) {
     case record::record_kind::down:
         on_connection_down(r->conn);
         break;
+    case record::record_kind::lost:
+        // The recording has a hole here (the recorder's queue was full): the books find out
+        // from their next update's sequence, as a live book would.
+        stats_.lost += r->lost;
+        core::log_limited(spdlog::level::warn, "replay.lost",
+                          "The recording lost {} records here (the recorder's queue was full)",
+                          r->lost);
+        break;
     case record::record_kind::out:
     case record::record_kind::up:
         break;

@@ -47,6 +47,7 @@ struct replay_stats {
     std::uint64_t headers = 0; ///< recording files (header lines) read
     std::array<std::uint64_t, record::record_kind_count> records{}; ///< by record_kind
     std::uint64_t bad_records = 0; ///< lines of a recording that are not records
+    std::uint64_t lost = 0;        ///< records the recorder dropped (sum of `lost` records)
 
     [[nodiscard]] std::uint64_t decode_error_total() const noexcept;
 };

@@ -50,7 +50,14 @@ TEST(RecorderTest, AFullQueueDropsAndCountsInsteadOfWaiting) {
     rec.stop(); // writes what was queued
     const auto files = dir.files();
     ASSERT_EQ(files.size(), 1U);
-    EXPECT_EQ(payloads(read_lines(files[0])).size(), static_cast<std::size_t>(accepted));
+    const auto lines = read_lines(files[0]);
+    EXPECT_EQ(payloads(lines).size(), static_cast<std::size_t>(accepted));
+    // The hole is in the recording: a `lost` record with every drop after the last record.
+    line_parser p;
+    const auto last = p.parse_record(lines.back());
+    ASSERT_TRUE(last);
+    EXPECT_EQ(last->kind, record_kind::lost);
+    EXPECT_EQ(last->lost, static_cast<std::uint64_t>(refused + 1));
     EXPECT_EQ(rec.stats().frames_in.load(), static_cast<std::uint64_t>(accepted));
 }
 

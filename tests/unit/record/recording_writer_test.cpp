@@ -73,6 +73,12 @@ TEST(RecordFormatTest, RecordsAndHeadersReadBackExactly) {
     ASSERT_EQ(back->instruments.size(), 1U);
     EXPECT_EQ(back->instruments[0].symbol, "BTCUSDT");
     EXPECT_EQ(back->instruments[0].spec, (model::instrument_spec{2, 3}));
+    std::string lost;
+    append_lost_line(lost, unix_nanos{45}, 12);
+    r = p.parse_record(lost.substr(0, lost.size() - 1));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, record_kind::lost);
+    EXPECT_EQ(r->lost, 12U);
     EXPECT_FALSE(p.parse_record(R"({"t":1,"c":0,"d":"sideways"})"));
     EXPECT_FALSE(p.parse_record(R"({"t":1,"c":0,"d":"in")"));
 }
