@@ -195,7 +195,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     server_stats stats;
     std::uint64_t next_id = 1;
     std::map<std::uint64_t, std::shared_ptr<ws_session>> sessions;
-    std::array<std::unique_ptr<category_runtime>, 3> markets; // spot, linear, inverse
+    std::map<asio::ip::address, std::size_t> open_per_address; // connections open per client
+    std::array<std::unique_ptr<category_runtime>, 3> markets;  // spot, linear, inverse
     bool paused = false;
     bool stopped = false;
     steady::time_point refuse_ws_until{};
@@ -374,8 +375,14 @@ asio::awaitable<void> server::impl::accept_loop() {
             continue;
         }
         ++stats.connections_accepted;
-        if (stats.connections_open >= opts.max_connections) {
+        const auto peer = socket.remote_endpoint(ec).address();
+        if (ec || stats.connections_open >= opts.max_connections ||
+            open_per_address[peer] >= opts.max_connections_per_address) {
             ++stats.refused_connections;
+            core::log_limited(spdlog::level::warn, "sim.refused",
+                              "sim: connection from {} refused: {} open from it, {} in all",
+                              ec ? std::string{"?"} : peer.to_string(), open_per_address[peer],
+                              stats.connections_open);
             socket.close(ec);
             continue;
         }
@@ -391,19 +398,38 @@ asio::awaitable<void> server::impl::accept_loop() {
 // Reads HTTP requests on one connection; upgrades to WebSocket on /v5/public/{category}.
 asio::awaitable<void> server::impl::handle_connection(tcp::socket socket) {
     auto self = shared_from_this();
+    boost::system::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec).address();
     ++stats.connections_open;
+    ++open_per_address[peer];
     struct open_guard {
-        server_stats& st;
-        ~open_guard() { --st.connections_open; }
-    } guard{stats};
+        impl& owner;
+        asio::ip::address peer;
+        ~open_guard() {
+            --owner.stats.connections_open;
+            if (auto it = owner.open_per_address.find(peer);
+                it != owner.open_per_address.end() && --it->second == 0) {
+                owner.open_per_address.erase(it);
+            }
+        }
+    } guard{*this, peer};
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(16U << 10);
         parser.body_limit(opts.max_request_bytes);
-        stream.expires_after(30s);
-        auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+        // Line and headers within header_timeout (also the idle limit between requests),
+        // then the body within body_timeout.
+        stream.expires_after(opts.header_timeout);
+        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+        if (!ec && !parser.is_done()) {
+            stream.expires_after(opts.body_timeout);
+            std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
+        }
+        if (ec == beast::error::timeout) {
+            ++stats.request_timeouts;
+        }
         if (ec) {
             if (ec == http::error::body_limit || ec == http::error::header_limit) {
                 http::response<http::string_body> res{http::status::payload_too_large, 11};
@@ -1035,10 +1061,11 @@ std::string server::impl::status_json() const {
         first = false;
     }
     out += fmt::format(
-        R"(],"stats":{{"connections_accepted":{},"connections_open":{},"ws_sessions":{},"http_requests":{},"frames_sent":{},"bytes_sent":{},"requests_rejected":{},"slow_client_disconnects":{},"refused_connections":{},"faults_applied":{},"market_steps":{}}}}})",
+        R"(],"stats":{{"connections_accepted":{},"connections_open":{},"ws_sessions":{},"http_requests":{},"frames_sent":{},"bytes_sent":{},"requests_rejected":{},"slow_client_disconnects":{},"refused_connections":{},"request_timeouts":{},"faults_applied":{},"market_steps":{}}}}})",
         stats.connections_accepted, stats.connections_open, stats.ws_sessions, stats.http_requests,
         stats.frames_sent, stats.bytes_sent, stats.requests_rejected, stats.slow_client_disconnects,
-        stats.refused_connections, stats.faults_applied, stats.market_steps);
+        stats.refused_connections, stats.request_timeouts, stats.faults_applied,
+        stats.market_steps);
     return out;
 }
 

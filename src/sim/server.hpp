@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -34,6 +35,14 @@ struct server_options {
     std::size_t max_send_queue_bytes = 8U << 20;
     std::size_t max_request_bytes = 64U << 10; ///< WebSocket request frames and HTTP bodies
     std::size_t max_connections = 1024;
+    /// Connections open from one client address: more are closed at once (counted in
+    /// `refused_connections`). Bybit allows 500 new connections per 5 minutes from one IP.
+    std::size_t max_connections_per_address = 512;
+    /// An HTTP request's line and headers must arrive within this (it also ends a kept-alive
+    /// connection idle for this long: slowloris and idle sockets), and its body within
+    /// `body_timeout` more. A WebSocket connection has no such deadline once upgraded.
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds body_timeout{10'000};
 };
 
 /// Counters of the simulator, for /sim/status and tests.
@@ -46,8 +55,9 @@ struct server_stats {
     std::uint64_t bytes_sent = 0;
     std::uint64_t requests_rejected = 0; ///< error frames sent (bad op, bad topic, ...)
     std::uint64_t slow_client_disconnects = 0;
-    std::uint64_t refused_connections = 0;
-    std::uint64_t faults_applied = 0; ///< faults only: pause and resume are not counted
+    std::uint64_t refused_connections = 0; ///< over a connection cap, or WebSocket refused
+    std::uint64_t request_timeouts = 0;    ///< HTTP requests not in within their deadlines
+    std::uint64_t faults_applied = 0;      ///< faults only: pause and resume are not counted
     std::uint64_t market_steps = 0;
 };
 

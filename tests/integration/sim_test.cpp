@@ -1,6 +1,8 @@
 #include <filesystem>
 #include <fstream>
+#include <poll.h>
 #include <set>
+#include <sys/socket.h>
 #include <thread>
 
 #include <fmt/format.h>
@@ -339,6 +341,65 @@ TEST_F(SimTest, AClientThatGoesAwayLeavesNoSocketBehind) {
         std::this_thread::sleep_for(20ms);
     }
     EXPECT_EQ(descriptors(), before);
+}
+
+// A raw TCP client of the simulator's port (no HTTP): for slowloris and idle sockets.
+boost::asio::ip::tcp::socket raw_connect(boost::asio::io_context& ioc, std::uint16_t port) {
+    boost::asio::ip::tcp::socket s{ioc};
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    return s;
+}
+
+// Whether the server closed `s` (end of stream or reset) within `wait`; false if it stayed open.
+bool closed_by_server(boost::asio::ip::tcp::socket& s, std::chrono::milliseconds wait) {
+    pollfd p{s.native_handle(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) {
+        return false;
+    }
+    char byte = 0;
+    return ::recv(s.native_handle(), &byte, 1, 0) <= 0;
+}
+
+TEST_F(SimTest, ASlowlorisAndAnIdleSocketAreClosedAtTheHeaderDeadline) {
+    server_options o;
+    o.header_timeout = 300ms;
+    start(o);
+    boost::asio::io_context client;
+    auto slow = raw_connect(client, port_);
+    const std::string partial = "GET /sim/status HTTP/1.1\r\nHost: sim\r\n"; // never ends
+    boost::asio::write(slow, boost::asio::buffer(partial));
+    auto idle = raw_connect(client, port_);
+    EXPECT_TRUE(closed_by_server(slow, 5s));
+    EXPECT_TRUE(closed_by_server(idle, 5s));
+    EXPECT_EQ(stat("request_timeouts"), 2U);
+    EXPECT_EQ(stat("connections_open"), 1U); // the status request itself
+}
+
+TEST_F(SimTest, ConnectionsFromOneAddressAreCapped) {
+    server_options o;
+    o.max_connections_per_address = 3;
+    start(o);
+    boost::asio::io_context client;
+    std::vector<boost::asio::ip::tcp::socket> held;
+    for (int i = 0; i < 3; ++i) {
+        held.push_back(raw_connect(client, port_));
+    }
+    for (auto& h : held) {
+        EXPECT_FALSE(closed_by_server(h, 200ms)); // within the cap: kept
+    }
+    auto fourth = raw_connect(client, port_); // TCP accepts it; the server closes it at once
+    EXPECT_TRUE(closed_by_server(fourth, 5s));
+    held.clear();
+    // Once the held ones are gone, the address may connect again.
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto [status, body] = http_request(port_, http::verb::get, "/sim/status");
+        if (status == 200U) {
+            break;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_GE(stat("refused_connections"), 1U); // the fourth (and maybe a retry above)
 }
 
 TEST_F(SimTest, StallSendsNothingAndIgnoresPingsThenResumes) {
