@@ -336,9 +336,9 @@ TEST_F(GatewayTest, ARecordingReplaysToExactlyTheBooksTheGatewayHeld) {
     for (const char* s : symbols) {
         held.push_back(*gw_->book(s, 50));
     }
-    const auto frames = gw_->totals().frames;
     EXPECT_EQ(metric(R"(mdgate_record_dropped_total{reason="queue_full"})"), 0U);
     ASSERT_TRUE(gw_->stop()); // the recorder writes out everything and closes its file
+    const auto frames = gw_->totals().frames; // after the stop: pongs arrive until then
 
     std::vector<std::filesystem::path> files;
     for (const auto& e : std::filesystem::directory_iterator(dir)) {
