@@ -43,8 +43,10 @@ struct chaos_args {
     /// load in data messages (it had 15 symbols and 700 to 900 messages/s).
     std::string symbols = "100";
     std::string rate = "20000";
-    std::string round = "15s";           ///< mean time between quiet points
-    std::string settle_timeout = "120s"; ///< longest wait at a quiet point for the books
+    std::string round = "15s"; ///< mean time between quiet points
+    /// Longest wait at a quiet point for the books: above the connect budget's 5-minute window,
+    /// since a run with many drops spends the budget and reconnects wait for it, as they must.
+    std::string settle_timeout = "400s";
     std::size_t max_heap_growth_mib = 32;
     std::string faults = "all"; ///< or a comma-separated subset of the catalogue
 };
