@@ -237,7 +237,8 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
         ->check(duration(1s, 1h));
     chaos_cmd
         ->add_option("--max-heap-growth", chaos.max_heap_growth_mib,
-                     "allocator bytes allowed above the first quiet point, MiB")
+                     "allocator bytes allowed above the first quiet point past a quarter "
+                     "of the run, MiB")
         ->capture_default_str()
         ->check(count(1, 1U << 20U));
     chaos_cmd
