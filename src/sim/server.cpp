@@ -376,12 +376,14 @@ asio::awaitable<void> server::impl::accept_loop() {
         }
         ++stats.connections_accepted;
         const auto peer = socket.remote_endpoint(ec).address();
+        const auto held = open_per_address.find(peer); // no entry for a refused address
+        const std::size_t from_peer = held == open_per_address.end() ? 0 : held->second;
         if (ec || stats.connections_open >= opts.max_connections ||
-            open_per_address[peer] >= opts.max_connections_per_address) {
+            from_peer >= opts.max_connections_per_address) {
             ++stats.refused_connections;
             core::log_limited(spdlog::level::warn, "sim.refused",
                               "sim: connection from {} refused: {} open from it, {} in all",
-                              ec ? std::string{"?"} : peer.to_string(), open_per_address[peer],
+                              ec ? std::string{"?"} : peer.to_string(), from_peer,
                               stats.connections_open);
             socket.close(ec);
             continue;
