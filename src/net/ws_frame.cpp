@@ -1,10 +1,11 @@
 #include "net/ws_frame.hpp"
 
 #include <cstring>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <boost/beast/websocket/error.hpp>
+
+#include "core/base64.hpp"
 
 namespace mdg::net::ws {
 
@@ -35,14 +36,6 @@ bool known_opcode(std::uint8_t op) noexcept {
 /// and never on the wire; 1012-1014 are registered with IANA since.
 bool valid_close_code(std::uint16_t c) noexcept {
     return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014) || (c >= 3000 && c <= 4999);
-}
-
-std::string base64(const unsigned char* data, std::size_t n) {
-    std::string out(4 * ((n + 2) / 3), '\0');
-    const int written =
-        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-    out.resize(static_cast<std::size_t>(written));
-    return out;
 }
 
 } // namespace
@@ -257,7 +250,7 @@ std::string close_payload(std::uint16_t code, std::string_view reason) {
 }
 
 std::string make_key(const std::array<std::uint8_t, 16>& nonce) {
-    return base64(nonce.data(), nonce.size());
+    return core::base64_encode({reinterpret_cast<const char*>(nonce.data()), nonce.size()});
 }
 
 std::string accept_for(std::string_view key) {
@@ -267,7 +260,7 @@ std::string accept_for(std::string_view key) {
     in.append(key).append(guid);
     std::array<unsigned char, SHA_DIGEST_LENGTH> digest{};
     SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), digest.data());
-    return base64(digest.data(), digest.size());
+    return core::base64_encode({reinterpret_cast<const char*>(digest.data()), digest.size()});
 }
 
 } // namespace mdg::net::ws

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "core/base64.hpp"
 #include "core/log.hpp"
 
 namespace mdg::record {
@@ -38,8 +39,6 @@ std::optional<record_kind> parse_record_kind(std::string_view s) noexcept {
 namespace {
 
 constexpr std::string_view header_prefix = R"({"mdgate_recording":)";
-constexpr std::string_view b64_chars =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // A JSON string of text already known to be valid UTF-8 (json_escape keeps it as it is).
 void append_json_string(std::string& out, std::string_view s) {
@@ -50,46 +49,8 @@ void append_json_string(std::string& out, std::string_view s) {
 
 void append_base64(std::string& out, std::string_view s) {
     out += '"';
-    std::size_t i = 0;
-    const auto byte = [&](std::size_t k) {
-        return static_cast<unsigned char>(s[k]);
-    };
-    for (; i + 2 < s.size(); i += 3) {
-        const unsigned v = (byte(i) << 16U) | (byte(i + 1) << 8U) | byte(i + 2);
-        for (unsigned shift : {18U, 12U, 6U, 0U}) {
-            out += b64_chars[(v >> shift) & 63U];
-        }
-    }
-    if (const auto left = s.size() - i; left > 0) {
-        const unsigned v = (byte(i) << 16U) | (left == 2 ? byte(i + 1) << 8U : 0U);
-        out += b64_chars[(v >> 18U) & 63U];
-        out += b64_chars[(v >> 12U) & 63U];
-        out += left == 2 ? b64_chars[(v >> 6U) & 63U] : '=';
-        out += '=';
-    }
+    out += core::base64_encode(s);
     out += '"';
-}
-
-bool decode_base64(std::string_view in, std::string& out) {
-    out.clear();
-    unsigned acc = 0;
-    int bits = 0;
-    for (char ch : in) {
-        if (ch == '=') {
-            break;
-        }
-        const auto pos = b64_chars.find(ch);
-        if (pos == std::string_view::npos) {
-            return false;
-        }
-        acc = (acc << 6U) | static_cast<unsigned>(pos);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> static_cast<unsigned>(bits)) & 0xFFU);
-        }
-    }
-    return true;
 }
 
 } // namespace
@@ -208,7 +169,7 @@ std::optional<parsed_record> line_parser::parse_record(std::string_view line) {
         std::string_view text;
         if (obj["f"].get(text) == simdjson::SUCCESS) {
             r.payload = text;
-        } else if (obj["b"].get(text) == simdjson::SUCCESS && decode_base64(text, m.bytes)) {
+        } else if (obj["b"].get(text) == simdjson::SUCCESS && core::base64_decode(text, m.bytes)) {
             r.payload = m.bytes;
         } else {
             return std::nullopt;
