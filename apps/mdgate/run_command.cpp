@@ -63,6 +63,7 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     o.probe.breaker.cooldown = cfg.probe.breaker_cooldown;
     o.shards = cfg.dispatch.shards;
     o.shard_queue = cfg.dispatch.shard_queue;
+    o.shard_queue_bytes = cfg.dispatch.shard_queue_bytes;
     o.consumer_threads = cfg.dispatch.consumer_threads;
     o.spin = std::chrono::microseconds{cfg.dispatch.spin_us};
     o.drain_timeout = cfg.dispatch.drain_timeout;

@@ -99,6 +99,7 @@ struct gateway_config {
     struct dispatch_t {
         std::size_t shards = 2;
         std::size_t shard_queue = 8192;
+        std::size_t shard_queue_bytes = std::size_t{2} << 20;
         std::size_t consumer_threads = 4;
         std::size_t consumer_queue = 4096;
         std::size_t spin_us = 50;

@@ -7,7 +7,6 @@
 
 #include "core/log.hpp"
 #include "core/spin.hpp"
-#include "dispatch/slot_bounds.hpp"
 
 namespace mdg::dispatch {
 
@@ -23,21 +22,11 @@ namespace {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-// Gives back what this slot's item needed beyond dispatch::slot_keep, before the slot is
-// released to the producer: between uses a slot keeps at most that much (docs/reliability.md).
-void trim_slot(shard_item& it) noexcept {
-    trim_slot_vector(it.bids, slot_keep::levels);
-    trim_slot_vector(it.asks, slot_keep::levels);
-    trim_slot_vector(it.trades, slot_keep::trades);
-    trim_slot_vector(it.klines, slot_keep::klines);
-    trim_slot_vector(it.liquidations, slot_keep::liquidations);
-    trim_slot_vector(it.stale, slot_keep::stale_marks);
-}
-
 } // namespace
 
 shard::shard(options opts, consumer_pool* pool)
-    : opts_(std::move(opts)), pool_(pool), state_(opts_.limits), ring_(opts_.queue_capacity) {}
+    : opts_(std::move(opts)), pool_(pool), state_(opts_.limits), ring_(opts_.queue_capacity),
+      arena_(opts_.queue_bytes) {}
 
 shard::~shard() {
     stop();
@@ -77,15 +66,33 @@ void shard::stop() {
     }
 }
 
-shard_item* shard::claim() noexcept {
+shard_item* shard::claim(std::size_t payload_bytes) noexcept {
+    arena_.abandon(); // what a claim that was not committed took
     auto* it = ring_.try_claim();
-    if (it == nullptr) {
-        stats_.dropped_full.fetch_add(1, std::memory_order_relaxed);
+    if (it != nullptr) {
+        it->payload_size = payload_bytes;
+        it->spill.reset();
+        if (payload_bytes == 0) {
+            it->payload = nullptr;
+        } else if (payload_bytes > arena_.capacity() / 4) {
+            // Rare (a deep snapshot, a huge trade burst): its own block, freed once applied, so
+            // that one item cannot take the arena from the many small ones.
+            it->spill.reset(new (std::nothrow) std::byte[payload_bytes]);
+            it->payload = it->spill.get();
+        } else {
+            it->payload = arena_.allocate(payload_bytes);
+        }
+        if (payload_bytes == 0 || it->payload != nullptr) {
+            claimed_ = it;
+            return it;
+        }
     }
-    return it;
+    stats_.dropped_full.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
 }
 
 void shard::commit() noexcept {
+    claimed_->arena_end = arena_.commit();
     ring_.publish();
     wake();
 }
@@ -141,7 +148,8 @@ void shard::run() {
     for (;;) {
         if (auto* it = ring_.front()) {
             process(*it);
-            trim_slot(*it);
+            it->spill.reset();
+            arena_.release(it->arena_end);
             ring_.pop();
             ++since_park;
             stats_.items.fetch_add(1, std::memory_order_relaxed);
@@ -210,8 +218,6 @@ void shard::publish_state(model::instrument_id id, std::uint16_t depth, const ma
 }
 
 void shard::on_book(shard_item& it) {
-    it.book.bids = it.bids;
-    it.book.asks = it.asks;
     const auto status = state_.on_book(it.book);
     const auto id = it.book.instrument;
     const auto depth = it.book.depth;
@@ -322,12 +328,13 @@ void shard::process(shard_item& it) {
         on_book(it);
         break;
     case item_kind::ticker: {
-        (void)state_.on_ticker(it.ticker);
-        if (const auto* t = state_.ticker(it.ticker.instrument); t != nullptr && pool_ != nullptr) {
-            pool_->publish_ticker(it.ticker.instrument, *t, now);
+        const auto& tk = *it.ticker;
+        (void)state_.on_ticker(tk);
+        if (const auto* t = state_.ticker(tk.instrument); t != nullptr && pool_ != nullptr) {
+            pool_->publish_ticker(tk.instrument, *t, now);
         }
-        if (opts_.on_latency && it.ticker.ts_exchange.value != 0) {
-            opts_.on_latency(item_kind::ticker, it.ticker.ts_recv - it.ticker.ts_exchange);
+        if (opts_.on_latency && tk.ts_exchange.value != 0) {
+            opts_.on_latency(item_kind::ticker, tk.ts_recv - tk.ts_exchange);
         }
         break;
     }
@@ -368,9 +375,7 @@ void shard::process(shard_item& it) {
         }
         break;
     case item_kind::stale:
-        for (const auto& m : it.stale) {
-            on_stale(m, now);
-        }
+        on_stale(it.stale, now);
         return;
     case item_kind::unusable:
         on_unusable(it.source, it.unusable, now);

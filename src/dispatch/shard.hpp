@@ -4,18 +4,24 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <ranges>
 #include <span>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
+#include "core/assert.hpp"
 #include "core/error.hpp"
 #include "dispatch/consumer_pool.hpp"
+#include "dispatch/payload_arena.hpp"
 #include "dispatch/spsc_ring.hpp"
 #include "market/market_state.hpp"
 #include "model/events.hpp"
@@ -59,22 +65,52 @@ struct unusable_mark {
     friend bool operator==(const unusable_mark&, const unusable_mark&) = default;
 };
 
-/// One unit of work from an I/O thread to a shard: an owned copy of a decoded frame. Slots
-/// are reused, so the vectors keep their capacity and steady state allocates nothing.
+/// One unit of work from an I/O thread to a shard: an owned copy of a decoded frame. The slot
+/// holds the fixed part; what varies in size (book levels, the ticker, trades, candles,
+/// liquidations) is the item's payload, one block in the shard's payload_arena (or, larger than
+/// a quarter of it, a block of its own freed once the item is applied), laid out with
+/// put_payload(). Nothing in a slot grows, so a queue's memory is set by its configuration.
 struct shard_item {
     item_kind kind = item_kind::book;
     std::uint32_t source = 0; ///< the connection it came from (for resync requests)
     std::int64_t read_ns = 0; ///< steady time the frame was read (handle duration)
-    model::book_update book;  ///< bids/asks spans are rebound to the vectors below
-    std::vector<model::level> bids;
-    std::vector<model::level> asks;
-    model::ticker_update ticker;
-    std::vector<model::trade> trades;
-    std::vector<model::kline> klines;
-    std::vector<model::liquidation> liquidations;
-    std::vector<stale_mark> stale;
+    model::book_update book;  ///< bids/asks point into the payload
+    const model::ticker_update* ticker = nullptr; ///< in the payload
+    std::span<const model::trade> trades;         ///< in the payload
+    std::span<const model::kline> klines;
+    std::span<const model::liquidation> liquidations;
+    stale_mark stale;
     unusable_mark unusable;
+
+    std::byte* payload = nullptr; ///< payload_size bytes, 16-byte aligned
+    std::size_t payload_size = 0;
+    std::uint64_t arena_end = 0;        ///< the arena position released once applied
+    std::unique_ptr<std::byte[]> spill; ///< the payload when it is not in the arena
 };
+
+/// The bytes an array of `n` T takes in an item's payload (each array starts 16-byte aligned).
+template <class T> [[nodiscard]] constexpr std::size_t payload_size(std::size_t n) noexcept {
+    return payload_arena::round_up(n * sizeof(T));
+}
+
+/// Copies `src` into `it`'s payload at `offset`, moves `offset` past it and returns the copy.
+/// The item was claimed with room for it (the sum of payload_size() of its arrays).
+template <std::ranges::contiguous_range R>
+auto put_payload(shard_item& it, std::size_t& offset, const R& range) noexcept
+    -> std::span<const std::ranges::range_value_t<R>> {
+    using T = std::ranges::range_value_t<R>;
+    const std::span<const T> src{range};
+    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T> &&
+                  alignof(T) <= payload_arena::alignment);
+    if (src.empty()) {
+        return {};
+    }
+    MDG_ASSERT(offset + src.size_bytes() <= it.payload_size, "the item was claimed with room");
+    auto* dst = it.payload + offset;
+    std::memcpy(dst, src.data(), src.size_bytes()); // implicitly creates the T objects
+    offset += payload_size<T>(src.size());
+    return {std::launder(reinterpret_cast<const T*>(dst)), src.size()};
+}
 
 /// The published state of one expected book, readable from any thread (HTTP, readiness).
 struct book_status {
@@ -113,6 +149,9 @@ class shard {
     struct options {
         std::size_t index = 0;
         std::size_t queue_capacity = 8192;
+        /// The payload arena's size: room for the levels, tickers, trades, candles and
+        /// liquidations of the queued items (a full arena refuses items like a full queue).
+        std::size_t queue_bytes = std::size_t{2} << 20;
         market::market_limits limits{};
         std::function<void(std::uint32_t source, model::instrument_id, std::uint16_t depth)>
             resync{};
@@ -143,9 +182,10 @@ class shard {
     /// Processes what is queued, then ends the thread. Idempotent.
     void stop();
 
-    /// Producer side (the one I/O thread): a free slot or nullptr when full (counted as a
-    /// drop); fill it, then commit().
-    [[nodiscard]] shard_item* claim() noexcept;
+    /// Producer side (the one I/O thread): a free slot with `payload_bytes` of payload, or
+    /// nullptr when the queue or its arena is full (counted as a drop); fill it, then commit().
+    /// A slot claimed and not committed is claimed again by the next call.
+    [[nodiscard]] shard_item* claim(std::size_t payload_bytes = 0) noexcept;
     void commit() noexcept;
 
     /// Runs `fn` on the shard thread once everything committed before the call is applied,
@@ -156,6 +196,7 @@ class shard {
     [[nodiscard]] const shard_stats& stats() const noexcept { return stats_; }
     [[nodiscard]] std::size_t queue_depth() const noexcept { return ring_.size(); }
     [[nodiscard]] std::size_t queue_capacity() const noexcept { return ring_.capacity(); }
+    [[nodiscard]] std::size_t queue_bytes() const noexcept { return arena_.capacity(); }
     [[nodiscard]] std::span<const std::unique_ptr<book_status>> books() const noexcept {
         return statuses_;
     }
@@ -178,6 +219,8 @@ class shard {
     consumer_pool* pool_; // outlives: the shard (nullable: no consumers)
     market::market_state state_;
     spsc_ring<shard_item> ring_;
+    payload_arena arena_;
+    shard_item* claimed_ = nullptr; // producer: the slot claim() returned last
     shard_stats stats_;
     std::vector<std::unique_ptr<book_status>> statuses_;
     std::unordered_map<std::uint64_t, book_status*> status_index_; // frozen at start()

@@ -334,6 +334,7 @@ bool gateway::start(std::string& error, start_failure* kind) {
         dispatch::shard::options so;
         so.index = i;
         so.queue_capacity = o.shard_queue;
+        so.queue_bytes = o.shard_queue_bytes;
         so.spin = o.spin;
         so.registry = &m.registry;
         so.resync = [&m](std::uint32_t src, model::instrument_id id, std::uint16_t depth) {

@@ -41,6 +41,7 @@ struct gateway_options {
     net::probe_options probe; ///< `url` is the REST base URL
     std::size_t shards = 2;
     std::size_t shard_queue = 8192;
+    std::size_t shard_queue_bytes = std::size_t{2} << 20; ///< each shard's payload arena
     std::size_t consumer_threads = 4;
     /// Shard threads and one idle consumer-pool worker busy-wait this long for more work
     /// before they sleep (`[dispatch] spin_us`).

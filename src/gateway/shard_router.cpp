@@ -36,31 +36,50 @@ void shard_router::queue_marks(std::vector<Mark>& marks, Fill fill) {
     });
 }
 
+std::size_t payload_bytes(const exchange::bybit::decoded_frame& f) noexcept {
+    using dispatch::payload_size;
+    switch (f.type) {
+    case frame_type::orderbook:
+        return payload_size<model::level>(f.book.bids.size()) +
+               payload_size<model::level>(f.book.asks.size());
+    case frame_type::ticker:
+        return payload_size<model::ticker_update>(1);
+    case frame_type::trade:
+        return payload_size<model::trade>(f.trades.size());
+    case frame_type::kline:
+        return payload_size<model::kline>(f.klines.size());
+    case frame_type::liquidation:
+        return payload_size<model::liquidation>(f.liquidations.size());
+    case frame_type::control:
+        return 0;
+    }
+    return 0;
+}
+
 bool copy_frame(const exchange::bybit::decoded_frame& f, dispatch::shard_item& it) {
-    // The shard gave back what the slot's last item needed beyond dispatch::slot_keep before
-    // it released the slot, so these copies reuse at most that much storage.
+    std::size_t at = 0;
     switch (f.type) {
     case frame_type::orderbook:
         it.kind = dispatch::item_kind::book;
         it.book = f.book;
-        it.bids.assign(f.book.bids.begin(), f.book.bids.end());
-        it.asks.assign(f.book.asks.begin(), f.book.asks.end());
+        it.book.bids = dispatch::put_payload(it, at, f.book.bids);
+        it.book.asks = dispatch::put_payload(it, at, f.book.asks);
         return true;
     case frame_type::ticker:
         it.kind = dispatch::item_kind::ticker;
-        it.ticker = f.ticker;
+        it.ticker = dispatch::put_payload(it, at, std::span{&f.ticker, 1}).data();
         return true;
     case frame_type::trade:
         it.kind = dispatch::item_kind::trades;
-        it.trades.assign(f.trades.begin(), f.trades.end());
+        it.trades = dispatch::put_payload(it, at, f.trades);
         return true;
     case frame_type::kline:
         it.kind = dispatch::item_kind::klines;
-        it.klines.assign(f.klines.begin(), f.klines.end());
+        it.klines = dispatch::put_payload(it, at, f.klines);
         return true;
     case frame_type::liquidation:
         it.kind = dispatch::item_kind::liquidations;
-        it.liquidations.assign(f.liquidations.begin(), f.liquidations.end());
+        it.liquidations = dispatch::put_payload(it, at, f.liquidations);
         return true;
     case frame_type::control:
         return false;
@@ -78,8 +97,11 @@ bool shard_router::on_data(const exchange::bybit::decoded_frame& f) {
     flush_lost();
     messages_[static_cast<std::size_t>(f.topic.ch)]->inc();
     ++data_frames_;
+    if (f.type == frame_type::control) {
+        return false; // control frames are not routed here
+    }
     auto& sh = *shards_[f.instrument.value % shards_.size()];
-    auto* it = sh.claim();
+    auto* it = sh.claim(payload_bytes(f));
     if (it == nullptr) {
         core::log_limited(spdlog::level::warn, "gateway.shard_full",
                           "Shard queue full: dropped a {} frame (the shard is behind)",
@@ -89,9 +111,7 @@ bool shard_router::on_data(const exchange::bybit::decoded_frame& f) {
     }
     it->source = source_;
     it->read_ns = steady_ns(steady::now());
-    if (!copy_frame(f, *it)) {
-        return false; // control frames are not routed here
-    }
+    (void)copy_frame(f, *it);
     sh.commit();
     return false;
 }
@@ -173,7 +193,7 @@ void shard_router::check_silence(const exchange::subscription_set& subs, const f
 void shard_router::flush_lost() {
     queue_marks(lost_, [](dispatch::shard_item& it, const dispatch::stale_mark& m) {
         it.kind = dispatch::item_kind::stale;
-        it.stale.assign(1, m);
+        it.stale = m;
     });
     queue_marks(unusable_, [](dispatch::shard_item& it, const dispatch::unusable_mark& m) {
         it.kind = dispatch::item_kind::unusable;

@@ -21,9 +21,11 @@
 
 namespace mdg::gateway {
 
-/// Copies a decoded data frame into a shard queue slot (kind, payload), reusing the slot's
-/// storage (which the shard keeps within dispatch::slot_keep). False for a control frame
-/// (nothing copied).
+/// The payload a decoded data frame needs in a shard queue slot (0 for a control frame).
+[[nodiscard]] std::size_t payload_bytes(const exchange::bybit::decoded_frame& f) noexcept;
+
+/// Copies a decoded data frame into a shard queue slot claimed with payload_bytes(f) (kind and
+/// payload). False for a control frame (nothing copied).
 bool copy_frame(const exchange::bybit::decoded_frame& f, dispatch::shard_item& it);
 
 /// Hands one connection's decoded frames to the state shards: an owned copy of each data

@@ -91,6 +91,7 @@ inline const auto scalar_sections = std::make_tuple(
                  field<fresh>{"liquidations", &fresh::liquidations, 0, 24 * hour}),
     make_section("dispatch", &gc::dispatch, field<disp>{"shards", &disp::shards, 1, 64},
                  field<disp>{"shard_queue", &disp::shard_queue, 1, 1LL << 24},
+                 field<disp>{"shard_queue_bytes", &disp::shard_queue_bytes, 64LL << 10, 1LL << 30},
                  field<disp>{"consumer_threads", &disp::consumer_threads, 1, 256},
                  field<disp>{"consumer_queue", &disp::consumer_queue, 1, 1LL << 24},
                  field<disp>{"spin_us", &disp::spin_us, 0, 10'000},

@@ -42,7 +42,7 @@ gateway_config everything_changed() {
     c.connections = {false, 40, 15s, 5s, 45s, 2500ms, 7s, 4U << 20, 250ms, 2min, 1min, 100, 1h};
     c.probe = {false, 3s, 9s, 5, 2min};
     c.freshness = {2s, 0ms, 5min, 30s, 0ms};
-    c.dispatch = {8, 1024, 16, 512, 0, 1500ms, 90s};
+    c.dispatch = {8, 1024, 1 << 20, 16, 512, 0, 1500ms, 90s};
     c.http = {false, "[::1]:9100", "s3cr3t-Token_value", 7};
     c.log = {"debug", "json", "journald", 5min};
     return c;

@@ -30,7 +30,7 @@ class Shard : public ::testing::Test {
     void push_book(shard& s, model::update_kind kind, std::uint64_t u, std::int64_t px,
                    std::uint32_t source = 7, std::int64_t spread = 10) {
         shard_item* it = nullptr;
-        while ((it = s.claim()) == nullptr) {
+        while ((it = s.claim(2 * payload_size<model::level>(1))) == nullptr) {
             std::this_thread::yield();
         }
         it->kind = item_kind::book;
@@ -40,8 +40,11 @@ class Shard : public ::testing::Test {
         it->book.depth = 50;
         it->book.kind = kind;
         it->book.update_id = u;
-        it->bids.assign(1, {model::price{px}, model::qty{1}});
-        it->asks.assign(1, {model::price{px + spread}, model::qty{1}});
+        const model::level bid{model::price{px}, model::qty{1}};
+        const model::level ask{model::price{px + spread}, model::qty{1}};
+        std::size_t at = 0;
+        it->book.bids = put_payload(*it, at, std::span{&bid, 1});
+        it->book.asks = put_payload(*it, at, std::span{&ask, 1});
         s.commit();
     }
 
@@ -51,10 +54,8 @@ class Shard : public ::testing::Test {
             std::this_thread::yield();
         }
         it->kind = item_kind::stale;
-        it->stale.assign(1, stale_mark{.channel = ch,
-                                       .instrument = btc,
-                                       .depth = 50,
-                                       .continuity_lost = continuity_lost});
+        it->stale = stale_mark{
+            .channel = ch, .instrument = btc, .depth = 50, .continuity_lost = continuity_lost};
         s.commit();
     }
 
@@ -164,6 +165,35 @@ TEST_F(Shard, AnUnusableBookMessageMakesTheBookResyncLikeAGap) {
     EXPECT_EQ(state_of(s), book_state::live);
 }
 
+// The payload arena is part of the queue: a payload that does not fit is refused and counted
+// like a full queue; one larger than a quarter of the arena gets a block of its own.
+TEST_F(Shard, AFullPayloadArenaRefusesAndCountsAndHugePayloadsGetTheirOwnBlock) {
+    shard s({.queue_capacity = 64, .queue_bytes = 64 * 1024}, nullptr);
+    EXPECT_EQ(s.queue_bytes(), 64U * 1024U);
+    // Not started: nothing is released. 15 items of 4 KiB fill 60 of the 64 KiB.
+    for (int i = 0; i < 15; ++i) {
+        auto* it = s.claim(4096);
+        ASSERT_NE(it, nullptr) << i;
+        it->kind = item_kind::stale;
+        it->stale = {.channel = stale_channel::ticker, .instrument = btc};
+        s.commit();
+    }
+    EXPECT_EQ(s.claim(8192), nullptr) << "the arena is full";
+    EXPECT_EQ(s.stats().dropped_full.load(), 1U);
+    auto* big = s.claim(20 * 1024); // beyond a quarter: not from the arena
+    ASSERT_NE(big, nullptr);
+    EXPECT_NE(big->spill, nullptr);
+    big->kind = item_kind::stale;
+    big->stale = {.channel = stale_channel::ticker, .instrument = btc};
+    s.commit();
+    EXPECT_NE(s.claim(4096), nullptr) << "4 KiB left in the arena";
+    s.start();
+    (void)s.query([](const market::market_state&) {});
+    EXPECT_EQ(s.stats().items.load(), 16U);
+    EXPECT_NE(s.claim(32 * 1024), nullptr) << "released once applied";
+    s.stop();
+}
+
 TEST_F(Shard, LostFeedMakesItsBooksStaleUntilASnapshotAndFullQueueIsCounted) {
     shard s({.queue_capacity = 2}, nullptr);
     s.expect_book(btc, 50);
@@ -239,17 +269,20 @@ TEST_F(Shard, StaleTickerAndTradesReachConsumersInOrder) {
     s.start();
     auto push = [&](item_kind k, std::string_view trade_id) {
         shard_item* it = nullptr;
-        while ((it = s.claim()) == nullptr) {
+        while ((it = s.claim(payload_size<model::ticker_update>(1) +
+                             payload_size<model::trade>(1))) == nullptr) {
             std::this_thread::yield();
         }
         it->kind = k;
-        it->ticker = {};
-        it->ticker.instrument = btc;
-        it->ticker.kind = model::update_kind::snapshot;
+        model::ticker_update tk;
+        tk.instrument = btc;
+        tk.kind = model::update_kind::snapshot;
         model::trade t;
         t.instrument = btc;
         (void)t.id.assign(trade_id);
-        it->trades.assign(1, t);
+        std::size_t at = 0;
+        it->ticker = put_payload(*it, at, std::span{&tk, 1}).data();
+        it->trades = put_payload(*it, at, std::span{&t, 1});
         s.commit();
     };
     push(item_kind::ticker, "");

@@ -115,7 +115,7 @@ TEST_F(GatewayCollectTest, WritesConnectionSeries) {
 TEST_F(GatewayCollectTest, BooksMadeStaleByTheirShardAreCountedAsStale) {
     owner().start();
     auto push = [&](auto fill) {
-        auto* it = owner().claim();
+        auto* it = owner().claim(2 * dispatch::payload_size<model::level>(1));
         ASSERT_NE(it, nullptr);
         fill(*it);
         owner().commit();
@@ -129,16 +129,18 @@ TEST_F(GatewayCollectTest, BooksMadeStaleByTheirShardAreCountedAsStale) {
             it.book.depth = 50;
             it.book.kind = kind;
             it.book.update_id = u;
-            it.bids.assign(1, {model::price{100}, model::qty{1}});
-            it.asks.assign(1, {model::price{110}, model::qty{1}});
+            const model::level bid{model::price{100}, model::qty{1}};
+            const model::level ask{model::price{110}, model::qty{1}};
+            std::size_t at = 0;
+            it.book.bids = dispatch::put_payload(it, at, std::span{&bid, 1});
+            it.book.asks = dispatch::put_payload(it, at, std::span{&ask, 1});
         };
     };
     push(book(model::update_kind::snapshot, 1));
     EXPECT_TRUE(has_line(render(), R"(mdgate_books{state="live"})", "1"));
     push([&](dispatch::shard_item& it) {
         it.kind = dispatch::item_kind::stale;
-        it.stale.assign(1,
-                        {.channel = dispatch::stale_channel::book, .instrument = btc, .depth = 50});
+        it.stale = {.channel = dispatch::stale_channel::book, .instrument = btc, .depth = 50};
     });
     auto text = render();
     EXPECT_TRUE(has_line(text, R"(mdgate_books{state="stale"})", "1")) << text;

@@ -106,11 +106,11 @@ class counting_consumer final : public dispatch::consumer {
     std::atomic<std::uint64_t> calls{0};
 };
 
-// What the gateway's shard router does per frame: an owned copy into a reused slot (the
-// router's own copy_frame; the test waits for room instead of dropping).
+// What the gateway's shard router does per frame: an owned copy into a slot and the shard's
+// payload arena (the router's own copy_frame; the test waits for room instead of dropping).
 void route(dispatch::shard& sh, const exchange::bybit::decoded_frame& f) {
     dispatch::shard_item* it = nullptr;
-    while ((it = sh.claim()) == nullptr) {
+    while ((it = sh.claim(gateway::payload_bytes(f))) == nullptr) {
         std::this_thread::yield(); // the test never drops: it waits for the shard
     }
     it->source = 0;
