@@ -230,7 +230,8 @@ struct connectivity_probe::impl {
         return {false, probe_failure::cancelled, "connectivity probe stopped", attempts, 0};
     }
 
-    asio::awaitable<attempt_result> attempt(std::shared_ptr<run_state> r);
+    asio::awaitable<attempt_result> attempt(std::shared_ptr<run_state> r,
+                                            asio::steady_timer::time_point run_deadline);
     asio::awaitable<attempt_result> request(beast::tcp_stream& lowest, auto& stream,
                                             asio::steady_timer::time_point deadline);
     asio::awaitable<probe_outcome> attempts(std::shared_ptr<run_state> r);
@@ -239,9 +240,13 @@ struct connectivity_probe::impl {
     void finish(run_state& r, probe_outcome out);
 };
 
-asio::awaitable<attempt_result> connectivity_probe::impl::attempt(std::shared_ptr<run_state> r) {
+asio::awaitable<attempt_result>
+connectivity_probe::impl::attempt(std::shared_ptr<run_state> r,
+                                  asio::steady_timer::time_point run_deadline) {
     const auto start = asio::steady_timer::clock_type::now();
-    const auto total_deadline = start + opts.total_timeout;
+    // `total_timeout` bounds the whole run (every attempt and the waits between them), so an
+    // attempt gets what is left of it.
+    const auto total_deadline = run_deadline;
     const auto connect_deadline = std::min(start + opts.connect_timeout, total_deadline);
     const stream_closer closer(*r);
 
@@ -394,18 +399,36 @@ connectivity_probe::impl::request(beast::tcp_stream& lowest, auto& stream,
 
 asio::awaitable<probe_outcome> connectivity_probe::impl::attempts(std::shared_ptr<run_state> r) {
     const std::uint32_t n = std::max<std::uint32_t>(opts.attempts, 1);
+    const auto run_deadline = asio::steady_timer::clock_type::now() + opts.total_timeout;
+    // The run ran out of `total_timeout` after `made` attempts (fewer than `n`, or the last
+    // one was cut short by it): one failure outcome that says so.
+    const auto out_of_time = [&](std::uint32_t made, const attempt_result& last) {
+        return probe_outcome{
+            false, probe_failure::timeout,
+            fmt::format(
+                "probe timed out: its total timeout of {} ran out after {} of {} attempt{}{}{}",
+                millis(opts.total_timeout), made, n, n == 1 ? "" : "s",
+                last.reason.empty() ? "" : "; last: ", last.reason),
+            made, 0};
+    };
     attempt_result last;
     for (std::uint32_t k = 1; k <= n; ++k) {
         if (k > 1 && !opts.retry_waits.empty()) {
             const auto i = std::min<std::size_t>(k - 2, opts.retry_waits.size() - 1);
+            if (asio::steady_timer::clock_type::now() + opts.retry_waits[i] >= run_deadline) {
+                co_return out_of_time(k - 1, last); // no time left for another attempt
+            }
             r->pause.expires_after(opts.retry_waits[i]);
             co_await r->pause.async_wait(use_tuple);
         }
         if (r->cancelled) {
             co_return cancelled_outcome(k - 1);
         }
+        if (asio::steady_timer::clock_type::now() >= run_deadline) {
+            co_return out_of_time(k - 1, last);
+        }
         ++stats.attempts;
-        last = co_await attempt(r);
+        last = co_await attempt(r, run_deadline);
         if (r->cancelled) {
             co_return cancelled_outcome(k);
         }
@@ -413,6 +436,9 @@ asio::awaitable<probe_outcome> connectivity_probe::impl::attempts(std::shared_pt
             co_return probe_outcome{true, probe_failure::none, {}, k, last.server_time_ms};
         }
         ++stats.attempt_failures;
+        if (asio::steady_timer::clock_type::now() >= run_deadline) {
+            co_return out_of_time(k, last);
+        }
         if (k < n) {
             spdlog::debug("connectivity probe attempt {}/{} failed ({}): {}", k, n,
                           to_string(last.kind), last.reason);

@@ -30,7 +30,10 @@ struct probe_options {
     /// is kept); "/v5/market/time" is appended. https uses TLS with verification and SNI.
     std::string url;
     /// Per attempt: resolve + connect (+ TLS handshake) must finish within `connect_timeout`
-    /// of the attempt's start, and the whole request/response within `total_timeout`.
+    /// of the attempt's start. `total_timeout` bounds the whole run: every attempt and the
+    /// waits between them end `total_timeout` after the run began; a run that reaches it
+    /// fails as `timeout` ("probe timed out: its total timeout of ... ran out"), whatever attempts
+    /// are left.
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds total_timeout{10'000};
     /// Waits before attempts 2, 3, ... (see above).
@@ -54,7 +57,7 @@ enum class probe_failure : std::uint8_t {
     dns,          ///< the host name did not resolve
     connect,      ///< TCP connect failed, or the connection broke before a full response
     tls,          ///< TLS handshake or certificate verification failed
-    timeout,      ///< connected, but no full response within `total_timeout`
+    timeout,      ///< no full response before the run's `total_timeout` ran out
     http_status,  ///< a response other than HTTP 200
     bad_body,     ///< not HTTP, too large, not JSON, retCode != 0 or no server time
     circuit_open, ///< refused without touching the network: the breaker is open

@@ -14,6 +14,7 @@
 #include "gateway/market_sink.hpp"
 #include "market/market_state.hpp"
 #include "model/fixed_point.hpp"
+#include "net/rest_probe.hpp"
 #include "net/ws_frame.hpp"
 #include "sim/server.hpp"
 #include "support/local_server.hpp"
@@ -367,6 +368,39 @@ TEST_F(FeedTest, RefusedConnectionsAreRetriedWithBackoffUntilTheServerReturns) {
     EXPECT_LT(conn.stats().connect_failures, 30U); // backoff, not a tight loop
     conn.stop();
     run_until([&] { return conn.state() == connection_state::stopped; }, 5s);
+}
+
+// The connectivity probe runs beside the retry loop, never in front of it: with a REST host
+// that accepts and never answers, one probe run stays in flight while the connection goes on
+// failing and retrying on its backoff schedule.
+TEST_F(FeedTest, ASlowProbeDoesNotHoldUpReconnecting) {
+    test::local_server rest{ioc_.get_executor(), test::hold_open};
+    net::probe_options po;
+    po.url = fmt::format("http://127.0.0.1:{}", rest.port());
+    po.attempts = 1;
+    po.connect_timeout = 60s;
+    po.total_timeout = 60s; // the run outlasts the test
+    net::connectivity_probe probe{ioc_.get_executor(), nullptr, po};
+    model::instrument_registry registry;
+    gateway::market_sink handler{registry, model::category::linear};
+    net::connect_budget budget{{}};
+    auto o = options({"orderbook.1.BTCUSDT"});
+    o.url = fmt::format("ws://127.0.0.1:{}/v5/public/linear", test::refused_port());
+    o.backoff = {20ms, 100ms, 30'000ms};
+    o.probe = [&probe]() -> asio::awaitable<void> {
+        (void)co_await probe.check();
+    };
+    connection conn{ioc_.get_executor(), nullptr, budget, registry, handler, std::move(o)};
+    asio::co_spawn(ioc_, conn.run(), asio::detached);
+    // Five failed connects while the first (and only) probe run is still waiting for an answer.
+    ASSERT_TRUE(run_until([&] { return conn.stats().connect_failures >= 5; }, 20s))
+        << "connect failures: " << conn.stats().connect_failures;
+    EXPECT_EQ(probe.stats().runs, 1U);
+    EXPECT_EQ(probe.stats().attempts, 1U);
+    EXPECT_EQ(probe.stats().validation_failures, 0U); // still in flight
+    conn.stop();
+    probe.stop();
+    EXPECT_TRUE(run_until([&] { return conn.state() == connection_state::stopped; }, 5s));
 }
 
 } // namespace

@@ -69,6 +69,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
     connection_state state = connection_state::connecting;
     connection_stats stats;
     bool stopped = false;
+    bool probing = false; // a probe started by this connection has not completed yet
     std::uint64_t generation = 0;
     std::uint64_t next_req_id = 1;
     steady::time_point last_rx{};
@@ -335,6 +336,26 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         send_requests(subs.resubscribe(topic, next_req_id, reason), "resubscribe");
     }
 
+    // The connectivity probe runs beside the retry loop, never in front of it: a slow REST
+    // host must not hold up reconnecting (the old service's nested retries). At most one per
+    // connection at a time; the probe itself lets concurrent callers share one run. The
+    // coroutine owns a copy of the probe function, so it may outlive this connection.
+    void start_probe() {
+        if (probing) {
+            return;
+        }
+        probing = true;
+        asio::co_spawn(
+            ex,
+            [w = weak_from_this(), probe = opts.probe]() -> asio::awaitable<void> {
+                co_await probe();
+                if (auto self = w.lock()) {
+                    self->probing = false;
+                }
+            },
+            asio::detached);
+    }
+
     asio::awaitable<void> run() {
         auto self = shared_from_this();
         std::string reason;
@@ -375,7 +396,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
                                            net::to_string(step), ec.message());
                 session.reset();
                 if (opts.probe && !stopped) {
-                    co_await opts.probe();
+                    start_probe();
                 }
                 if (!stopped) {
                     co_await back_off(std::move(failure));

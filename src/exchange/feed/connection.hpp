@@ -67,8 +67,10 @@ struct connection_options {
     /// No frame at all for this long: a stall (`[HANDLER_TIMEOUT]`), reconnect.
     std::chrono::milliseconds receive_timeout{30'000};
     std::uint64_t seed = 0; ///< backoff jitter; 0 = random
-    /// Runs after a failed connect, before the backoff wait (at most once per backoff step):
-    /// the shared connectivity probe, which logs and counts network failures. Optional.
+    /// Started after a failed connect, beside the backoff wait and never awaited by the retry
+    /// loop (at most one in flight per connection): the shared connectivity probe, which logs
+    /// and counts network failures. Runs on the connection's executor and may outlive the
+    /// connection (it gets its own copy of this function). Optional.
     std::function<boost::asio::awaitable<void>()> probe{};
     /// The frame recorder (`--record`): every frame received, every request sent and each
     /// connect and loss go to it as connection `record_index`. Optional; outlives: the

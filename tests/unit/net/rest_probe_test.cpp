@@ -357,9 +357,31 @@ TEST_F(ConnectivityProbeTest, SilentServerTimesOut) {
     auto probe = make_probe(std::move(o));
     const auto out = check_once(*probe);
     EXPECT_EQ(out.kind, probe_failure::timeout);
-    EXPECT_EQ(out.attempts, 3U);
+    // The first attempt uses up the run's whole total_timeout: no attempt after it.
+    EXPECT_EQ(out.attempts, 1U);
+    EXPECT_EQ(server.requests(), 1U);
     EXPECT_NE(out.reason.find("timed out"), std::string::npos) << out.reason;
     EXPECT_EQ(errors(), 1U);
+}
+
+// total_timeout bounds the whole run (attempts and the waits between them), not each attempt:
+// with room for about two 150 ms attempts out of 6, the run ends out of time after fewer.
+TEST_F(ConnectivityProbeTest, TotalTimeoutBoundsTheWholeRunNotEachAttempt) {
+    test_server server(reply::hang_up); // every attempt fails at once, no deadline involved
+    auto o = options(server.url());
+    o.attempts = 6;
+    o.retry_waits = {150ms};
+    o.total_timeout = 400ms;
+    auto probe = make_probe(std::move(o));
+    const auto out = check_once(*probe);
+    EXPECT_FALSE(out.ok);
+    EXPECT_EQ(out.kind, probe_failure::timeout);
+    EXPECT_GE(out.attempts, 1U);
+    EXPECT_LT(out.attempts, 6U) << out.reason;
+    EXPECT_EQ(server.requests(), out.attempts);
+    EXPECT_NE(out.reason.find("total timeout of 400 ms ran out"), std::string::npos) << out.reason;
+    EXPECT_EQ(errors(), 1U);
+    EXPECT_EQ(probe->stats().validation_failures, 1U);
 }
 
 TEST_F(ConnectivityProbeTest, HangUpBeforeResponseIsConnect) {
@@ -475,6 +497,7 @@ TEST_F(ConnectivityProbeTest, StopDuringRetryWaitCancels) {
     const auto port = test::refused_port();
     auto o = options(fmt::format("http://127.0.0.1:{}", port));
     o.retry_waits = {1h}; // only stop() ends the wait
+    o.total_timeout = 2h; // which must fit in the run's total timeout
     auto probe = make_probe(std::move(o));
     auto outs = start_checks(*probe, 1);
     when([&] { return probe->stats().attempt_failures == 1; }, [&] { probe->stop(); });
