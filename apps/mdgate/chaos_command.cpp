@@ -120,12 +120,19 @@ struct planned_fault {
 /// The fault kinds the schedule draws from: the whole catalogue of the simulator but pause and
 /// resume (which the quiet points use).
 constexpr std::array fault_kinds{
-    sim::action_kind::drop,        sim::action_kind::stall,
-    sim::action_kind::skip_update, sim::action_kind::crossed,
-    sim::action_kind::bad_number,  sim::action_kind::oversized_snapshot,
-    sim::action_kind::restart,     sim::action_kind::malformed,
-    sim::action_kind::oversized,   sim::action_kind::reject_subscription,
-    sim::action_kind::rest_time,   sim::action_kind::refuse_ws,
+    sim::action_kind::drop,
+    sim::action_kind::stall,
+    sim::action_kind::skip_update,
+    sim::action_kind::crossed,
+    sim::action_kind::bad_number,
+    sim::action_kind::oversized_snapshot,
+    sim::action_kind::restart,
+    sim::action_kind::malformed,
+    sim::action_kind::oversized,
+    sim::action_kind::reject_subscription,
+    sim::action_kind::rest_time,
+    sim::action_kind::refuse_ws,
+    sim::action_kind::ignore_subscription,
 };
 
 std::string seconds_text(ms d) {
@@ -218,6 +225,7 @@ std::vector<planned_fault> plan_round(std::mt19937_64& rng, ms length,
         case sim::action_kind::skip_update:
         case sim::action_kind::crossed:
         case sim::action_kind::reject_subscription:
+        case sim::action_kind::ignore_subscription:
             a.topic = topic;
             f.words = fmt::format("{} on {}", sim::to_string(a.kind), topic);
             break;
@@ -225,9 +233,10 @@ std::vector<planned_fault> plan_round(std::mt19937_64& rng, ms length,
             f.words = std::string{sim::to_string(a.kind)};
             break;
         }
-        if (a.kind == sim::action_kind::reject_subscription) {
-            // A rejection only acts on the topic's next subscribe: a crossed book right after
-            // it makes the gateway resubscribe, so that it happens within the round.
+        if (a.kind == sim::action_kind::reject_subscription ||
+            a.kind == sim::action_kind::ignore_subscription) {
+            // Both act only on the topic's next subscribe: a crossed book right after makes
+            // the gateway resubscribe, so that it happens within the round.
             out.push_back(f);
             f.at += 500ms;
             f.action.kind = sim::action_kind::crossed;
@@ -366,6 +375,9 @@ int run_chaos(const chaos_args& args) {
     cfg.connections.pong_timeout = 3s;
     cfg.connections.backoff_base = 200ms;
     cfg.connections.backoff_cap = 2s;
+    cfg.connections.subscribe_timeout = 2s;
+    cfg.connections.refused_retry_base = 1s;
+    cfg.connections.refused_retry_cap = 4s;
     cfg.freshness = {0ms, 0ms, 0ms, 0ms, 0ms};
     cfg.http.listen = "127.0.0.1:0";
     cfg.log.summary_interval = 60s;
@@ -423,7 +435,6 @@ int run_chaos(const chaos_args& args) {
         (void)apply(pause);
         const auto t0 = steady::now();
         std::vector<std::string> differing;
-        std::size_t heals = 0;
         for (;;) {
             const auto checks = on_sim(ioc, [&] {
                 std::vector<std::pair<std::string, book_check>> out;
@@ -449,18 +460,9 @@ int run_chaos(const chaos_args& args) {
             const auto s = scrape_of(gw);
             const bool drained =
                 s.consumer("slow").depth == 0 && s.consumer("reference").depth == 0;
-            if (differing.empty() && refused > 0 && heals < 3) {
-                // Topics the venue refused stay refused until their connection is made again:
-                // the rest is checked; then every connection is dropped so they come back.
-                row.rejected += refused;
-                ++heals;
-                sim::action drop;
-                drop.kind = sim::action_kind::drop;
-                drop.mode = "close";
-                (void)apply(drop);
-                wait_for(200ms);
-                continue;
-            }
+            // A topic the venue refused is asked for again on its own backoff, on the same
+            // connection (refused_retry_base): the quiet point waits for it to heal.
+            row.rejected = std::max(row.rejected, refused);
             if ((differing.empty() && refused == 0 && drained) ||
                 steady::now() - t0 > *settle_timeout || interrupted) {
                 if (refused > 0) {

@@ -245,7 +245,7 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
         ->add_option("--faults", chaos.faults,
                      "the faults to draw from: all, or a comma-separated list of drop, stall, "
                      "skip_update, crossed, bad_number, oversized_snapshot, restart, malformed, "
-                     "oversized, reject_subscription, rest_time, refuse_ws")
+                     "oversized, reject_subscription, rest_time, refuse_ws, ignore_subscription")
         ->capture_default_str()
         ->check(non_empty);
 

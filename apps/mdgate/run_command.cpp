@@ -44,6 +44,8 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     c.ping_interval = cfg.connections.ping_interval;
     c.pong_timeout = cfg.connections.pong_timeout;
     c.receive_timeout = cfg.connections.receive_timeout;
+    c.subscribe_timeout = cfg.connections.subscribe_timeout;
+    c.refused_retry = {cfg.connections.refused_retry_base, cfg.connections.refused_retry_cap};
     c.session.resolve_timeout = cfg.connections.connect_timeout;
     c.session.connect_timeout = cfg.connections.connect_timeout;
     c.session.tls_timeout = cfg.connections.handshake_timeout;

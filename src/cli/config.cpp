@@ -340,12 +340,21 @@ bool check_relations(const gateway_config& cfg, const locator& loc, std::string&
                                       format_duration(c.ping_interval)));
         return false;
     }
-    if (c.backoff_cap < c.backoff_base) {
-        error =
-            loc.error({"connections.backoff_cap", "connections.backoff_base"},
-                      fmt::format("'connections.backoff_cap' ({}) must not be below "
-                                  "'connections.backoff_base' ({})",
-                                  format_duration(c.backoff_cap), format_duration(c.backoff_base)));
+    // A longest wait below its first wait: the two keys named, as the user wrote them.
+    const auto not_below = [&](std::chrono::milliseconds hi, std::chrono::milliseconds lo,
+                               const char* hi_key, const char* lo_key) {
+        if (hi >= lo) {
+            return true;
+        }
+        error = loc.error({hi_key, lo_key},
+                          fmt::format("'{}' ({}) must not be below '{}' ({})", hi_key,
+                                      format_duration(hi), lo_key, format_duration(lo)));
+        return false;
+    };
+    if (!not_below(c.backoff_cap, c.backoff_base, "connections.backoff_cap",
+                   "connections.backoff_base") ||
+        !not_below(c.refused_retry_cap, c.refused_retry_base, "connections.refused_retry_cap",
+                   "connections.refused_retry_base")) {
         return false;
     }
     const auto& r = cfg.record;
@@ -357,15 +366,8 @@ bool check_relations(const gateway_config& cfg, const locator& loc, std::string&
         return false;
     }
     const auto& p = cfg.probe;
-    if (p.total_timeout < p.connect_timeout) {
-        error = loc.error({"probe.total_timeout", "probe.connect_timeout"},
-                          fmt::format("'probe.total_timeout' ({}) must not be below "
-                                      "'probe.connect_timeout' ({})",
-                                      format_duration(p.total_timeout),
-                                      format_duration(p.connect_timeout)));
-        return false;
-    }
-    return true;
+    return not_below(p.total_timeout, p.connect_timeout, "probe.total_timeout",
+                     "probe.connect_timeout");
 }
 
 bool check_http_and_log(const gateway_config& cfg, const locator& loc, std::string& error) {

@@ -63,7 +63,10 @@ struct gateway_config {
         std::size_t max_topics_per_connection = 10; ///< 0 = only the venue's args budget limits
         ms ping_interval{std::chrono::seconds{20}};
         ms pong_timeout{std::chrono::seconds{10}};
-        ms receive_timeout{std::chrono::seconds{30}}; ///< no frame at all for this long
+        ms receive_timeout{std::chrono::seconds{30}};   ///< no frame at all for this long
+        ms subscribe_timeout{std::chrono::seconds{10}}; ///< no answer to a request: ask again
+        ms refused_retry_base{std::chrono::seconds{5}}; ///< a refused topic: first retry wait
+        ms refused_retry_cap{std::chrono::minutes{5}};  ///< and the longest
         ms connect_timeout{std::chrono::seconds{5}};
         ms handshake_timeout{std::chrono::seconds{10}};
         std::size_t max_frame_bytes = std::size_t{1} << 20;

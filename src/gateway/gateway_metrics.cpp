@@ -122,6 +122,31 @@ void collect_connections(metrics::family_writer& w, const gateway_view& v) {
         rejected += c.stats.topics_rejected;
     }
     w.sample({}, static_cast<double>(rejected));
+    std::uint64_t timeouts = 0;
+    std::uint64_t retries = 0;
+    std::uint64_t budget_waits = 0;
+    std::chrono::milliseconds budget_wait{0};
+    for (const auto& c : v.connections) {
+        timeouts += c.stats.subscribe_timeouts;
+        retries += c.stats.topic_retries;
+        budget_waits += c.stats.budget_waits;
+        budget_wait += c.stats.budget_wait;
+    }
+    w.begin("mdgate_subscription_retries_total",
+            "Topics asked for again on a live connection: timeout (no answer to a "
+            "(re)subscription within subscribe_timeout; for a book, no snapshot), refused (the "
+            "venue refused it; asked again on its backoff)",
+            metrics::metric_type::counter);
+    w.sample({{"reason", "timeout"}}, static_cast<double>(timeouts));
+    w.sample({{"reason", "refused"}}, static_cast<double>(retries));
+    w.begin("mdgate_connect_budget_waits_total",
+            "Connection attempts held back by the process-wide connect budget",
+            metrics::metric_type::counter);
+    w.sample({}, static_cast<double>(budget_waits));
+    w.begin("mdgate_connect_budget_wait_seconds_total",
+            "Time connection attempts waited for the connect budget",
+            metrics::metric_type::counter);
+    w.sample({}, seconds(budget_wait));
     w.begin("mdgate_topic_last_message_age_seconds",
             "Seconds since the topic's last data frame (-1: none yet); one series per "
             "configured topic",

@@ -78,7 +78,13 @@ bool readiness(const gateway_view& v, const freshness& f, std::string* reasons) 
                 continue;
             }
             if (info.state == exchange::topic_state::failed) {
-                fail(t, c.id, "rejected by the venue: " + info.reason);
+                fail(t, c.id,
+                     info.retry_at == steady::time_point{}
+                         ? fmt::format("rejected by the venue: {}", info.reason)
+                         : fmt::format("rejected by the venue: {}; asked again in {:.1f} s "
+                                       "(refusal {} in a row)",
+                                       info.reason, std::max(0.0, seconds(info.retry_at - v.now)),
+                                       info.refusals));
                 continue;
             }
             if (!live) {
@@ -176,6 +182,13 @@ std::string status_document(const gateway_view& v, const freshness& f) {
             j.field("state", exchange::to_string(info.state));
             if (!info.reason.empty()) {
                 j.field("reason", info.reason);
+            }
+            if (info.refusals > 0) {
+                j.field("refusals", info.refusals);
+            }
+            if (info.state == exchange::topic_state::failed &&
+                info.retry_at != steady::time_point{}) {
+                j.field("retry_in_seconds", std::max(0.0, seconds(info.retry_at - v.now)));
             }
             j.field("age_seconds", age(info.last_data));
             j.field("messages", info.messages);

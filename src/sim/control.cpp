@@ -31,6 +31,8 @@ std::string_view to_string(action_kind k) noexcept {
         return "oversized";
     case action_kind::reject_subscription:
         return "reject_subscription";
+    case action_kind::ignore_subscription:
+        return "ignore_subscription";
     case action_kind::rest_time:
         return "rest_time";
     case action_kind::refuse_ws:
@@ -75,13 +77,21 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
 namespace {
 
 constexpr std::array kinds{
-    action_kind::drop,        action_kind::stall,
-    action_kind::skip_update, action_kind::crossed,
-    action_kind::bad_number,  action_kind::oversized_snapshot,
-    action_kind::restart,     action_kind::malformed,
-    action_kind::oversized,   action_kind::reject_subscription,
-    action_kind::rest_time,   action_kind::refuse_ws,
-    action_kind::pause,       action_kind::resume,
+    action_kind::drop,
+    action_kind::stall,
+    action_kind::skip_update,
+    action_kind::crossed,
+    action_kind::bad_number,
+    action_kind::oversized_snapshot,
+    action_kind::restart,
+    action_kind::malformed,
+    action_kind::oversized,
+    action_kind::reject_subscription,
+    action_kind::rest_time,
+    action_kind::refuse_ws,
+    action_kind::pause,
+    action_kind::resume,
+    action_kind::ignore_subscription,
 };
 
 constexpr std::uint64_t max_bytes = 64U << 20;
@@ -197,10 +207,10 @@ result<action> parse_element(simdjson::dom::element doc, std::string& reason) {
         }
     }
     // Per-action requirements.
-    const bool needs_topic = a.kind == action_kind::skip_update || a.kind == action_kind::crossed ||
-                             a.kind == action_kind::bad_number ||
-                             a.kind == action_kind::oversized_snapshot ||
-                             a.kind == action_kind::reject_subscription;
+    const bool needs_topic =
+        a.kind == action_kind::skip_update || a.kind == action_kind::crossed ||
+        a.kind == action_kind::bad_number || a.kind == action_kind::oversized_snapshot ||
+        a.kind == action_kind::reject_subscription || a.kind == action_kind::ignore_subscription;
     if (needs_topic && a.topic.empty()) {
         reason = fmt::format("{} needs a \"topic\"", name);
         return errc::missing_field;

@@ -24,6 +24,7 @@ enum class action_kind : std::uint8_t {
     malformed,           ///< send one malformed JSON frame to connections
     oversized,           ///< send one frame of `bytes` bytes to connections
     reject_subscription, ///< the next subscribe of `topic` is rejected (handler not found)
+    ignore_subscription, ///< the next subscribe naming `topic` is read and never answered
     rest_time,           ///< /v5/market/time: `mode` slow (`delay`), error (HTTP 503) or refuse
     refuse_ws,           ///< refuse new WebSocket connections for `seconds`
     pause,               ///< the market stops moving and pushing (pings still answered)
@@ -42,7 +43,7 @@ struct action {
     std::string mode;
     std::string topic;
     /// Category of `topic` (skip_update, crossed, bad_number, oversized_snapshot,
-    /// reject_subscription); default linear.
+    /// reject_subscription, ignore_subscription); default linear.
     model::category cat = model::category::linear;
     std::chrono::milliseconds duration{0}; ///< stall, rest_time, refuse_ws
     std::chrono::milliseconds delay{0};    ///< rest_time slow: added latency

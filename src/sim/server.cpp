@@ -176,6 +176,7 @@ struct category_runtime {
     std::unique_ptr<market_model> model;
     std::map<std::string, topic_state, std::less<>> topics;
     std::set<std::string, std::less<>> reject_next;
+    std::set<std::string, std::less<>> ignore_next; // subscribes read and never answered
 };
 
 struct replay_frame {
@@ -722,6 +723,13 @@ void server::impl::subscribe(ws_session& s, const std::vector<std::string>& args
         return;
     }
     auto* m = market(s.cat);
+    // A request lost on its way (ignore_subscription): no ack, nothing subscribed, nothing sent.
+    if (m != nullptr && std::ranges::any_of(args, [&](const std::string& t) {
+            return m->ignore_next.erase(t) > 0;
+        })) {
+        ++stats.requests_ignored;
+        return;
+    }
     // Bybit rejects the whole request when one topic is refused (protocol notes §3.4).
     for (const auto& t : args) {
         const bool served = replay_mode()
@@ -1008,11 +1016,13 @@ boost::system::error_code server::impl::apply(const action& a, std::string& reas
         }
         break;
     case action_kind::reject_subscription:
+    case action_kind::ignore_subscription:
         if (m == nullptr) {
             reason = "unknown category";
             ok = false;
         } else {
-            m->reject_next.insert(a.topic);
+            (a.kind == action_kind::reject_subscription ? m->reject_next : m->ignore_next)
+                .insert(a.topic);
         }
         break;
     case action_kind::rest_time:
@@ -1063,11 +1073,11 @@ std::string server::impl::status_json() const {
         first = false;
     }
     out += fmt::format(
-        R"(],"stats":{{"connections_accepted":{},"connections_open":{},"ws_sessions":{},"http_requests":{},"frames_sent":{},"bytes_sent":{},"requests_rejected":{},"slow_client_disconnects":{},"refused_connections":{},"request_timeouts":{},"faults_applied":{},"market_steps":{}}}}})",
+        R"(],"stats":{{"connections_accepted":{},"connections_open":{},"ws_sessions":{},"http_requests":{},"frames_sent":{},"bytes_sent":{},"requests_rejected":{},"requests_ignored":{},"slow_client_disconnects":{},"refused_connections":{},"request_timeouts":{},"faults_applied":{},"market_steps":{}}}}})",
         stats.connections_accepted, stats.connections_open, stats.ws_sessions, stats.http_requests,
-        stats.frames_sent, stats.bytes_sent, stats.requests_rejected, stats.slow_client_disconnects,
-        stats.refused_connections, stats.request_timeouts, stats.faults_applied,
-        stats.market_steps);
+        stats.frames_sent, stats.bytes_sent, stats.requests_rejected, stats.requests_ignored,
+        stats.slow_client_disconnects, stats.refused_connections, stats.request_timeouts,
+        stats.faults_applied, stats.market_steps);
     return out;
 }
 

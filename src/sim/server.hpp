@@ -54,6 +54,7 @@ struct server_stats {
     std::uint64_t frames_sent = 0;
     std::uint64_t bytes_sent = 0;
     std::uint64_t requests_rejected = 0; ///< error frames sent (bad op, bad topic, ...)
+    std::uint64_t requests_ignored = 0;  ///< subscribes left unanswered (ignore_subscription)
     std::uint64_t slow_client_disconnects = 0;
     std::uint64_t refused_connections = 0; ///< over a connection cap, or WebSocket refused
     std::uint64_t request_timeouts = 0;    ///< HTTP requests not in within their deadlines

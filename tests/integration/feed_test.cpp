@@ -331,26 +331,112 @@ TEST(FeedLivenessTest, DataWithoutPongsIsAMissedPongNotAHandlerTimeout) {
     }
 }
 
-TEST_F(FeedTest, ARejectedTopicIsReportedAndTheOthersGoLive) {
+// A refused topic is reported while the others go live, then asked for again on its own
+// backoff on the same connection (before: only when the connection was next made, so a topic
+// refused once stayed missing, and /readyz 503, until a drop or a restart).
+TEST_F(FeedTest, ARejectedTopicIsReportedTheOthersGoLiveAndItIsAskedForAgain) {
     ASSERT_EQ(control(R"({"action":"reject_subscription","topic":"orderbook.50.ETHUSDT"})"), 200U);
     model::instrument_registry registry;
     gateway::market_sink handler{registry, model::category::linear};
     net::connect_budget budget{{}};
-    connection conn{ioc_.get_executor(),
-                    nullptr,
-                    budget,
-                    registry,
-                    handler,
-                    options({"orderbook.50.BTCUSDT", "orderbook.50.ETHUSDT"})};
+    auto o = options({"orderbook.50.BTCUSDT", "orderbook.50.ETHUSDT"});
+    o.refused_retry = {1500ms, 10s};
+    connection conn{ioc_.get_executor(), nullptr, budget, registry, handler, std::move(o)};
     asio::co_spawn(ioc_, conn.run(), asio::detached);
     ASSERT_TRUE(run_until([&] { return conn.state() == connection_state::live; }, 10s));
     const auto& topics = conn.subscriptions().topics();
-    EXPECT_EQ(topics.at("orderbook.50.ETHUSDT").state, topic_state::failed);
-    EXPECT_NE(topics.at("orderbook.50.ETHUSDT").reason.find("handler not found"),
-              std::string::npos);
+    const auto& eth = topics.at("orderbook.50.ETHUSDT");
+    EXPECT_EQ(eth.state, topic_state::failed);
+    EXPECT_NE(eth.reason.find("handler not found"), std::string::npos);
+    EXPECT_EQ(eth.refusals, 1U);
+    EXPECT_GT(eth.retry_at, std::chrono::steady_clock::now()); // scheduled, not yet due
     EXPECT_EQ(topics.at("orderbook.50.BTCUSDT").state, topic_state::active);
     EXPECT_EQ(conn.stats().topics_rejected, 1U);
     ASSERT_TRUE(run_until([&] { return handler.book("BTCUSDT", 50) != nullptr; }, 5s));
+
+    // The simulator refused only that once: the retry is taken, on the same connection.
+    ASSERT_TRUE(run_until([&] { return books_live(handler) && handler.book("ETHUSDT", 50); }, 10s));
+    EXPECT_EQ(eth.state, topic_state::active);
+    EXPECT_EQ(eth.refusals, 0U);
+    EXPECT_EQ(conn.stats().topic_retries, 1U);
+    EXPECT_EQ(conn.stats().connects, 1U);
+    EXPECT_EQ(conn.stats().reconnects, 0U);
+    EXPECT_EQ(conn.state(), connection_state::live);
+    conn.stop();
+    run_until([&] { return conn.state() == connection_state::stopped; }, 5s);
+}
+
+// A subscription the venue never answers (lost in a stall, say) is asked for again after
+// subscribe_timeout, without a reconnect: before, the topic stayed pending for good.
+TEST_F(FeedTest, AnUnansweredSubscriptionIsAskedForAgain) {
+    ASSERT_EQ(control(R"({"action":"ignore_subscription","topic":"orderbook.50.BTCUSDT"})"), 200U);
+    model::instrument_registry registry;
+    gateway::market_sink handler{registry, model::category::linear};
+    net::connect_budget budget{{}};
+    auto o = options({"orderbook.50.BTCUSDT"});
+    o.subscribe_timeout = 300ms;
+    connection conn{ioc_.get_executor(), nullptr, budget, registry, handler, std::move(o)};
+    asio::co_spawn(ioc_, conn.run(), asio::detached);
+    ASSERT_TRUE(run_until(
+        [&] { return conn.state() == connection_state::live && books_live(handler); }, 10s));
+    EXPECT_EQ(conn.stats().subscribe_timeouts, 1U);
+    EXPECT_EQ(conn.stats().reconnects, 0U);
+    ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
+    run_until([] { return false; }, 300ms);
+    expect_equals_truth(handler, "BTCUSDT", 50);
+    conn.stop();
+    run_until([&] { return conn.state() == connection_state::stopped; }, 5s);
+}
+
+// The defect the 1-hour chaos run found: a book resync whose resubscription is lost left the
+// book resyncing for good (13 minutes in that run, until a drop). Now the resubscription is
+// sent again, and the book comes back equal to the truth on the same connection.
+TEST_F(FeedTest, ALostResubscriptionIsSentAgainAndTheBookComesBack) {
+    model::instrument_registry registry;
+    gateway::market_sink handler{registry, model::category::linear};
+    net::connect_budget budget{{}};
+    auto o = options({"orderbook.50.BTCUSDT", "tickers.BTCUSDT"});
+    o.subscribe_timeout = 300ms;
+    connection conn{ioc_.get_executor(), nullptr, budget, registry, handler, std::move(o)};
+    asio::co_spawn(ioc_, conn.run(), asio::detached);
+    ASSERT_TRUE(run_until(
+        [&] { return conn.state() == connection_state::live && books_live(handler); }, 10s));
+    ASSERT_EQ(conn.stats().subscribe_timeouts, 0U);
+    // The next subscribe of the book is lost; a crossed book makes the gateway resubscribe.
+    ASSERT_EQ(control(R"({"action":"ignore_subscription","topic":"orderbook.50.BTCUSDT"})"), 200U);
+    ASSERT_EQ(control(R"({"action":"crossed","topic":"orderbook.50.BTCUSDT"})"), 200U);
+    ASSERT_TRUE(run_until([&] { return conn.stats().resubscribes >= 1; }, 10s));
+    ASSERT_TRUE(run_until(
+        [&] { return conn.stats().subscribe_timeouts >= 1 && books_live(handler); }, 10s));
+    EXPECT_EQ(conn.stats().subscribe_timeouts, 1U);
+    EXPECT_GE(conn.stats().resubscribes, 2U); // the lost one, and the one sent again
+    EXPECT_EQ(conn.stats().reconnects, 0U);
+    ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
+    run_until([] { return false; }, 300ms);
+    expect_equals_truth(handler, "BTCUSDT", 50);
+    conn.stop();
+    run_until([&] { return conn.state() == connection_state::stopped; }, 5s);
+}
+
+// An attempt the process-wide connect budget holds back is counted and, when the wait is
+// long, logged (before: a silent wait of up to the whole window after a mass drop).
+TEST_F(FeedTest, AWaitForTheConnectBudgetIsCountedAndLogged) {
+    captured_log log;
+    model::instrument_registry registry;
+    gateway::market_sink handler{registry, model::category::linear};
+    net::connect_budget budget{{.max_per_window = 1, .window = std::chrono::seconds{4}}};
+    connection conn{ioc_.get_executor(),         nullptr, budget, registry, handler,
+                    options({"tickers.BTCUSDT"})};
+    asio::co_spawn(ioc_, conn.run(), asio::detached);
+    ASSERT_TRUE(run_until([&] { return conn.state() == connection_state::live; }, 10s));
+    EXPECT_EQ(conn.stats().budget_waits, 0U);
+    ASSERT_EQ(control(R"({"action":"drop","mode":"close"})"), 200U);
+    ASSERT_TRUE(run_until(
+        [&] { return conn.stats().reconnects >= 1 && conn.state() == connection_state::live; },
+        10s));
+    EXPECT_EQ(conn.stats().budget_waits, 1U);
+    EXPECT_GE(conn.stats().budget_wait, 1s); // the rest of the 4 s window
+    EXPECT_EQ(log.count("connect budget spent"), 1U);
     conn.stop();
     run_until([&] { return conn.state() == connection_state::stopped; }, 5s);
 }

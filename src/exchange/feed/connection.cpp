@@ -44,7 +44,8 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         : ex(std::move(ex_)), tls(std::move(tls_)), budget(budget_), registry(registry_),
           handler(handler_), opts(std::move(opts_)),
           retry(opts.backoff, opts.seed != 0 ? opts.seed : std::random_device{}()),
-          subs(opts.cat, opts.topics), sleeper(ex), live(opts.pong_timeout, opts.receive_timeout) {
+          subs(opts.cat, opts.topics, opts.refused_retry), sleeper(ex),
+          live(opts.pong_timeout, opts.receive_timeout) {
         // The decoder only accepts registered symbols: register this connection's.
         for (const auto& t : opts.topics) {
             if (auto parsed = bybit::parse_topic(t)) {
@@ -233,6 +234,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
                 session->close(false);
                 co_return;
             }
+            check_subscriptions(now);
             if (now >= next_ping) {
                 next_ping = now + opts.ping_interval;
                 live.on_ping(now);
@@ -257,6 +259,32 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             opts.id, std::chrono::duration<double>(found.silent).count());
     }
 
+    // Requests that got no answer are sent again (paced like a resync: a venue that loses
+    // every answer is not asked at the round-trip rate); refused topics whose backoff has run
+    // out are asked for again. Called by the watchdog, on this connection.
+    void check_subscriptions(steady::time_point now) {
+        if (!can_resync()) {
+            return;
+        }
+        for (const auto& t : subs.expire(now, opts.subscribe_timeout)) {
+            ++stats.subscribe_timeouts;
+            core::log_limited_event(
+                spdlog::level::warn, "feed.subscribe_timeout",
+                {{"event", "subscribe_timeout"}, {"conn", opts.id}, {"topic", t}},
+                "Connection {}: no answer to the subscription of {} within {} ms; asking again",
+                opts.id, t, opts.subscribe_timeout.count());
+            resync(t);
+        }
+        if (const auto n = subs.retry_refused(now); n > 0) {
+            stats.topic_retries += n;
+            core::log_event(spdlog::level::info,
+                            {{"event", "topic_retry"}, {"conn", opts.id}, {"topics", n}},
+                            "Connection {}: asking again for {} refused topic(s)", opts.id, n);
+            std::string reason;
+            send_requests(subs.subscribe_all(next_req_id, reason, now), "subscribe");
+        }
+    }
+
     void on_control(const bybit::control_frame& c) {
         if (c.is_pong) {
             ++stats.pongs;
@@ -264,7 +292,8 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             live.on_pong();
             return;
         }
-        auto r = subs.on_ack(c);
+        const auto now = steady::now();
+        auto r = subs.on_ack(c, now);
         if (!r.matched) {
             ++stats.acks_unmatched;
             core::log_limited_event(
@@ -276,17 +305,24 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
         }
         for (const auto& t : r.failed) {
             ++stats.topics_rejected;
+            const auto& info = subs.topics().at(t);
+            const auto retry_ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(info.retry_at - now);
             core::log_event(spdlog::level::err,
                             {{"event", "topic_rejected"},
                              {"conn", opts.id},
                              {"topic", t},
-                             {"reason", c.ret_msg}},
-                            "Connection {}: topic {} rejected by the venue: {}", opts.id, t,
-                            c.ret_msg);
+                             {"reason", c.ret_msg},
+                             {"refusals", info.refusals},
+                             {"retry_ms", retry_ms.count()}},
+                            "Connection {}: topic {} rejected by the venue: {}; asking again in "
+                            "{:.1f} s (refusal {} in a row)",
+                            opts.id, t, c.ret_msg, std::chrono::duration<double>(retry_ms).count(),
+                            info.refusals);
         }
         // Topics refused only because another topic of their request was bad: ask again.
         std::string reason;
-        send_requests(subs.subscribe_all(next_req_id, reason), "subscribe");
+        send_requests(subs.subscribe_all(next_req_id, reason, now), "subscribe");
     }
 
     [[nodiscard]] bool can_resync() const noexcept {
@@ -333,7 +369,28 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
     void send_resync(std::string_view topic) {
         ++stats.resubscribes;
         std::string reason;
-        send_requests(subs.resubscribe(topic, next_req_id, reason), "resubscribe");
+        send_requests(subs.resubscribe(topic, next_req_id, reason, steady::now()), "resubscribe");
+    }
+
+    // The process-wide connect budget holds this attempt back: counted always, and a line
+    // (rate-limited across connections) when the wait is long enough to be noticed: after a
+    // mass drop, or with more connections than the venue's connection limit allows.
+    void on_budget_wait(std::chrono::milliseconds wait, steady::time_point now) {
+        ++stats.budget_waits;
+        stats.budget_wait += wait;
+        if (wait < 1s) {
+            return; // the steady pace between attempts, not a shortage
+        }
+        const auto in_window = budget.in_window(now);
+        core::log_limited_event(
+            spdlog::level::warn, "feed.connect_budget",
+            {{"event", "connect_budget_wait"},
+             {"conn", opts.id},
+             {"wait_ms", wait.count()},
+             {"attempts_in_window", in_window}},
+            "Connection {}: connect budget spent ({} attempts in the window); waiting {:.1f} s "
+            "before connecting",
+            opts.id, in_window, std::chrono::duration<double>(wait).count());
     }
 
     // The connectivity probe runs beside the retry loop, never in front of it: a slow REST
@@ -371,7 +428,9 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             set_state(connection_state::connecting);
             const auto now = steady::now();
             if (const auto at = budget.reserve(now); at > now) {
-                co_await sleep(std::chrono::duration_cast<std::chrono::milliseconds>(at - now));
+                const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
+                on_budget_wait(wait, now);
+                co_await sleep(wait);
                 if (stopped) {
                     break;
                 }
@@ -412,7 +471,7 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             set_state(connection_state::subscribing);
             last_rx = steady::now();
             live.on_up(last_rx);
-            send_requests(subs.subscribe_all(next_req_id, reason), "subscribe");
+            send_requests(subs.subscribe_all(next_req_id, reason, last_rx), "subscribe");
             asio::co_spawn(ex, watchdog(generation), asio::detached);
             co_await read_loop();
             ++generation; // ends this connection's watchdog
@@ -489,7 +548,9 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
             if (f.type == bybit::frame_type::control) {
                 on_control(f.control);
             } else {
-                subs.on_data(f.topic_text, last_rx);
+                subs.on_data(f.topic_text, last_rx,
+                             f.type == bybit::frame_type::orderbook &&
+                                 f.book.kind == model::update_kind::snapshot);
                 if (handler.on_data(f)) {
                     resync(std::string(f.topic_text));
                 }

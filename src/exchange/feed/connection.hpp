@@ -66,6 +66,11 @@ struct connection_options {
     std::chrono::milliseconds pong_timeout{10'000};
     /// No frame at all for this long: a stall (`[HANDLER_TIMEOUT]`), reconnect.
     std::chrono::milliseconds receive_timeout{30'000};
+    /// A (re)subscription with no answer this long after it went out (no ack and no data; for
+    /// a book, no snapshot) was lost: the topic is resubscribed (paced like a resync).
+    std::chrono::milliseconds subscribe_timeout{10'000};
+    /// A topic the venue refused is asked for again on this connection after this backoff.
+    subscription_set::retry_options refused_retry{};
     std::uint64_t seed = 0; ///< backoff jitter; 0 = random
     /// Started after a failed connect, beside the backoff wait and never awaited by the retry
     /// loop (at most one in flight per connection): the shared connectivity probe, which logs
@@ -99,13 +104,21 @@ struct connection_stats {
     std::uint64_t acks_unmatched = 0;
     std::uint64_t topics_rejected = 0;
     std::uint64_t resubscribes = 0;
+    /// (Re)subscriptions with no answer within subscribe_timeout (each then asked again).
+    std::uint64_t subscribe_timeouts = 0;
+    std::uint64_t topic_retries = 0; ///< refused topics asked for again on their backoff
+    /// Connect attempts held back by the process-wide connect budget, and the time they waited.
+    std::uint64_t budget_waits = 0;
+    std::chrono::milliseconds budget_wait{0};
 };
 
 /// One venue connection and its single retry loop: connect (within the process-wide
 /// connect budget) → subscribe every topic → live (read, decode, hand over; application pings
 /// with a pong deadline; a receive watchdog) → on any failure back off with full jitter and
 /// start again, forever, until stop(). After a reconnect every topic is resubscribed and the
-/// handler told to wait for snapshots; a book gap resubscribes just that topic.
+/// handler told to wait for snapshots; a book gap resubscribes just that topic. No request
+/// waits for good: one with no answer within subscribe_timeout is sent again, and a refused
+/// topic is asked for again on its own backoff, without touching the connection.
 ///
 /// Owned by the feed; run() and every member on one executor (not thread-safe).
 class connection {

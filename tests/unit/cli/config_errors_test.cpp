@@ -157,6 +157,11 @@ const bad_file cases[] = {
     {"BackoffCapBelowBase", "[connections]\nbackoff_base = \"2m\"\nbackoff_cap = \"1m\"\n",
      "mdgate.toml:3: 'connections.backoff_cap' (1m) must not be below 'connections.backoff_base' "
      "(2m)"},
+    {"RefusedRetryCapBelowBase", "[connections]\nrefused_retry_cap = \"2s\"\n",
+     "mdgate.toml:2: 'connections.refused_retry_cap' (2s) must not be below "
+     "'connections.refused_retry_base' (5s)"},
+    {"SubscribeTimeoutTooShort", "[connections]\nsubscribe_timeout = \"10ms\"\n",
+     "mdgate.toml:2: 'connections.subscribe_timeout' must be between 100ms and 10m"},
     {"ProbeTotalBelowConnect", "[probe]\nconnect_timeout = \"8s\"\ntotal_timeout = \"4s\"\n",
      "mdgate.toml:3: 'probe.total_timeout' (4s) must not be below 'probe.connect_timeout' (8s)"},
     {"FrameLimitTooSmall", "[connections]\nmax_frame_bytes = 1\n",

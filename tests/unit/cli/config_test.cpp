@@ -39,7 +39,8 @@ gateway_config everything_changed() {
     xrp.klines = {kline_interval::mn1, kline_interval::w1};
     xrp.orderbook_depths = {};
     c.symbol_topics["XRPUSD"] = xrp;
-    c.connections = {false, 40, 15s, 5s, 45s, 2500ms, 7s, 4U << 20, 250ms, 2min, 1min, 100, 1h};
+    c.connections = {false,  40, 15s,      5s,    45s,  3s,   2s,  20min,
+                     2500ms, 7s, 4U << 20, 250ms, 2min, 1min, 100, 1h};
     c.probe = {false, 3s, 9s, 5, 2min};
     c.freshness = {2s, 0ms, 5min, 30s, 0ms};
     c.dispatch = {8, 1024, 1 << 20, 16, 512, 0, 1500ms, 90s};

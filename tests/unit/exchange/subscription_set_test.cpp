@@ -124,5 +124,90 @@ TEST(SubscriptionSetTest, ResubscribeOneTopicAndReconnectAll) {
     EXPECT_FALSE(s.on_ack(ack("1")).matched);
 }
 
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// A request with no answer at all is reported once, when its deadline passes; a new request
+// arms a new deadline.
+TEST(SubscriptionSetTest, AnUnansweredRequestExpiresOnceAndANewRequestArmsANewDeadline) {
+    subscription_set s{model::category::linear, {"tickers.BTCUSDT", "tickers.ETHUSDT"}};
+    std::uint64_t next = 1;
+    std::string reason;
+    const steady::time_point t0{100s};
+    (void)s.subscribe_all(next, reason, t0);
+    EXPECT_TRUE(s.expire(t0 + 9s, 10s).empty());
+    s.on_data("tickers.ETHUSDT", t0 + 1s); // data answers a topic: not expired
+    const auto lost = s.expire(t0 + 10s, 10s);
+    EXPECT_EQ(lost, (std::vector<std::string>{"tickers.BTCUSDT"}));
+    EXPECT_TRUE(s.expire(t0 + 11s, 10s).empty()); // once per request
+    const auto t1 = t0 + 12s;
+    ASSERT_TRUE(s.resubscribe("tickers.BTCUSDT", next, reason, t1));
+    EXPECT_TRUE(s.expire(t1 + 9s, 10s).empty());
+    EXPECT_EQ(s.expire(t1 + 10s, 10s).size(), 1U);
+    // Its late answer still counts (an ack of the request in flight).
+    ASSERT_TRUE(s.resubscribe("tickers.BTCUSDT", next, reason, t1 + 20s));
+    s.on_ack(ack(std::to_string(next - 1)));
+    EXPECT_EQ(s.topics().at("tickers.BTCUSDT").state, topic_state::active);
+    EXPECT_TRUE(s.expire(t1 + 40s, 10s).empty());
+}
+
+// A book subscription is answered by its snapshot, not by its acknowledgement or deltas: a
+// book the venue acknowledged but never sent a snapshot for would wait for good.
+TEST(SubscriptionSetTest, ABookIsAnsweredByItsSnapshot) {
+    subscription_set s{model::category::linear, {"orderbook.50.BTCUSDT", "tickers.BTCUSDT"}};
+    std::uint64_t next = 1;
+    std::string reason;
+    const steady::time_point t0{100s};
+    (void)s.subscribe_all(next, reason, t0);
+    s.on_ack(ack("1"));
+    s.on_data("orderbook.50.BTCUSDT", t0 + 1s, false); // a delta is no answer
+    EXPECT_EQ(s.topics().at("orderbook.50.BTCUSDT").state, topic_state::active);
+    EXPECT_TRUE(s.topics().at("orderbook.50.BTCUSDT").awaiting_snapshot);
+    EXPECT_EQ(s.expire(t0 + 10s, 10s), (std::vector<std::string>{"orderbook.50.BTCUSDT"}));
+
+    ASSERT_TRUE(s.resubscribe("orderbook.50.BTCUSDT", next, reason, t0 + 11s));
+    s.on_data("orderbook.50.BTCUSDT", t0 + 12s, true);
+    EXPECT_FALSE(s.topics().at("orderbook.50.BTCUSDT").awaiting_snapshot);
+    EXPECT_TRUE(s.expire(t0 + 60s, 10s).empty());
+    // The data time and count survive a resync: they describe the stream.
+    EXPECT_EQ(s.topics().at("orderbook.50.BTCUSDT").messages, 2U);
+}
+
+// A refused topic is asked for again after base, then 2x, 4x ... at most cap; an acceptance
+// resets the streak. Nothing failed is reported as expired.
+TEST(SubscriptionSetTest, ARefusedTopicIsAskedForAgainOnItsOwnBackoff) {
+    subscription_set s{model::category::linear, {"tickers.NOPEUSDT"}, {5s, 15s}};
+    std::uint64_t next = 1;
+    std::string reason;
+    auto now = steady::time_point{100s};
+    const auto refuse = [&](std::string_view req) {
+        return s.on_ack(ack(req, false, reject_reason::handler_not_found, "tickers.NOPEUSDT",
+                            "error:handler not found,topic:tickers.NOPEUSDT"),
+                        now);
+    };
+    const auto& info = s.topics().at("tickers.NOPEUSDT");
+    std::vector<steady::duration> waits;
+    for (int i = 0; i < 4; ++i) {
+        auto reqs = s.subscribe_all(next, reason, now);
+        ASSERT_TRUE(reqs);
+        ASSERT_EQ(reqs->size(), 1U);
+        ASSERT_EQ(refuse((*reqs)[0].req_id).failed.size(), 1U);
+        EXPECT_EQ(info.refusals, static_cast<std::uint32_t>(i + 1));
+        waits.push_back(info.retry_at - now);
+        EXPECT_TRUE(s.expire(now + 1h, 10s).empty());
+        EXPECT_EQ(s.retry_refused(info.retry_at - 1ms), 0U);
+        EXPECT_EQ(info.state, topic_state::failed);
+        now = info.retry_at;
+        EXPECT_EQ(s.retry_refused(now), 1U);
+        EXPECT_EQ(info.state, topic_state::pending);
+    }
+    EXPECT_EQ(waits, (std::vector<steady::duration>{5s, 10s, 15s, 15s}));
+    auto reqs = s.subscribe_all(next, reason, now);
+    ASSERT_TRUE(reqs);
+    s.on_ack(ack((*reqs)[0].req_id), now);
+    EXPECT_EQ(info.state, topic_state::active);
+    EXPECT_EQ(info.refusals, 0U);
+}
+
 } // namespace
 } // namespace mdg::exchange

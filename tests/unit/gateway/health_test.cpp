@@ -141,6 +141,31 @@ TEST_F(HealthTest, BookNotLiveIsNotReady) {
     EXPECT_EQ(reasons[0].text, "book resyncing");
 }
 
+// A topic the venue refused names the venue's reason and when it is asked for again, in
+// /readyz and in /v1/status.
+TEST_F(HealthTest, ARefusedTopicSaysWhyAndWhenItIsAskedAgain) {
+    all_fresh();
+    std::uint64_t next = 1;
+    std::string why;
+    ASSERT_TRUE(subs.resubscribe(ticker_topic, next, why, now - 1s));
+    exchange::bybit::control_frame c;
+    c.op = exchange::bybit::control_op::subscribe;
+    c.has_req_id = true;
+    const auto req = std::to_string(next - 1);
+    c.req_id = req;
+    c.reason = exchange::bybit::reject_reason::handler_not_found;
+    c.reject_topic = ticker_topic;
+    c.ret_msg = "error:handler not found,topic:tickers.BTCUSDT";
+    ASSERT_EQ(subs.on_ack(c, now - 1s).failed.size(), 1U);
+    const auto reasons = not_ready(view());
+    ASSERT_EQ(reasons.size(), 1U);
+    EXPECT_EQ(reasons[0].topic, ticker_topic);
+    EXPECT_EQ(reasons[0].text, "rejected by the venue: error:handler not found,topic:"
+                               "tickers.BTCUSDT; asked again in 4.0 s (refusal 1 in a row)");
+    const auto json = status_document(view(), fresh);
+    EXPECT_NE(json.find(R"("refusals":1,"retry_in_seconds":4)"), std::string::npos) << json;
+}
+
 TEST_F(HealthTest, StatusDocumentHasTheExpectedFields) {
     all_fresh();
     stats.frames = 11;
