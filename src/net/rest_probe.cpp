@@ -17,6 +17,7 @@
 
 #include "core/log.hpp"
 #include "net/http_url.hpp"
+#include "net/tls_peer.hpp"
 
 namespace mdg::net {
 
@@ -307,17 +308,10 @@ connectivity_probe::impl::attempt(std::shared_ptr<run_state> r,
     r->plain.reset();
     auto& lowest = beast::get_lowest_layer(secure);
     // SNI is for host names only (RFC 6066 §3); the certificate must name the host either way.
-    error_code addr_ec;
-    (void)asio::ip::make_address(url.host, addr_ec);
-    if (addr_ec) {
-        // SSL_set_tlsext_host_name, spelled out: the macro casts the C way.
-        if (SSL_ctrl(secure.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
-                     TLSEXT_NAMETYPE_host_name, const_cast<char*>(url.host.c_str())) != 1) {
-            co_return attempt_result{probe_failure::tls,
-                                     fmt::format("cannot set SNI host name {}", url.host), 0};
-        }
+    if (!set_tls_peer(secure, url.host)) {
+        co_return attempt_result{probe_failure::tls,
+                                 fmt::format("cannot set SNI host name {}", url.host), 0};
     }
-    secure.set_verify_callback(ssl::host_name_verification(url.host));
     lowest.expires_at(connect_deadline);
     auto [tec] = co_await secure.async_handshake(ssl::stream_base::client, use_tuple);
     if (r->cancelled) {

@@ -20,6 +20,7 @@
 
 #include "core/log.hpp"
 #include "net/http_url.hpp"
+#include "net/tls_peer.hpp"
 #include "net/ws_frame.hpp"
 
 namespace mdg::net {
@@ -386,13 +387,10 @@ asio::awaitable<boost::system::error_code> ws_session::connect(const ws_url& url
         }
         auto& tls_stream = d.stream.emplace<impl::tls_stream>(std::move(stream), *d.tls);
         // SNI, and the certificate must name the host.
-        // SSL_set_tlsext_host_name, spelled out: the macro casts the C way.
-        if (SSL_ctrl(tls_stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
-                     TLSEXT_NAMETYPE_host_name, const_cast<char*>(url.host.c_str())) != 1) {
+        if (!set_tls_peer(tls_stream, url.host)) {
             co_return boost::system::error_code{static_cast<int>(::ERR_get_error()),
                                                 asio::error::get_ssl_category()};
         }
-        tls_stream.set_verify_callback(ssl::host_name_verification(url.host));
         beast::get_lowest_layer(tls_stream).expires_after(d.opts.tls_timeout);
         auto [tec] = co_await tls_stream.async_handshake(ssl::stream_base::client, use_tuple);
         if (tec) {
