@@ -37,6 +37,10 @@ std::string_view to_string(action_kind k) noexcept {
         return "rest_time";
     case action_kind::refuse_ws:
         return "refuse_ws";
+    case action_kind::rest:
+        return "rest";
+    case action_kind::set_turnover:
+        return "set_turnover";
     case action_kind::pause:
         return "pause";
     case action_kind::resume:
@@ -92,6 +96,8 @@ constexpr std::array kinds{
     action_kind::pause,
     action_kind::resume,
     action_kind::ignore_subscription,
+    action_kind::rest,
+    action_kind::set_turnover,
 };
 
 constexpr std::uint64_t max_bytes = 64U << 20;
@@ -186,6 +192,21 @@ result<action> parse_element(simdjson::dom::element doc, std::string& reason) {
             if (c) {
                 a.cat = *c;
             }
+        } else if (key == "path") {
+            std::string_view s;
+            ok = value.get(s) == simdjson::SUCCESS &&
+                 (s == "all" || (s.starts_with("/v5/market/") && s.size() <= 64));
+            a.path = s == "all" ? std::string_view{} : s;
+            expected = "\"all\" or a /v5/market/ path";
+        } else if (key == "symbol") {
+            std::string_view s;
+            ok = value.get(s) == simdjson::SUCCESS && !s.empty() && s.size() <= 64;
+            a.symbol = s;
+        } else if (key == "value") {
+            double v = 0;
+            ok = value.get(v) == simdjson::SUCCESS && std::isfinite(v) && v >= 0 && v <= 1e15;
+            a.value = v;
+            expected = "a number from 0 to 1e15";
         } else if (key == "seconds" || key == "duration" || key == "delay" || key == "at") {
             ok = read_duration(value, key == "delay" ? a.delay : key == "at" ? a.at : a.duration);
             expected = "a duration from 0 to 24h (seconds as a number, or \"10s\", \"1500ms\", "
@@ -235,14 +256,29 @@ result<action> parse_element(simdjson::dom::element doc, std::string& reason) {
         reason = "rest_time mode must be slow, error or refuse";
         return errc::invalid_argument;
     }
+    if (a.kind == action_kind::rest && std::find(rest_fault_modes.begin(), rest_fault_modes.end(),
+                                                 a.mode) == rest_fault_modes.end()) {
+        reason = "rest mode must be slow, error, refuse, rate_limit, too_frequent, http_429 or "
+                 "bad_body";
+        return errc::invalid_argument;
+    }
+    if (a.kind == action_kind::set_turnover &&
+        (a.symbol.empty() || obj["value"].error() != simdjson::SUCCESS)) {
+        reason = "set_turnover needs a \"symbol\" and a \"value\"";
+        return errc::missing_field;
+    }
     const bool needs_duration = a.kind == action_kind::stall || a.kind == action_kind::rest_time ||
-                                a.kind == action_kind::refuse_ws;
+                                a.kind == action_kind::rest || a.kind == action_kind::refuse_ws;
     if (needs_duration && a.duration.count() == 0) {
         reason = fmt::format("{} needs \"seconds\"", name);
         return errc::missing_field;
     }
-    if (a.kind == action_kind::rest_time && a.mode == "slow" && a.delay.count() == 0) {
+    if ((a.kind == action_kind::rest_time || a.kind == action_kind::rest) && a.mode == "slow" &&
+        a.delay.count() == 0) {
         a.delay = std::chrono::seconds{15};
+    }
+    if (a.kind == action_kind::rest_time) {
+        a.path = "/v5/market/time";
     }
     return a;
 }

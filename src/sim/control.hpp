@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -27,6 +28,8 @@ enum class action_kind : std::uint8_t {
     ignore_subscription, ///< the next subscribe naming `topic` is read and never answered
     rest_time,           ///< /v5/market/time: `mode` slow (`delay`), error (HTTP 503) or refuse
     refuse_ws,           ///< refuse new WebSocket connections for `seconds`
+    rest,                ///< market REST (`path`, default all) misbehaves for `seconds` (`mode`)
+    set_turnover,        ///< `symbol`'s 24 h turnover reads `value` from now on (tickers)
     pause,               ///< the market stops moving and pushing (pings still answered)
     resume,              ///< undo pause
 };
@@ -38,19 +41,29 @@ struct action {
     action_kind kind = action_kind::pause;
     /// Target connection id, or nullopt for all connections.
     std::optional<std::uint64_t> connection;
-    /// close | reset (drop); slow | error | refuse (rest_time); precision | malformed | zero
+    /// close | reset (drop); slow | error | refuse (rest_time); slow | error | refuse |
+    /// rate_limit | too_frequent | http_429 | bad_body (rest); precision | malformed | zero
     /// (bad_number).
     std::string mode;
     std::string topic;
+    /// rest: the market REST path it targets ("/v5/market/kline"); empty = every
+    /// /v5/market/ path. rest_time is rest on "/v5/market/time".
+    std::string path;
+    std::string symbol; ///< set_turnover
+    double value = 0;   ///< set_turnover: the 24 h turnover, in the turnover's unit
     /// Category of `topic` (skip_update, crossed, bad_number, oversized_snapshot,
     /// reject_subscription, ignore_subscription); default linear.
     model::category cat = model::category::linear;
-    std::chrono::milliseconds duration{0}; ///< stall, rest_time, refuse_ws
-    std::chrono::milliseconds delay{0};    ///< rest_time slow: added latency
+    std::chrono::milliseconds duration{0}; ///< stall, rest_time, rest, refuse_ws
+    std::chrono::milliseconds delay{0};    ///< rest_time and rest slow: added latency
     std::size_t bytes = 2 << 20;           ///< oversized
     std::size_t levels = 6000;             ///< oversized_snapshot: levels per side
     std::chrono::milliseconds at{0};       ///< scripts only: time after start
 };
+
+/// The modes of the rest fault (rest_time takes the first three).
+inline constexpr std::array<std::string_view, 7> rest_fault_modes{
+    "slow", "error", "refuse", "rate_limit", "too_frequent", "http_429", "bad_body"};
 
 /// Longest duration a command or script accepts (`seconds`, `duration`, `delay`, `at`).
 inline constexpr std::chrono::milliseconds max_command_duration = std::chrono::hours{24};

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <deque>
 #include <map>
 #include <optional>
 #include <span>
@@ -1406,6 +1408,337 @@ std::string market_model::rest_instruments(std::string_view symbol) const {
     }
     out += R"(],"nextPageCursor":""})";
     return out;
+}
+
+// --- REST history ------------------------------------------------------------------------------
+
+namespace {
+
+// ["start","open","high","low","close","volume","turnover"], numbers as the kline topic
+// writes them (trimmed in every category).
+void append_rest_candle(std::string& out, const symbol_market& s, const detail::candle& c) {
+    const std::uint8_t pd = s.price_decimals();
+    out += R"([")";
+    append_int(out, c.start);
+    out += R"(",)";
+    append_fixed(out, c.open, pd, true);
+    out += ',';
+    append_fixed(out, c.high, pd, true);
+    out += ',';
+    append_fixed(out, c.low, pd, true);
+    out += ',';
+    append_fixed(out, c.close, pd, true);
+    out += ',';
+    append_fixed(out, c.volume, s.qty_decimals(), true);
+    out += ',';
+    append_fixed(out, c.turnover, static_cast<std::uint8_t>(s.turnover_decimals()), true);
+    out += ']';
+}
+
+// A period nothing traded in: flat at `px`, no volume.
+detail::candle flat_candle(model::kline_interval iv, std::int64_t start, std::int64_t px) {
+    const detail::kline_period p = detail::period_of(iv, start);
+    detail::candle c;
+    c.start = p.start;
+    c.end = p.end;
+    c.open = c.high = c.low = c.close = px;
+    return c;
+}
+
+void append_quoted_int(std::string& out, std::int64_t v) {
+    out += '"';
+    append_int(out, v);
+    out += '"';
+}
+
+} // namespace
+
+std::optional<std::string> market_model::rest_kline(std::string_view symbol,
+                                                    model::kline_interval iv, std::int64_t start_ms,
+                                                    std::int64_t end_ms, std::size_t limit,
+                                                    unix_nanos now) {
+    impl& m = *impl_;
+    const auto it = m.by_symbol.find(symbol);
+    if (it == m.by_symbol.end()) {
+        return std::nullopt;
+    }
+    symbol_market& s = m.symbols[it->second];
+    const std::int64_t now_ms = now.millis();
+    m.note_time(now_ms);
+    s.roll(now_ms);
+    const detail::candle& cur = s.series(iv).current;
+    const std::deque<detail::candle>& ring = s.closed_candles(iv);
+    // The made-up history ends where the oldest candle kept begins, at its open.
+    const detail::candle& oldest = ring.empty() ? cur : ring.front();
+    std::string out;
+    out.reserve(64 + 96 * std::min<std::size_t>(limit, 1000));
+    out += R"({"category":)";
+    append_str(out, model::to_string(m.cfg.cat));
+    out += R"(,"symbol":)";
+    append_str(out, s.name());
+    out += R"(,"list":[)";
+    // Back to 1970 at most (for monthly candles, fewer than 1000).
+    const std::int64_t first = std::max<std::int64_t>(start_ms, 0);
+    std::int64_t t = detail::period_of(iv, std::min(end_ms, now_ms)).start;
+    // Index of the newest kept candle that starts at or before t.
+    auto idx =
+        static_cast<std::ptrdiff_t>(
+            std::upper_bound(ring.begin(), ring.end(), t,
+                             [](std::int64_t v, const detail::candle& c) { return v < c.start; }) -
+            ring.begin()) -
+        1;
+    std::size_t n = 0;
+    while (n < limit && t >= first) {
+        if (n++ > 0) {
+            out += ',';
+        }
+        if (t == cur.start) {
+            append_rest_candle(out, s, cur);
+        } else if (t > oldest.start) {
+            while (idx >= 0 && ring[static_cast<std::size_t>(idx)].start > t) {
+                --idx;
+            }
+            const detail::candle& kept = ring[static_cast<std::size_t>(idx)];
+            append_rest_candle(out, s, kept.start == t ? kept : flat_candle(iv, t, kept.close));
+        } else if (t == oldest.start) {
+            append_rest_candle(out, s, oldest);
+        } else {
+            append_rest_candle(out, s, s.synthetic_candle(iv, t, oldest.start, oldest.open));
+        }
+        t = detail::period_of(iv, t - 1).start;
+    }
+    out += "]}";
+    return out;
+}
+
+std::optional<std::string>
+market_model::rest_open_interest(std::string_view symbol, std::string_view interval_name,
+                                 std::int64_t step_ms, std::int64_t start_ms, std::int64_t end_ms,
+                                 std::size_t limit, unix_nanos now, std::int64_t& next_before) {
+    impl& m = *impl_;
+    next_before = 0;
+    const auto it = m.by_symbol.find(symbol);
+    if (it == m.by_symbol.end() || step_ms <= 0) {
+        return std::nullopt;
+    }
+    symbol_market& s = m.symbols[it->second];
+    const std::int64_t now_ms = now.millis();
+    m.note_time(now_ms);
+    s.roll(now_ms);
+    const std::deque<detail::oi_sample>& samples = s.oi_samples();
+    const number_style ns = m.style(s);
+    std::string out;
+    out += R"({"symbol":)";
+    append_str(out, s.name());
+    out += R"(,"category":)";
+    append_str(out, model::to_string(m.cfg.cat));
+    out += R"(,"list":[)";
+    const std::int64_t first = std::max(start_ms, launch_ms);
+    std::int64_t b = detail::floor_div(std::min(end_ms, now_ms), step_ms) * step_ms;
+    std::size_t n = 0;
+    for (; n < limit && b >= first; b -= step_ms) {
+        std::int64_t oi = 0;
+        if (samples.empty() || b < samples.front().ts_ms) {
+            const detail::oi_sample& a = samples.empty()
+                                             ? detail::oi_sample{b, 2 * s.single_open_interest()}
+                                             : samples.front();
+            oi = s.synthetic_oi(b, a.ts_ms, a.oi);
+        } else {
+            // Exact at every boundary; one skipped by a long gap without rolls held the
+            // value of the next sample (nothing traded in between).
+            const auto sit = std::lower_bound(
+                samples.begin(), samples.end(), b,
+                [](const detail::oi_sample& x, std::int64_t v) { return x.ts_ms < v; });
+            oi = sit == samples.end() ? 2 * s.single_open_interest() : sit->oi;
+        }
+        if (n++ > 0) {
+            out += ',';
+        }
+        out += R"({"openInterest":)";
+        append_str(out, fixed_text(oi, ns.qd, ns.trim));
+        out += R"(,"timestamp":)";
+        append_quoted_int(out, b);
+        out += '}';
+    }
+    if (n == limit && b >= first) {
+        next_before = b;
+    }
+    out += ']';
+    static_cast<void>(interval_name);
+    return out; // the caller adds nextPageCursor and closes the object
+}
+
+std::optional<std::string>
+market_model::rest_account_ratio(std::string_view symbol, std::int64_t step_ms,
+                                 std::int64_t start_ms, std::int64_t end_ms, std::size_t limit,
+                                 unix_nanos now, std::int64_t& next_before) const {
+    const impl& m = *impl_;
+    next_before = 0;
+    const auto it = m.by_symbol.find(symbol);
+    if (it == m.by_symbol.end() || step_ms <= 0) {
+        return std::nullopt;
+    }
+    const symbol_market& s = m.symbols[it->second];
+    std::string out = R"({"list":[)";
+    const std::int64_t first = std::max(start_ms, launch_ms);
+    std::int64_t b = detail::floor_div(std::min(end_ms, now.millis()), step_ms) * step_ms;
+    std::size_t n = 0;
+    for (; n < limit && b >= first; b -= step_ms) {
+        // Buyers' share from 0.3000 to 0.7000, the same for a time whatever the period.
+        const auto buy = 3000 + static_cast<std::int64_t>(s.hashed("ratio", b, 4001));
+        if (n++ > 0) {
+            out += ',';
+        }
+        out += R"({"symbol":)";
+        append_str(out, s.name());
+        out += R"(,"buyRatio":)";
+        append_str(out, fixed_text(buy, 4, false));
+        out += R"(,"sellRatio":)";
+        append_str(out, fixed_text(10'000 - buy, 4, false));
+        out += R"(,"timestamp":)";
+        append_quoted_int(out, b);
+        out += '}';
+    }
+    if (n == limit && b >= first) {
+        next_before = b;
+    }
+    out += ']';
+    return out; // the caller adds nextPageCursor and closes the object
+}
+
+std::optional<std::string> market_model::rest_recent_trades(std::string_view symbol,
+                                                            std::size_t limit) const {
+    const impl& m = *impl_;
+    const auto it = m.by_symbol.find(symbol);
+    if (it == m.by_symbol.end()) {
+        return std::nullopt;
+    }
+    const symbol_market& s = m.symbols[it->second];
+    const auto& log = s.trades();
+    const number_style ns = m.style(s);
+    std::string out = R"({"category":)";
+    append_str(out, model::to_string(m.cfg.cat));
+    out += R"(,"list":[)";
+    detail::trade_id_buffer id_buf{};
+    const std::uint64_t stop = log.end() - std::min<std::uint64_t>(limit, log.end() - log.first());
+    for (std::uint64_t i = log.end(); i > stop; --i) {
+        const detail::trade_print& t = log.at(i - 1);
+        if (i < log.end()) {
+            out += ',';
+        }
+        out += R"({"execId":)";
+        append_str(out, detail::trade_id_text(t, !m.spot(), id_buf));
+        out += R"(,"symbol":)";
+        append_str(out, s.name());
+        out += R"(,"price":)";
+        append_fixed(out, t.px, ns.pd, ns.trim);
+        out += R"(,"size":)";
+        append_fixed(out, t.qty, ns.qd, ns.trim);
+        out += R"(,"side":)";
+        append_str(out, t.taker == model::side::buy ? "Buy" : "Sell");
+        out += R"(,"time":)";
+        append_quoted_int(out, t.ts_ms);
+        out += R"(,"isBlockTrade":false,"isRPITrade":false})";
+    }
+    out += "]}";
+    return out;
+}
+
+std::optional<std::string>
+market_model::rest_funding_history(std::string_view symbol, std::int64_t start_ms,
+                                   std::int64_t end_ms, std::size_t limit, unix_nanos now) const {
+    const impl& m = *impl_;
+    const auto it = m.by_symbol.find(symbol);
+    if (it == m.by_symbol.end()) {
+        return std::nullopt;
+    }
+    const symbol_market& s = m.symbols[it->second];
+    std::string out = R"({"category":)";
+    append_str(out, model::to_string(m.cfg.cat));
+    out += R"(,"list":[)";
+    const std::int64_t first = std::max(start_ms, launch_ms);
+    std::int64_t b = detail::floor_div(std::min(end_ms, now.millis()), funding_interval_ms) *
+                     funding_interval_ms;
+    for (std::size_t n = 0; n < limit && b >= first; ++n, b -= funding_interval_ms) {
+        // From -0.0002 to 0.0004, mostly the usual 0.0001.
+        const auto h = static_cast<std::int64_t>(s.hashed("funding", b, 1000));
+        const std::int64_t rate_e6 = h < 600 ? 100 : h - 600 - 200;
+        if (n > 0) {
+            out += ',';
+        }
+        out += R"({"symbol":)";
+        append_str(out, s.name());
+        out += R"(,"fundingRate":)";
+        append_str(out, fixed_text(rate_e6, 6, true));
+        out += R"(,"fundingRateTimestamp":)";
+        append_quoted_int(out, b);
+        out += '}';
+    }
+    out += "]}";
+    return out;
+}
+
+std::optional<std::string> market_model::rest_risk_limit(std::string_view symbol) const {
+    const impl& m = *impl_;
+    if (!symbol.empty() && m.by_symbol.find(symbol) == m.by_symbol.end()) {
+        return std::nullopt;
+    }
+    const bool inverse = m.cfg.cat == model::category::inverse;
+    std::string out = R"({"category":)";
+    append_str(out, model::to_string(m.cfg.cat));
+    out += R"(,"list":[)";
+    bool first = true;
+    int id = 1;
+    for (const symbol_market& s : m.symbols) {
+        if (!symbol.empty() && s.name() != symbol) {
+            id += 10;
+            continue;
+        }
+        // Ten tiers: each adds a step of value, 0.5 % maintenance and 1 % initial margin.
+        const std::int64_t step = inverse ? 150 : 2'000'000;
+        for (int tier = 1; tier <= 10; ++tier, ++id) {
+            if (!first) {
+                out += ',';
+            }
+            first = false;
+            out += R"({"id":)";
+            append_int(out, id);
+            out += R"(,"symbol":)";
+            append_str(out, s.name());
+            out += R"(,"riskLimitValue":)";
+            append_str(out, std::to_string(step * tier));
+            out += R"(,"maintenanceMargin":)";
+            append_str(out, fixed_text(5 * tier, 3, true));
+            out += R"(,"initialMargin":)";
+            append_str(out, fixed_text(tier, 2, true));
+            out += R"(,"isLowestRisk":)";
+            append_int(out, tier == 1 ? 1 : 0);
+            out += R"(,"maxLeverage":)";
+            append_str(out, fixed_text(10'000 / tier, 2, false));
+            out += R"(,"mmDeduction":)";
+            // What the tier's higher margin would charge on the tiers below it.
+            append_str(out, tier == 1
+                                ? std::string{}
+                                : fixed_text(step * (tier - 1) * 5 * (tier - 1) / 2, 3, true));
+            out += '}';
+        }
+    }
+    out += R"(],"nextPageCursor":""})";
+    return out;
+}
+
+bool market_model::set_turnover(std::string_view symbol, double value) {
+    impl& m = *impl_;
+    const auto it = m.by_symbol.find(symbol);
+    if (it == m.by_symbol.end() || !(value >= 0) || value > 1e15) {
+        return false;
+    }
+    symbol_market& s = m.symbols[it->second];
+    const auto raw = static_cast<std::int64_t>(std::llround(
+        value *
+        static_cast<double>(model::pow10(static_cast<std::uint8_t>(s.turnover_decimals())))));
+    s.set_turnover_24h(raw);
+    return true;
 }
 
 } // namespace mdg::sim

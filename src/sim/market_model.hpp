@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "model/events.hpp"
 #include "model/instrument.hpp"
 
 namespace mdg::sim {
@@ -120,6 +121,49 @@ class market_model {
     /// `result` object of GET /v5/market/instruments-info (category, list[...] with
     /// priceFilter.tickSize, lotSizeFilter.qtyStep/basePrecision, priceScale, status).
     [[nodiscard]] std::string rest_instruments(std::string_view symbol) const;
+
+    /// Bybit's first listing time the simulator pretends (instruments-info `launchTime`): no
+    /// open interest, ratio or funding history is made up before it (klines go back to 1970).
+    static constexpr std::int64_t launch_ms = 1'585'526'400'000;
+
+    /// `result` of GET /v5/market/kline: candles of `iv` whose start is in [start_ms, end_ms]
+    /// (end_ms beyond now means now), the newest `limit` of them, newest first. The newest
+    /// is the candle forming now (the one the kline topic pushes); closed candles are the
+    /// ones the topic confirmed; before the first real candle, a made-up continuous history.
+    /// Advances the symbol's clock to `now` (deterministic, draws nothing). nullopt: unknown
+    /// symbol.
+    [[nodiscard]] std::optional<std::string> rest_kline(std::string_view symbol,
+                                                        model::kline_interval iv,
+                                                        std::int64_t start_ms, std::int64_t end_ms,
+                                                        std::size_t limit, unix_nanos now);
+    /// `result` of GET /v5/market/open-interest: buckets every `step_ms` (a multiple of 5
+    /// minutes, aligned in UTC) in [start_ms, min(end_ms, before_ms, now)], newest first,
+    /// `limit` of them; `next_before` is set to the next older bucket when there are more
+    /// (the cursor), else 0. nullopt: unknown symbol.
+    [[nodiscard]] std::optional<std::string>
+    rest_open_interest(std::string_view symbol, std::string_view interval_name,
+                       std::int64_t step_ms, std::int64_t start_ms, std::int64_t end_ms,
+                       std::size_t limit, unix_nanos now, std::int64_t& next_before);
+    /// `result` of GET /v5/market/account-ratio (list, without the cursor; see
+    /// rest_open_interest for the paging).
+    [[nodiscard]] std::optional<std::string>
+    rest_account_ratio(std::string_view symbol, std::int64_t step_ms, std::int64_t start_ms,
+                       std::int64_t end_ms, std::size_t limit, unix_nanos now,
+                       std::int64_t& next_before) const;
+    /// `result` of GET /v5/market/recent-trade: the newest `limit` trades, newest first, the
+    /// same ones (id, price, size, side, time) publicTrade pushes. nullopt: unknown symbol.
+    [[nodiscard]] std::optional<std::string> rest_recent_trades(std::string_view symbol,
+                                                                std::size_t limit) const;
+    /// `result` of GET /v5/market/funding/history: 8-hour funding times in
+    /// [start_ms, min(end_ms, now)], newest first. nullopt: unknown symbol.
+    [[nodiscard]] std::optional<std::string>
+    rest_funding_history(std::string_view symbol, std::int64_t start_ms, std::int64_t end_ms,
+                         std::size_t limit, unix_nanos now) const;
+    /// `result` of GET /v5/market/risk-limit; symbol empty = all. nullopt: unknown symbol.
+    [[nodiscard]] std::optional<std::string> rest_risk_limit(std::string_view symbol) const;
+    /// Makes `symbol`'s 24 h turnover read `value` (a decimal in the turnover's unit) from
+    /// now on, in tickers (stream and REST); false: unknown symbol or not a number >= 0.
+    bool set_turnover(std::string_view symbol, double value);
 
   private:
     struct impl;

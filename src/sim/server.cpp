@@ -20,6 +20,7 @@
 #include "core/log.hpp"
 #include "exchange/bybit/topic.hpp"
 #include "model/fixed_point.hpp"
+#include "sim/detail/rest_params.hpp"
 
 namespace mdg::sim {
 
@@ -179,6 +180,29 @@ struct category_runtime {
     std::set<std::string, std::less<>> ignore_next; // subscribes read and never answered
 };
 
+// A rest (or rest_time) fault in force.
+struct rest_fault {
+    std::string path; // "" = every /v5/market/ path
+    std::string mode;
+    steady::time_point until{};
+    std::chrono::milliseconds delay{0};
+};
+
+// The market REST paths the simulator serves; /sim/status counts requests per path (others
+// under "other", so that hostile paths cannot grow the map).
+constexpr std::array<std::string_view, 10> market_paths{
+    "/v5/market/time",
+    "/v5/market/orderbook",
+    "/v5/market/tickers",
+    "/v5/market/instruments-info",
+    "/v5/market/kline",
+    "/v5/market/open-interest",
+    "/v5/market/recent-trade",
+    "/v5/market/account-ratio",
+    "/v5/market/funding/history",
+    "/v5/market/risk-limit",
+};
+
 struct replay_frame {
     std::string topic;
     std::int64_t ts_ms = 0;
@@ -201,9 +225,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     bool paused = false;
     bool stopped = false;
     steady::time_point refuse_ws_until{};
-    steady::time_point rest_fault_until{};
-    std::string rest_fault_mode;
-    std::chrono::milliseconds rest_fault_delay{0};
+    std::vector<rest_fault> rest_faults; // at most one per path ("" = every market path)
+    std::map<std::string, std::uint64_t, std::less<>> rest_requests_by_path;
+    std::map<asio::ip::address, detail::window_limiter<steady::time_point, steady::duration>>
+        rest_limiters; // per client address, while it has requests inside the window
     // Replay mode.
     std::vector<replay_frame> replay;
     std::set<std::string, std::less<>> replay_topics;
@@ -249,6 +274,11 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     asio::awaitable<bool> handle_http(beast::tcp_stream& stream,
                                       http::request<http::string_body>& req);
     std::string rest_envelope(std::string_view result) const;
+    std::string bybit_error(std::string_view msg) const;
+    // The body of a market REST answer (a Bybit envelope; errors are retCode 10001).
+    std::string market_rest(std::string_view path, const query_params& query, bool& known);
+    [[nodiscard]] const rest_fault* rest_fault_for(std::string_view path) const;
+    bool admit_rest(const asio::ip::address& peer);
     std::string status_json() const;
 
     boost::system::error_code apply(const action& a, std::string& reason);
@@ -961,7 +991,7 @@ boost::system::error_code server::impl::apply(const action& a, std::string& reas
     const bool market_action =
         a.kind == action_kind::skip_update || a.kind == action_kind::crossed ||
         a.kind == action_kind::bad_number || a.kind == action_kind::oversized_snapshot ||
-        a.kind == action_kind::restart;
+        a.kind == action_kind::restart || a.kind == action_kind::set_turnover;
     if (market_action && replay_mode()) {
         reason = fmt::format("{} is not available in replay mode", to_string(a.kind));
         return errc::invalid_argument;
@@ -1026,9 +1056,21 @@ boost::system::error_code server::impl::apply(const action& a, std::string& reas
         }
         break;
     case action_kind::rest_time:
-        rest_fault_mode = a.mode;
-        rest_fault_delay = a.delay;
-        rest_fault_until = now_steady + a.duration;
+    case action_kind::rest: {
+        std::erase_if(rest_faults, [&](const rest_fault& f) {
+            return f.path == a.path || f.until <= now_steady;
+        });
+        if (rest_faults.size() >= 64) {
+            rest_faults.erase(rest_faults.begin()); // a bounded list, oldest out
+        }
+        rest_faults.push_back({a.path, a.mode, now_steady + a.duration, a.delay});
+        break;
+    }
+    case action_kind::set_turnover:
+        ok = m != nullptr && m->model->set_turnover(a.symbol, a.value);
+        if (!ok) {
+            reason = fmt::format("unknown symbol {} on {}", a.symbol, model::to_string(a.cat));
+        }
         break;
     case action_kind::refuse_ws:
         refuse_ws_until = now_steady + a.duration;
@@ -1061,6 +1103,12 @@ std::string server::impl::rest_envelope(std::string_view result) const {
                        result, clock.now().millis());
 }
 
+std::string server::impl::bybit_error(std::string_view msg) const {
+    return fmt::format(
+        R"({{"retCode":10001,"retMsg":"{}","result":{{}},"retExtInfo":{{}},"time":{}}})",
+        json_escape(msg), clock.now().millis());
+}
+
 std::string server::impl::status_json() const {
     std::string out = fmt::format(R"({{"mode":"{}","paused":{},"connections":[)",
                                   replay_mode() ? "replay" : "market", paused ? "true" : "false");
@@ -1073,12 +1121,187 @@ std::string server::impl::status_json() const {
         first = false;
     }
     out += fmt::format(
-        R"(],"stats":{{"connections_accepted":{},"connections_open":{},"ws_sessions":{},"http_requests":{},"frames_sent":{},"bytes_sent":{},"requests_rejected":{},"requests_ignored":{},"slow_client_disconnects":{},"refused_connections":{},"request_timeouts":{},"faults_applied":{},"market_steps":{}}}}})",
+        R"(],"stats":{{"connections_accepted":{},"connections_open":{},"ws_sessions":{},"http_requests":{},"frames_sent":{},"bytes_sent":{},"requests_rejected":{},"requests_ignored":{},"slow_client_disconnects":{},"refused_connections":{},"request_timeouts":{},"faults_applied":{},"market_steps":{},"rest_requests":{},"rest_refused_by_limit":{},"rest_faulted":{}}},"rest":{{"limit_per_5s":{},"requests":{{)",
         stats.connections_accepted, stats.connections_open, stats.ws_sessions, stats.http_requests,
         stats.frames_sent, stats.bytes_sent, stats.requests_rejected, stats.requests_ignored,
         stats.slow_client_disconnects, stats.refused_connections, stats.request_timeouts,
-        stats.faults_applied, stats.market_steps);
+        stats.faults_applied, stats.market_steps, stats.rest_requests, stats.rest_refused_by_limit,
+        stats.rest_faulted, opts.rest_limit_per_5s);
+    first = true;
+    for (const auto& [path, n] : rest_requests_by_path) {
+        out += fmt::format(R"({}"{}":{})", first ? "" : ",", path, n);
+        first = false;
+    }
+    out += "}}}";
     return out;
+}
+
+const rest_fault* server::impl::rest_fault_for(std::string_view path) const {
+    const auto now = steady::now();
+    for (auto it = rest_faults.rbegin(); it != rest_faults.rend(); ++it) {
+        if (now < it->until && (it->path.empty() || it->path == path)) {
+            return &*it;
+        }
+    }
+    return nullptr;
+}
+
+bool server::impl::admit_rest(const asio::ip::address& peer) {
+    if (opts.rest_limit_per_5s == 0) {
+        return true;
+    }
+    const auto now = steady::now();
+    if (rest_limiters.size() > 1024) {
+        // Addresses whose requests all left the window keep nothing.
+        std::erase_if(rest_limiters, [&](const auto& e) { return e.second.idle(now); });
+    }
+    auto it = rest_limiters.find(peer);
+    if (it == rest_limiters.end()) {
+        it = rest_limiters
+                 .emplace(peer,
+                          detail::window_limiter<steady::time_point, steady::duration>{
+                              opts.rest_limit_per_5s, 5s})
+                 .first;
+    }
+    return it->second.admit(now);
+}
+
+std::string server::impl::market_rest(std::string_view path, const query_params& query,
+                                      bool& known) {
+    known = true;
+    const auto now = clock.now();
+    const std::int64_t now_ms = now.millis();
+    if (path == "/v5/market/time") {
+        return rest_envelope(fmt::format(R"({{"timeSecond":"{}","timeNano":"{}"}})",
+                                         now.value / 1'000'000'000, now.value));
+    }
+    const auto cat = model::parse_category(query.get("category"));
+    category_runtime* m = cat ? market(*cat) : nullptr;
+    if (path == "/v5/market/orderbook") {
+        std::size_t limit = 25;
+        if (auto l = query.get("limit"); !l.empty()) {
+            limit =
+                static_cast<std::size_t>(detail::parse_int_param(l, 0, 1'000'000).value_or(1000));
+            limit = std::clamp<std::size_t>(limit, 1, 1000);
+        }
+        auto r =
+            m != nullptr ? m->model->rest_orderbook(query.get("symbol"), limit, now) : std::nullopt;
+        return r ? rest_envelope(*r) : bybit_error("params error: symbol invalid");
+    }
+    if (path == "/v5/market/tickers" || path == "/v5/market/instruments-info") {
+        if (m == nullptr) {
+            return bybit_error("params error: category invalid");
+        }
+        return rest_envelope(path == "/v5/market/tickers"
+                                 ? m->model->rest_tickers(query.get("symbol"))
+                                 : m->model->rest_instruments(query.get("symbol")));
+    }
+    const bool kline = path == "/v5/market/kline";
+    const bool open_interest = path == "/v5/market/open-interest";
+    const bool recent = path == "/v5/market/recent-trade";
+    const bool ratio = path == "/v5/market/account-ratio";
+    const bool funding = path == "/v5/market/funding/history";
+    const bool risk = path == "/v5/market/risk-limit";
+    if (!kline && !open_interest && !recent && !ratio && !funding && !risk) {
+        known = false;
+        return R"({"error":"not found"})";
+    }
+    // Every parameter is checked before anything is computed: a bad one is retCode 10001.
+    if (replay_mode()) {
+        return bybit_error("params error: no market in replay mode");
+    }
+    if (query.get("category").empty()) {
+        return bybit_error("params error: category is required");
+    }
+    if (m == nullptr) {
+        return bybit_error("params error: category invalid");
+    }
+    if (!kline && !recent && m->cat == model::category::spot) {
+        return bybit_error("params error: category only supports linear and inverse");
+    }
+    const std::string_view symbol = query.get("symbol");
+    if (symbol.empty() && !risk) {
+        return bybit_error("params error: symbol is required");
+    }
+    if (!symbol.empty() && !m->model->has_symbol(symbol)) {
+        return bybit_error("params error: symbol invalid");
+    }
+    std::string why;
+    const auto number = [&](std::string_view key, std::int64_t lo, std::int64_t hi,
+                            std::int64_t fallback) -> std::optional<std::int64_t> {
+        const auto text = query.get(key);
+        if (text.empty()) {
+            return fallback;
+        }
+        auto v = detail::parse_int_param(text, lo, hi);
+        if (!v) {
+            why = lo == 0 ? fmt::format("params error: {} must be a time in ms", key)
+                          : fmt::format("params error: {} must be from {} to {}", key, lo, hi);
+        }
+        return v;
+    };
+    const bool spot = m->cat == model::category::spot;
+    const std::int64_t max_limit = recent ? (spot ? 60 : 1000) : kline ? 1000 : ratio ? 500 : 200;
+    const std::int64_t default_limit = recent    ? (spot ? 60 : 500)
+                                       : kline   ? 200
+                                       : funding ? 200
+                                                 : 50;
+    const auto limit = number("limit", 1, max_limit, default_limit);
+    const bool ranged = kline || open_interest || ratio || funding;
+    const std::string_view start_key = kline ? "start" : "startTime";
+    const std::string_view end_key = kline ? "end" : "endTime";
+    const auto start = number(start_key, 0, detail::max_query_ms, 0);
+    const auto end = number(end_key, 0, detail::max_query_ms, detail::max_query_ms);
+    if (!limit || (ranged && (!start || !end))) {
+        return bybit_error(why);
+    }
+    if (ranged && *start > *end) {
+        return bybit_error(
+            fmt::format("params error: {} must not be after {}", start_key, end_key));
+    }
+    const auto count = static_cast<std::size_t>(*limit);
+    if (kline) {
+        const auto iv = model::parse_kline_interval(query.get("interval"));
+        if (!iv) {
+            return bybit_error("params error: interval invalid (1,3,5,15,30,60,120,240,360,720,"
+                               "D,W,M)");
+        }
+        return rest_envelope(*m->model->rest_kline(symbol, *iv, *start, *end, count, now));
+    }
+    if (recent) {
+        return rest_envelope(*m->model->rest_recent_trades(symbol, count));
+    }
+    if (funding) {
+        return rest_envelope(*m->model->rest_funding_history(symbol, *start, *end, count, now));
+    }
+    if (risk) {
+        return rest_envelope(*m->model->rest_risk_limit(symbol));
+    }
+    // open-interest and account-ratio: buckets with a cursor.
+    const std::string_view bucket_key = open_interest ? "intervalTime" : "period";
+    const auto step = detail::bucket_ms(query.get(bucket_key));
+    if (!step) {
+        return bybit_error(
+            fmt::format("params error: {} invalid (5min,15min,30min,1h,4h,1d)", bucket_key));
+    }
+    std::int64_t before = std::min(*end, now_ms);
+    if (const auto c = query.get("cursor"); !c.empty()) {
+        const auto at = detail::decode_cursor(c, *step);
+        if (!at) {
+            return bybit_error("params error: cursor invalid");
+        }
+        before = std::min(before, *at);
+    }
+    std::int64_t next = 0;
+    std::string result =
+        open_interest
+            ? *m->model->rest_open_interest(symbol, query.get(bucket_key), *step, *start, before,
+                                            count, now, next)
+            : *m->model->rest_account_ratio(symbol, *step, *start, before, count, now, next);
+    result += R"(,"nextPageCursor":)";
+    result += next > 0 ? fmt::format(R"("{}")", detail::encode_cursor(next)) : R"("")";
+    result += '}';
+    return rest_envelope(result);
 }
 
 asio::awaitable<bool> server::impl::handle_http(beast::tcp_stream& stream,
@@ -1091,63 +1314,67 @@ asio::awaitable<bool> server::impl::handle_http(beast::tcp_stream& stream,
         parse_query(qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1));
     http::status status = http::status::ok;
     std::string body;
-    auto bybit_error = [&](int code, std::string_view msg) {
-        body = fmt::format(
-            R"({{"retCode":{},"retMsg":"{}","result":{{}},"retExtInfo":{{}},"time":{}}})", code,
-            msg, clock.now().millis());
-    };
+    std::string_view content_type = "application/json";
+    std::vector<std::pair<std::string_view, std::string>> headers;
     auto category_of = [&]() -> category_runtime* {
         auto c = model::parse_category(query.get("category"));
         return c ? market(*c) : nullptr;
     };
     const bool get = req.method() == http::verb::get;
-    if (get && path == "/v5/market/time") {
-        if (steady::now() < rest_fault_until) {
-            if (rest_fault_mode == "refuse") {
-                stream.socket().close();
-                co_return false;
+    if (get && path.starts_with("/v5/market/")) {
+        ++stats.rest_requests;
+        const auto* known_path = std::find(market_paths.begin(), market_paths.end(), path);
+        ++rest_requests_by_path[std::string(known_path != market_paths.end() ? path : "other")];
+        boost::system::error_code peer_ec;
+        const auto peer = stream.socket().remote_endpoint(peer_ec).address();
+        const rest_fault* fault = rest_fault_for(path);
+        std::string mode = fault != nullptr ? fault->mode : std::string{};
+        if (!admit_rest(peer)) {
+            ++stats.rest_refused_by_limit;
+            mode = "too_frequent"; // Bybit's answer to an IP over its limit
+        } else if (fault != nullptr) {
+            ++stats.rest_faulted;
+        }
+        if (mode == "refuse") {
+            stream.socket().close();
+            co_return false;
+        }
+        if (mode == "slow") {
+            asio::steady_timer t(ioc);
+            t.expires_after(fault->delay);
+            co_await t.async_wait(use_tuple);
+        }
+        if (mode == "error") {
+            status = http::status::service_unavailable;
+            content_type = "text/html";
+            body = "<html><body>503 Service Temporarily Unavailable</body></html>";
+        } else if (mode == "too_frequent") {
+            status = http::status::forbidden;
+            content_type = "text/plain";
+            body = "access too frequent";
+        } else if (mode == "http_429") {
+            status = http::status::too_many_requests;
+            content_type = "text/html";
+            body = "<html><body>429 Too Many Requests</body></html>";
+        } else if (mode == "rate_limit") {
+            const auto reset = clock.now().millis() +
+                               std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::max(fault->until - steady::now(), steady::duration{}))
+                                   .count();
+            headers.emplace_back("X-Bapi-Limit", "600");
+            headers.emplace_back("X-Bapi-Limit-Status", "0");
+            headers.emplace_back("X-Bapi-Limit-Reset-Timestamp", std::to_string(reset));
+            body = fmt::format(
+                R"({{"retCode":10006,"retMsg":"Too many visits!","result":{{}},"retExtInfo":{{}},"time":{}}})",
+                clock.now().millis());
+        } else {
+            bool known = true;
+            body = market_rest(path, query, known);
+            if (!known) {
+                status = http::status::not_found;
+            } else if (mode == "bad_body") {
+                body.resize(body.size() / 2); // cut short: not JSON
             }
-            if (rest_fault_mode == "error") {
-                status = http::status::service_unavailable;
-                body = "<html><body>503 Service Temporarily Unavailable</body></html>";
-            } else {
-                asio::steady_timer t(ioc);
-                t.expires_after(rest_fault_delay);
-                co_await t.async_wait(use_tuple);
-            }
-        }
-        if (status == http::status::ok) {
-            const auto now = clock.now();
-            body = rest_envelope(fmt::format(R"({{"timeSecond":"{}","timeNano":"{}"}})",
-                                             now.value / 1'000'000'000, now.value));
-        }
-    } else if (get && path == "/v5/market/orderbook") {
-        auto* m = category_of();
-        std::size_t limit = 25;
-        if (auto l = query.get("limit"); !l.empty()) {
-            limit =
-                std::clamp<std::size_t>(std::strtoul(std::string(l).c_str(), nullptr, 10), 1, 1000);
-        }
-        auto r = m != nullptr ? m->model->rest_orderbook(query.get("symbol"), limit, clock.now())
-                              : std::nullopt;
-        if (r) {
-            body = rest_envelope(*r);
-        } else {
-            bybit_error(10001, "params error: symbol invalid");
-        }
-    } else if (get && path == "/v5/market/tickers") {
-        auto* m = category_of();
-        if (m != nullptr) {
-            body = rest_envelope(m->model->rest_tickers(query.get("symbol")));
-        } else {
-            bybit_error(10001, "params error: category invalid");
-        }
-    } else if (get && path == "/v5/market/instruments-info") {
-        auto* m = category_of();
-        if (m != nullptr) {
-            body = rest_envelope(m->model->rest_instruments(query.get("symbol")));
-        } else {
-            bybit_error(10001, "params error: category invalid");
         }
     } else if (get && path == "/sim/truth/book") {
         auto* m = category_of();
@@ -1185,8 +1412,10 @@ asio::awaitable<bool> server::impl::handle_http(beast::tcp_stream& stream,
     }
     http::response<http::string_body> res{status, req.version()};
     res.set(http::field::server, "mdgate-sim");
-    res.set(http::field::content_type,
-            status == http::status::service_unavailable ? "text/html" : "application/json");
+    res.set(http::field::content_type, content_type);
+    for (const auto& [name, value] : headers) {
+        res.set(name, value);
+    }
     res.keep_alive(req.keep_alive());
     res.body() = std::move(body);
     res.prepare_payload();

@@ -43,6 +43,10 @@ struct server_options {
     /// `body_timeout` more. A WebSocket connection has no such deadline once upgraded.
     std::chrono::milliseconds header_timeout{10'000};
     std::chrono::milliseconds body_timeout{10'000};
+    /// Bybit's IP limit on the market REST paths: more than this many /v5/market/ requests
+    /// from one address in any 5 s get HTTP 403 "access too frequent" (counted in
+    /// `rest_refused_by_limit`). 0 = no limit (Bybit: 600).
+    std::size_t rest_limit_per_5s = 0;
 };
 
 /// Counters of the simulator, for /sim/status and tests.
@@ -60,11 +64,15 @@ struct server_stats {
     std::uint64_t request_timeouts = 0;    ///< HTTP requests not in within their deadlines
     std::uint64_t faults_applied = 0;      ///< faults only: pause and resume are not counted
     std::uint64_t market_steps = 0;
+    std::uint64_t rest_requests = 0;         ///< /v5/market/ requests (per path in /sim/status)
+    std::uint64_t rest_refused_by_limit = 0; ///< 403 "access too frequent" (rest_limit_per_5s)
+    std::uint64_t rest_faulted = 0;          ///< answered by a rest or rest_time fault
 };
 
 /// A Bybit v5-compatible exchange simulator on one port: WebSocket
 /// `/v5/public/{spot,linear,inverse}`, REST `/v5/market/{time,orderbook,tickers,
-/// instruments-info}`, ground truth at `/sim/truth/book`, control at `/sim/control`, status at
+/// instruments-info,kline,open-interest,recent-trade,account-ratio,funding/history,
+/// risk-limit}`, ground truth at `/sim/truth/book`, control at `/sim/control`, status at
 /// `/sim/status` (docs/simulator.md).
 ///
 /// Runs entirely on the io_context it is given (one thread is expected: no locks). Owned by

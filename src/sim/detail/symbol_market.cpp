@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 
 #include "core/assert.hpp"
 #include "sim/detail/kline_period.hpp"
@@ -91,6 +92,7 @@ symbol_market::symbol_market(const symbol_config& cfg, model::category cat, std:
     fair_ = start;
     fair_floor_ = std::max<std::int64_t>(min_start / 2, 1);
     seq_ = 1'000'000'000 + derive(seed, "seq:" + cfg.symbol) % 100'000'000'000ULL;
+    history_key_ = derive(seed, "history:" + cfg.symbol);
     next_spot_id_ =
         2'280'000'000'000'000'000ULL + derive(seed, "id:" + cfg.symbol) % 1'000'000'000'000ULL;
 
@@ -411,10 +413,7 @@ void symbol_market::record_print(rng& r, std::int64_t now_ms, model::side taker,
     b.turnover += turnover;
     for (candle_series& s : candles_) {
         candle& c = s.current;
-        if (c.version == 0) {
-            // Until its first trade a candle shows the previous close; then it opens there.
-            c.open = c.high = c.low = px;
-        }
+        // A candle opens at the previous close, as Bybit's do (its klines are continuous).
         c.high = std::max(c.high, px);
         c.low = std::min(c.low, px);
         c.close = px;
@@ -475,9 +474,101 @@ void symbol_market::roll(std::int64_t now_ms) {
             s.started = true;
         } else if (now_ms > s.current.end) {
             s.closed = s.current;
+            std::deque<candle>& ring = closed_[i];
+            ring.push_back(s.current);
+            if (ring.size() > closed_candle_capacity) {
+                ring.pop_front();
+            }
             s.current = fresh_candle(iv, now_ms);
         }
     }
+    sample_oi(now_ms);
+}
+
+void symbol_market::sample_oi(std::int64_t now_ms) {
+    const std::int64_t boundary = floor_div(now_ms, oi_sample_ms) * oi_sample_ms;
+    const auto cap = static_cast<std::int64_t>(oi_sample_capacity);
+    std::int64_t from = oi_.empty() ? boundary : oi_.back().ts_ms + oi_sample_ms;
+    from = std::max(from, boundary - (cap - 1) * oi_sample_ms);
+    // Nothing traded since the last roll: every boundary passed since holds the value now.
+    for (std::int64_t b = from; b <= boundary; b += oi_sample_ms) {
+        oi_.push_back({b, 2 * single_oi_});
+        if (oi_.size() > oi_sample_capacity) {
+            oi_.pop_front();
+        }
+    }
+}
+
+std::uint64_t symbol_market::hashed(std::string_view what, std::int64_t t,
+                                    std::uint64_t n) const noexcept {
+    return mix64(history_key_ ^ mix64(fnv1a(what) + static_cast<std::uint64_t>(t))) % n;
+}
+
+std::int64_t symbol_market::path_price(std::int64_t t_ms, std::int64_t anchor_ms,
+                                       std::int64_t anchor_price) const noexcept {
+    // Octaves of interpolated noise, each four times longer and twice as strong as the one
+    // before (a random walk's growth): about 0.1 % per minute, a few % per day.
+    constexpr int octaves = 9;
+    constexpr std::int64_t unit = 1'000'000;
+    const auto noise = [&](std::int64_t t) {
+        int128 sum = 0;
+        std::int64_t len = 60'000;
+        for (int j = 0; j < octaves; ++j, len *= 4) {
+            const std::int64_t k = floor_div(t, len);
+            const std::int64_t r = t - k * len;
+            const auto knot = [&](std::int64_t at) {
+                return static_cast<std::int64_t>(hashed("path", at * 16 + j, 2 * unit + 1)) - unit;
+            };
+            const int128 v = (int128{knot(k)} * (len - r) + int128{knot(k + 1)} * r) / len;
+            sum += v * (int128{1} << j);
+        }
+        return sum;
+    };
+    const int128 amp = anchor_price; // the first octave moves about amp / 1000
+    const int128 moved = (noise(t_ms) - noise(anchor_ms)) * amp / (int128{1000} * unit);
+    const std::int64_t floor_px = std::max<std::int64_t>(1, anchor_price / 10);
+    return std::max(floor_px, static_cast<std::int64_t>(anchor_price + moved));
+}
+
+candle symbol_market::synthetic_candle(model::kline_interval iv, std::int64_t start_ms,
+                                       std::int64_t anchor_ms,
+                                       std::int64_t anchor_price) const noexcept {
+    const kline_period p = period_of(iv, start_ms);
+    candle c;
+    c.start = p.start;
+    c.end = p.end;
+    c.open = path_price(p.start, anchor_ms, anchor_price);
+    c.close = path_price(p.end + 1, anchor_ms, anchor_price);
+    const std::int64_t wick = std::abs(c.open - c.close) / 2 + anchor_price / 1000 + 1;
+    const auto tag = static_cast<std::int64_t>(iv);
+    c.high = std::max(c.open, c.close) +
+             static_cast<std::int64_t>(
+                 hashed("high", p.start * 16 + tag, static_cast<std::uint64_t>(wick)));
+    c.low = std::max<std::int64_t>(
+        1, std::min(c.open, c.close) -
+               static_cast<std::int64_t>(
+                   hashed("low", p.start * 16 + tag, static_cast<std::uint64_t>(wick))));
+    const std::int64_t minutes = std::max<std::int64_t>(1, (p.end + 1 - p.start) / ms_per_minute);
+    const std::int64_t per_minute = std::max<std::int64_t>(1, baseline_.volume / minutes_per_day);
+    const auto share = 50 + static_cast<std::int64_t>(hashed("volume", p.start * 16 + tag, 100));
+    c.volume = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(int128{per_minute} * minutes * share / 100));
+    c.turnover = turnover_of((c.open + c.close) / 2, c.volume);
+    c.last_trade_ms = p.end;
+    c.version = 1;
+    return c;
+}
+
+std::int64_t symbol_market::synthetic_oi(std::int64_t ts_ms, std::int64_t anchor_ms,
+                                         std::int64_t anchor_oi) const noexcept {
+    // The price path's shape, scaled to open interest: it wanders a few % a day.
+    const std::int64_t scale = 1'000'000'000;
+    const int128 rel = path_price(ts_ms + 7, anchor_ms + 7, scale);
+    return std::max<std::int64_t>(1, static_cast<std::int64_t>(int128{anchor_oi} * rel / scale));
+}
+
+void symbol_market::set_turnover_24h(std::int64_t target) noexcept {
+    turnover_offset_ += target - stats().turnover;
 }
 
 rolling_stats symbol_market::stats() const noexcept {
@@ -485,6 +576,7 @@ rolling_stats symbol_market::stats() const noexcept {
         rolling_stats s = baseline_;
         s.high = std::max(s.high, last_price_);
         s.low = std::min(s.low, last_price_);
+        s.turnover += turnover_offset_;
         return s;
     }
     rolling_stats s;
@@ -519,6 +611,7 @@ rolling_stats symbol_market::stats() const noexcept {
     };
     s.prev_price_24h = close_at(cur_min_ - minutes_per_day, baseline_.prev_price_24h);
     s.prev_price_1h = close_at(cur_min_ - 60, baseline_.prev_price_1h);
+    s.turnover += turnover_offset_;
     return s;
 }
 

@@ -131,6 +131,18 @@ struct candle_series {
     bool started = false;
 };
 
+/// Open interest (both sides, lots) at a 5-minute boundary, for REST open-interest history.
+struct oi_sample {
+    std::int64_t ts_ms = 0;
+    std::int64_t oi = 0;
+};
+
+/// Closed candles kept per interval for REST klines, and 5-minute open-interest samples kept:
+/// bounded rings, so memory does not grow with the run.
+inline constexpr std::size_t closed_candle_capacity = 1000;
+inline constexpr std::size_t oi_sample_capacity = 2016; // 7 days of 5 minutes
+inline constexpr std::int64_t oi_sample_ms = 300'000;
+
 /// Rolling 24 h (and 1 h) statistics of a symbol, as tickers report them.
 struct rolling_stats {
     std::int64_t prev_price_24h = 0; ///< ticks
@@ -200,6 +212,35 @@ class symbol_market {
     [[nodiscard]] const candle_series& series(model::kline_interval iv) const noexcept {
         return candles_[static_cast<std::size_t>(iv)];
     }
+    /// Candles of `iv` closed since the clock started (at most closed_candle_capacity, oldest
+    /// first). Periods the market skipped (no roll while they ran) are not in it: nothing
+    /// traded in them, so they are flat at the previous close.
+    [[nodiscard]] const std::deque<candle>&
+    closed_candles(model::kline_interval iv) const noexcept {
+        return closed_[static_cast<std::size_t>(iv)];
+    }
+    /// A made-up candle of `iv` starting at `start_ms`, from a deterministic price path (seed
+    /// and symbol) that passes through `anchor_price` at `anchor_ms`: its open is the path at
+    /// its start, its close the path at the next start, so consecutive candles are continuous
+    /// and the last one before the anchor closes at `anchor_price`. Volume > 0.
+    [[nodiscard]] candle synthetic_candle(model::kline_interval iv, std::int64_t start_ms,
+                                          std::int64_t anchor_ms,
+                                          std::int64_t anchor_price) const noexcept;
+    /// Open interest at each 5-minute boundary since the clock started (oldest first, at most
+    /// oi_sample_capacity): the value at the first roll at or after the boundary, which is the
+    /// value at the boundary (nothing trades between rolls).
+    [[nodiscard]] const std::deque<oi_sample>& oi_samples() const noexcept { return oi_; }
+    /// Made-up open interest at `ts_ms` before the samples, through `anchor_oi` at `anchor_ms`.
+    [[nodiscard]] std::int64_t synthetic_oi(std::int64_t ts_ms, std::int64_t anchor_ms,
+                                            std::int64_t anchor_oi) const noexcept;
+    /// A deterministic value in [0, n) for a name and a time (seed and symbol mixed in).
+    [[nodiscard]] std::uint64_t hashed(std::string_view what, std::int64_t t,
+                                       std::uint64_t n) const noexcept;
+    /// Makes the 24 h turnover read `target` now (at turnover_decimals()); it moves on with the
+    /// trades from there (the control action set_turnover).
+    void set_turnover_24h(std::int64_t target) noexcept;
+    [[nodiscard]] bool clock_started() const noexcept { return clock_started_; }
+
     [[nodiscard]] const event_log<trade_print>& trades() const noexcept { return trades_; }
     [[nodiscard]] const event_log<liquidation_event>& liquidations() const noexcept {
         return liquidations_;
@@ -243,6 +284,9 @@ class symbol_market {
     [[nodiscard]] const minute_bucket& bucket(std::int64_t minute) const noexcept;
     [[nodiscard]] minute_bucket fresh_bucket(std::int64_t minute) const noexcept;
     [[nodiscard]] candle fresh_candle(model::kline_interval iv, std::int64_t now_ms) const;
+    [[nodiscard]] std::int64_t path_price(std::int64_t t_ms, std::int64_t anchor_ms,
+                                          std::int64_t anchor_price) const noexcept;
+    void sample_oi(std::int64_t now_ms);
 
     std::string name_;
     model::category cat_;
@@ -270,6 +314,10 @@ class symbol_market {
     event_log<trade_print> trades_;
     event_log<liquidation_event> liquidations_;
     std::array<candle_series, model::kline_interval_count> candles_{};
+    std::array<std::deque<candle>, model::kline_interval_count> closed_{};
+    std::deque<oi_sample> oi_;
+    std::uint64_t history_key_ = 0;
+    std::int64_t turnover_offset_ = 0;
 
     // Minute buckets of the last 24 h, plus the made-up history before the model started.
     std::vector<minute_bucket> minutes_;

@@ -111,6 +111,62 @@ TEST(SimControlTest, RefusesNonFiniteNegativeAndAbsurdNumbersNamingTheField) {
     EXPECT_NE(reason.find("line 1: bad value for 'at'"), std::string::npos) << reason;
 }
 
+TEST(SimControlTest, RestFaultsTargetAPathOrEveryMarketPath) {
+    std::string reason;
+    auto time = parse_action(R"({"action":"rest_time","mode":"error","seconds":3})", reason);
+    ASSERT_TRUE(time) << reason;
+    EXPECT_EQ(time->path, "/v5/market/time"); // rest_time is rest on the time path
+    auto all = parse_action(R"({"action":"rest","mode":"refuse","seconds":3})", reason);
+    ASSERT_TRUE(all) << reason;
+    EXPECT_EQ(all->kind, action_kind::rest);
+    EXPECT_EQ(all->path, ""); // every /v5/market/ path
+    for (const std::string_view mode : rest_fault_modes) {
+        const std::string json = R"({"action":"rest","path":"/v5/market/kline","mode":")" +
+                                 std::string(mode) + R"(","seconds":"2s"})";
+        auto a = parse_action(json, reason);
+        ASSERT_TRUE(a) << json << ": " << reason;
+        EXPECT_EQ(a->mode, mode);
+        EXPECT_EQ(a->path, "/v5/market/kline");
+        EXPECT_EQ(a->duration, 2s);
+    }
+    auto slow = parse_action(R"({"action":"rest","mode":"slow","seconds":1,"path":"all"})", reason);
+    ASSERT_TRUE(slow) << reason;
+    EXPECT_EQ(slow->delay, 15s);
+    EXPECT_EQ(slow->path, "");
+    auto script = parse_script(
+        R"({"at":"5s","action":"rest","path":"/v5/market/open-interest","mode":"http_429","seconds":9})",
+        reason);
+    ASSERT_TRUE(script) << reason;
+    EXPECT_EQ(script->at(0).kind, action_kind::rest);
+    auto turnover =
+        parse_action(R"({"action":"set_turnover","symbol":"BTCUSDT","value":123.5})", reason);
+    ASSERT_TRUE(turnover) << reason;
+    EXPECT_EQ(turnover->symbol, "BTCUSDT");
+    EXPECT_EQ(turnover->value, 123.5);
+    EXPECT_EQ(to_string(action_kind::set_turnover), "set_turnover");
+
+    struct bad_case {
+        const char* json;
+        const char* reason_part;
+    };
+    for (auto [json, part] : {
+             bad_case{R"({"action":"rest","mode":"slow"})", "seconds"},
+             bad_case{R"({"action":"rest","mode":"explode","seconds":1})", "rate_limit"},
+             bad_case{R"({"action":"rest","seconds":1})", "bad_body"},
+             bad_case{R"({"action":"rest","mode":"error","seconds":1,"path":"/sim/status"})",
+                      "'path'"},
+             bad_case{R"({"action":"rest_time","mode":"bad_body","seconds":1})", "slow"},
+             bad_case{R"({"action":"set_turnover","value":1})", "symbol"},
+             bad_case{R"({"action":"set_turnover","symbol":"X"})", "value"},
+             bad_case{R"({"action":"set_turnover","symbol":"X","value":-1})", "'value'"},
+             bad_case{R"({"action":"set_turnover","symbol":"X","value":"1"})", "'value'"},
+             bad_case{R"({"action":"set_turnover","symbol":"X","value":1e300})", "'value'"},
+         }) {
+        EXPECT_FALSE(parse_action(json, reason)) << json;
+        EXPECT_NE(reason.find(part), std::string::npos) << json << " -> " << reason;
+    }
+}
+
 TEST(SimControlTest, ScriptsAreSortedByTimeAndNameTheBadLine) {
     std::string reason;
     auto s = parse_script(R"(# a comment

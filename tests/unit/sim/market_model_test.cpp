@@ -670,9 +670,7 @@ TEST(MarketModelTest, KlineConfirmsTheCandleWhenTheMinuteCloses) {
                 if (t.ts_exchange.millis() >= t0_ms + 60'000) {
                     continue;
                 }
-                if (agg.trades++ == 0) {
-                    agg.open = agg.high = agg.low = t.px.raw;
-                }
+                ++agg.trades;
                 agg.high = std::max(agg.high, t.px.raw);
                 agg.low = std::min(agg.low, t.px.raw);
                 agg.close = t.px.raw;
@@ -682,6 +680,14 @@ TEST(MarketModelTest, KlineConfirmsTheCandleWhenTheMinuteCloses) {
     };
     auto first = m.push_frame(topic, at_ms(now));
     ASSERT_TRUE(first);
+    {
+        // The candle opens at the previous close (the last price when it started), as Bybit's
+        // klines do: the open is not the first trade's price.
+        const decoded_frame* d = c.decode(*first);
+        ASSERT_NE(d, nullptr);
+        ASSERT_EQ(d->klines.size(), 1U);
+        agg.open = agg.high = agg.low = agg.close = d->klines[0].open.raw;
+    }
     for (int i = 0; i < 5000; ++i) { // 50 s of the first minute
         m.step(at_ms(now += 10));
         collect_trades();
