@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "core/clock.hpp"
@@ -37,6 +38,15 @@ class kline_series {
     /// arrive out of order behind the newest are dropped, never inserted in the middle.
     kline_status upsert(const model::kline& k) noexcept;
 
+    /// Merges candles from another source (the REST history), oldest first with strictly
+    /// increasing starts: each goes in by its start, in order, so history fills in before and
+    /// between what the stream delivered (no duplicate, no hole the history covers). At a start
+    /// the series holds already, the series' candle stays, unless it is still open and the
+    /// other one is closed (the stream's last update of it was missed). When the series is
+    /// full the oldest go. Returns how many candles were added or replaced. Allocates once for
+    /// the merge (history arrives a few times per run, not per message).
+    std::size_t merge(std::span<const model::kline> history);
+
     [[nodiscard]] std::size_t size() const noexcept { return ring_.size(); }
     [[nodiscard]] std::size_t capacity() const noexcept { return ring_.capacity(); }
     [[nodiscard]] bool empty() const noexcept { return ring_.empty(); }
@@ -63,6 +73,11 @@ class kline_series {
     std::uint64_t updated_ = 0;
     std::uint64_t appended_ = 0;
     std::uint64_t ignored_ = 0;
+    std::uint64_t merged_ = 0;
+
+  public:
+    /// Candles added or replaced by merge().
+    [[nodiscard]] std::uint64_t merged_count() const noexcept { return merged_; }
 };
 
 } // namespace mdg::market

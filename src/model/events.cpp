@@ -1,6 +1,7 @@
 #include "model/events.hpp"
 
 #include <array>
+#include <chrono>
 
 namespace mdg::model {
 
@@ -44,6 +45,24 @@ std::optional<kline_interval> parse_kline_interval(std::string_view s) noexcept 
         }
     }
     return std::nullopt;
+}
+
+unix_nanos kline_next_start(kline_interval interval, unix_nanos start) noexcept {
+    using std::chrono::minutes;
+    constexpr std::array<std::int64_t, kline_interval_count - 1> lengths_min{
+        1, 3, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 10'080};
+    const auto i = static_cast<std::size_t>(interval);
+    if (i < lengths_min.size()) {
+        return unix_nanos{start.value + minutes{lengths_min[i]} / std::chrono::nanoseconds{1}};
+    }
+    // A calendar month: from the start's day to the first of the next month.
+    const std::chrono::sys_days day{std::chrono::floor<std::chrono::days>(
+        std::chrono::sys_time<std::chrono::nanoseconds>{std::chrono::nanoseconds{start.value}})};
+    const std::chrono::year_month_day ymd{day};
+    const auto next =
+        std::chrono::sys_days{(ymd.year() / ymd.month() / 1) + std::chrono::months{1}};
+    return unix_nanos{
+        std::chrono::duration_cast<std::chrono::nanoseconds>(next.time_since_epoch()).count()};
 }
 
 } // namespace mdg::model

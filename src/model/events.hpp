@@ -99,6 +99,10 @@ inline constexpr std::size_t kline_interval_count = 13;
 /// The venue's spelling: "1", "3", ..., "720", "D", "W", "M".
 [[nodiscard]] std::string_view to_string(kline_interval i) noexcept;
 [[nodiscard]] std::optional<kline_interval> parse_kline_interval(std::string_view s) noexcept;
+/// The first instant after the candle of `interval` that starts at `start` (UTC): start plus
+/// the interval's length, or, for "M", the first day of the next calendar month. Bybit's `end`
+/// is this minus one millisecond.
+[[nodiscard]] unix_nanos kline_next_start(kline_interval interval, unix_nanos start) noexcept;
 
 /// One candle. `confirm` is true once the candle is closed and final.
 struct kline {

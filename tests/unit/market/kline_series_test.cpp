@@ -1,4 +1,5 @@
 #include <cstdint>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -134,6 +135,59 @@ TEST(KlineSeriesTest, StatusNamesAreStable) {
     EXPECT_EQ(to_string(kline_status::updated), "updated");
     EXPECT_EQ(to_string(kline_status::appended), "appended");
     EXPECT_EQ(to_string(kline_status::ignored_older), "ignored_older");
+}
+
+// The starts of the candles kept, in minutes, oldest first.
+std::vector<std::int64_t> minutes_of(const kline_series& s) {
+    std::vector<std::int64_t> out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        out.push_back(s.at(i).start.millis() / minute_ms);
+    }
+    return out;
+}
+
+// History from REST fills in before and between what the stream delivered: one candle per
+// start, in order, the stream's kept where both have one.
+TEST(KlineSeriesTest, MergedHistoryFillsBeforeAndBetweenTheStreamsCandles) {
+    kline_series series{10};
+    (void)series.upsert(candle(5, 500, true));
+    (void)series.upsert(candle(7, 700)); // minute 6 was missed (a reconnect)
+    const std::vector<model::kline> history{candle(2, 20, true), candle(3, 30, true),
+                                            candle(4, 40, true), candle(5, 50, true),
+                                            candle(6, 60, true), candle(7, 70)};
+    EXPECT_EQ(series.merge(history), 4U); // 2, 3, 4 and 6
+    EXPECT_EQ(minutes_of(series), (std::vector<std::int64_t>{2, 3, 4, 5, 6, 7}));
+    EXPECT_EQ(series.at(3).close.raw, 500);    // the stream's minute 5
+    EXPECT_EQ(series.at(4).close.raw, 60);     // the hole, from the history
+    EXPECT_EQ(series.newest().close.raw, 700); // the open candle: the stream's, fresher
+    EXPECT_EQ(series.merged_count(), 4U);
+    // The stream goes on from there.
+    EXPECT_EQ(series.upsert(candle(7, 710, true)), kline_status::updated);
+    EXPECT_EQ(series.upsert(candle(8, 800)), kline_status::appended);
+    EXPECT_EQ(minutes_of(series), (std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8}));
+}
+
+// A candle whose closing update the stream missed is replaced by the closed one from REST.
+TEST(KlineSeriesTest, AClosedHistoryCandleReplacesAnOpenOneTheStreamLeftBehind) {
+    kline_series series{10};
+    (void)series.upsert(candle(5, 500)); // open, and then the connection dropped
+    (void)series.upsert(candle(8, 800));
+    EXPECT_EQ(series.merge(std::vector<model::kline>{candle(5, 555, true)}), 1U);
+    EXPECT_TRUE(series.at(0).confirm);
+    EXPECT_EQ(series.at(0).close.raw, 555);
+}
+
+TEST(KlineSeriesTest, MergeKeepsTheNewestCapacityCandles) {
+    kline_series series{4};
+    (void)series.upsert(candle(10, 100));
+    std::vector<model::kline> history;
+    for (std::int64_t m = 1; m <= 9; ++m) {
+        history.push_back(candle(m, m, true));
+    }
+    EXPECT_EQ(series.merge(history), 3U); // 7, 8, 9 fit beside the stream's 10
+    EXPECT_EQ(minutes_of(series), (std::vector<std::int64_t>{7, 8, 9, 10}));
+    EXPECT_EQ(series.merge(std::vector<model::kline>{}), 0U);
+    EXPECT_EQ(minutes_of(series), (std::vector<std::int64_t>{7, 8, 9, 10}));
 }
 
 } // namespace

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "model/decimal.hpp"
+#include "model/events.hpp"
+#include "model/instrument.hpp"
+
+namespace mdg::exchange::bybit {
+
+/// The most rows a REST list may hold (Bybit's largest `limit` is 1000): more is refused.
+inline constexpr std::size_t max_rest_rows = 1000;
+
+/// Decodes the `result` of GET /v5/market/kline (Bybit v5: `list` of
+/// `[startTime, open, high, low, close, volume, turnover]` strings, newest first) for
+/// `instrument` at `interval`: the candles, **oldest first**. `end` is derived from the
+/// interval (Bybit's WebSocket `end`: the next start minus 1 ms). Every candle whose end is
+/// before `server_time` (the envelope's `time`, else `ts_recv`) is closed (`confirm`); the
+/// newest one, still open, is not.
+///
+/// Untrusted input, refused with a one-line `reason`: a body that is not the envelope, a
+/// `symbol` other than `symbol`, rows that are not 7 strings, numbers that do not parse or
+/// have more decimals than the instrument's tick, a high below the open or close (or a low
+/// above), start times not strictly decreasing (out of order or duplicated), more than
+/// max_rest_rows rows. Pure; thread-safe.
+[[nodiscard]] result<std::vector<model::kline>>
+parse_rest_klines(std::string_view body, std::string_view symbol, model::instrument_id instrument,
+                  const model::instrument_spec& spec, model::kline_interval interval,
+                  unix_nanos ts_recv, std::string& reason);
+
+/// One bucket of GET /v5/market/open-interest.
+struct rest_oi_point {
+    unix_nanos ts; ///< the bucket's `timestamp`
+    model::decimal value;
+    friend bool operator==(const rest_oi_point&, const rest_oi_point&) = default;
+};
+
+/// A page of GET /v5/market/open-interest (`list` of {openInterest, timestamp}, newest first):
+/// the buckets **oldest first**, and the `nextPageCursor` (empty when there is no next page).
+struct rest_oi_page {
+    std::vector<rest_oi_point> points;
+    std::string next_cursor;
+};
+
+/// Decodes a page of open interest for `symbol`. Refused like parse_rest_klines: the envelope,
+/// the symbol, the types, numbers, timestamps not strictly decreasing, too many rows.
+[[nodiscard]] result<rest_oi_page>
+parse_rest_open_interest(std::string_view body, std::string_view symbol, std::string& reason);
+
+} // namespace mdg::exchange::bybit
