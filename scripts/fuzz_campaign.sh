@@ -35,7 +35,7 @@ cpu_seconds() {
     read -r -a f <<<"$stat"
     echo $(((f[11] + f[12]) / tick))
 }
-all_targets=(bybit ws_frame http config address prom_text journal capture)
+all_targets=(bybit ws_frame http config address prom_text journal capture rest)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 

@@ -47,10 +47,29 @@ std::optional<kline_interval> parse_kline_interval(std::string_view s) noexcept 
     return std::nullopt;
 }
 
+namespace {
+constexpr std::array<std::int64_t, kline_interval_count - 1> lengths_min{
+    1, 3, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 10'080};
+constexpr std::int64_t minute_ns = 60'000'000'000;
+} // namespace
+
+bool kline_start_valid(kline_interval interval, unix_nanos start) noexcept {
+    const auto i = static_cast<std::size_t>(interval);
+    const auto length =
+        std::min<std::int64_t>(i < lengths_min.size() ? lengths_min[i] : lengths_min.back(), 1440);
+    if (start.value < 0 || start.value % (length * minute_ns) != 0) {
+        return false;
+    }
+    if (interval != kline_interval::mn1) {
+        return true;
+    }
+    const std::chrono::sys_days day{std::chrono::floor<std::chrono::days>(
+        std::chrono::sys_time<std::chrono::nanoseconds>{std::chrono::nanoseconds{start.value}})};
+    return std::chrono::year_month_day{day}.day() == std::chrono::day{1};
+}
+
 unix_nanos kline_next_start(kline_interval interval, unix_nanos start) noexcept {
     using std::chrono::minutes;
-    constexpr std::array<std::int64_t, kline_interval_count - 1> lengths_min{
-        1, 3, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 10'080};
     const auto i = static_cast<std::size_t>(interval);
     if (i < lengths_min.size()) {
         return unix_nanos{start.value + minutes{lengths_min[i]} / std::chrono::nanoseconds{1}};

@@ -103,6 +103,10 @@ inline constexpr std::size_t kline_interval_count = 13;
 /// the interval's length, or, for "M", the first day of the next calendar month. Bybit's `end`
 /// is this minus one millisecond.
 [[nodiscard]] unix_nanos kline_next_start(kline_interval interval, unix_nanos start) noexcept;
+/// Whether `start` can begin a candle of `interval`: a multiple of its length since the epoch
+/// (UTC) up to a day, midnight for a week (the weekday is the venue's), midnight of the first
+/// day for a month.
+[[nodiscard]] bool kline_start_valid(kline_interval interval, unix_nanos start) noexcept;
 
 /// One candle. `confirm` is true once the candle is closed and final.
 struct kline {

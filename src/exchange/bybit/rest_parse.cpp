@@ -157,6 +157,9 @@ result<std::vector<model::kline>> parse_rest_klines(std::string_view body, std::
             k.low.raw > std::min(k.open.raw, k.close.raw)) {
             return fail(errc::invalid_argument, "high below open/close or low above it");
         }
+        if (!model::kline_start_valid(interval, k.start)) {
+            return fail(errc::invalid_argument, "a start time that cannot begin a candle");
+        }
         if (!out.empty() && k.start >= out.back().start) {
             return fail(errc::invalid_argument, "start times not strictly decreasing");
         }

@@ -26,8 +26,9 @@ inline constexpr std::size_t max_rest_rows = 1000;
 /// Untrusted input, refused with a one-line `reason`: a body that is not the envelope, a
 /// `symbol` other than `symbol`, rows that are not 7 strings, numbers that do not parse or
 /// have more decimals than the instrument's tick, a high below the open or close (or a low
-/// above), start times not strictly decreasing (out of order or duplicated), more than
-/// max_rest_rows rows. Pure; thread-safe.
+/// above), a start that cannot begin a candle of `interval` (model::kline_start_valid), start
+/// times not strictly decreasing (out of order or duplicated), more than max_rest_rows rows.
+/// Pure; thread-safe.
 [[nodiscard]] result<std::vector<model::kline>>
 parse_rest_klines(std::string_view body, std::string_view symbol, model::instrument_id instrument,
                   const model::instrument_spec& spec, model::kline_interval interval,

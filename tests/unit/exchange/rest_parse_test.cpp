@@ -65,6 +65,7 @@ TEST(RestParseTest, BadKlineListsAreRefusedWithAReason) {
         {with(kline_body, R"("17073")", R"("17000")"), "high below open/close"},
         {with(kline_body, "1670605200000", "1670608800000"), "row 1: start times not strictly"},
         {with(kline_body, "1670605200000", "1670612400000"), "row 1: start times not strictly"},
+        {with(kline_body, "1670605200000", "1670605200001"), "row 1: a start time that cannot"},
     };
     for (const auto& [body, why] : cases) {
         std::string reason;
@@ -125,6 +126,20 @@ TEST(KlineNextStartTest, FixedIntervalsAndCalendarMonths) {
               unix_nanos::from_millis(1706745600000));
     EXPECT_EQ(model::kline_next_start(kline_interval::mn1, unix_nanos::from_millis(1706745600000)),
               unix_nanos::from_millis(1709251200000));
+}
+
+TEST(KlineNextStartTest, OnlyAlignedStartsCanBeginACandle) {
+    EXPECT_TRUE(model::kline_start_valid(kline_interval::m5, unix_nanos::from_millis(300'000)));
+    EXPECT_FALSE(model::kline_start_valid(kline_interval::m5, unix_nanos::from_millis(360'000)));
+    EXPECT_TRUE(model::kline_start_valid(kline_interval::d1, unix_nanos::from_millis(86'400'000)));
+    EXPECT_FALSE(model::kline_start_valid(kline_interval::w1, unix_nanos::from_millis(3'600'000)));
+    // The fuzzer's find: a "month" starting a millisecond before February.
+    EXPECT_FALSE(
+        model::kline_start_valid(kline_interval::mn1, unix_nanos::from_millis(1706745599999)));
+    EXPECT_FALSE(
+        model::kline_start_valid(kline_interval::mn1, unix_nanos::from_millis(1706832000000)));
+    EXPECT_TRUE(
+        model::kline_start_valid(kline_interval::mn1, unix_nanos::from_millis(1706745600000)));
 }
 
 } // namespace

@@ -1,0 +1,66 @@
+// Fuzz target: the decoders of the venue's REST answers (exchange/bybit/rest_parse.cpp) on one
+// body: as a kline list (a fixed interval and a calendar month) merged into a small series, and
+// as an open-interest page.
+// Invariants: decoded candles are oldest first with strictly increasing starts, end after
+// start, low <= open, close <= high; a failure has a reason; a series after merging stays in
+// order and within its capacity; open-interest points strictly increase.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "exchange/bybit/rest_parse.hpp"
+#include "fuzz/fuzz_check.hpp"
+#include "market/kline_series.hpp"
+
+namespace {
+
+using namespace mdg;
+namespace bybit = exchange::bybit;
+
+void klines(std::string_view body, model::kline_interval iv) {
+    std::string reason;
+    const auto r =
+        bybit::parse_rest_klines(body, "BTCUSDT", model::instrument_id{1},
+                                 model::instrument_spec{2, 3}, iv, unix_nanos{1}, reason);
+    if (!r) {
+        fuzz::check(!reason.empty(), "a refused list has a reason");
+        return;
+    }
+    fuzz::check(r->size() <= bybit::max_rest_rows, "rows within max_rest_rows");
+    for (std::size_t i = 0; i < r->size(); ++i) {
+        const auto& k = (*r)[i];
+        fuzz::check(i == 0 || (*r)[i - 1].start < k.start, "starts strictly increase");
+        fuzz::check(k.end > k.start, "end after start");
+        fuzz::check(k.low.raw <= k.open.raw && k.low.raw <= k.close.raw &&
+                        k.high.raw >= k.open.raw && k.high.raw >= k.close.raw,
+                    "low <= open, close <= high");
+    }
+    market::kline_series series{8};
+    model::kline live = r->empty() ? model::kline{} : r->back();
+    (void)series.upsert(live);
+    (void)series.merge(*r);
+    fuzz::check(series.size() <= series.capacity(), "series within capacity");
+    for (std::size_t i = 1; i < series.size(); ++i) {
+        fuzz::check(series.at(i - 1).start < series.at(i).start, "series in order after merge");
+    }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const auto body = fuzz::as_text(data, size);
+    klines(body, model::kline_interval::m5);
+    klines(body, model::kline_interval::mn1);
+    std::string reason;
+    const auto oi = bybit::parse_rest_open_interest(body, "BTCUSDT", reason);
+    if (!oi) {
+        fuzz::check(!reason.empty(), "a refused page has a reason");
+    } else {
+        for (std::size_t i = 1; i < oi->points.size(); ++i) {
+            fuzz::check(oi->points[i - 1].ts < oi->points[i].ts, "points strictly increase");
+        }
+        fuzz::check(oi->next_cursor.size() <= 256, "cursor bounded");
+    }
+    return 0;
+}
