@@ -1451,6 +1451,20 @@ void append_quoted_int(std::string& out, std::int64_t v) {
     out += '"';
 }
 
+// Calls f(bucket, first) for the newest `limit` buckets of `step_ms` (aligned in UTC) in
+// [max(start_ms, launch_ms), min(end_ms, now_ms)], newest first. Returns the next older bucket
+// when more remain (the cursor), else 0.
+template <class F>
+std::int64_t each_bucket(std::int64_t step_ms, std::int64_t start_ms, std::int64_t end_ms,
+                         std::int64_t now_ms, std::size_t limit, F&& f) {
+    const std::int64_t first = std::max(start_ms, market_model::launch_ms);
+    std::int64_t b = detail::floor_div(std::min(end_ms, now_ms), step_ms) * step_ms;
+    for (std::size_t n = 0; n < limit && b >= first; ++n, b -= step_ms) {
+        f(b, n == 0);
+    }
+    return b >= first ? b : 0;
+}
+
 } // namespace
 
 std::optional<std::string> market_model::rest_kline(std::string_view symbol,
@@ -1512,9 +1526,9 @@ std::optional<std::string> market_model::rest_kline(std::string_view symbol,
 }
 
 std::optional<std::string>
-market_model::rest_open_interest(std::string_view symbol, std::string_view interval_name,
-                                 std::int64_t step_ms, std::int64_t start_ms, std::int64_t end_ms,
-                                 std::size_t limit, unix_nanos now, std::int64_t& next_before) {
+market_model::rest_open_interest(std::string_view symbol, std::int64_t step_ms,
+                                 std::int64_t start_ms, std::int64_t end_ms, std::size_t limit,
+                                 unix_nanos now, std::int64_t& next_before) {
     impl& m = *impl_;
     next_before = 0;
     const auto it = m.by_symbol.find(symbol);
@@ -1533,38 +1547,30 @@ market_model::rest_open_interest(std::string_view symbol, std::string_view inter
     out += R"(,"category":)";
     append_str(out, model::to_string(m.cfg.cat));
     out += R"(,"list":[)";
-    const std::int64_t first = std::max(start_ms, launch_ms);
-    std::int64_t b = detail::floor_div(std::min(end_ms, now_ms), step_ms) * step_ms;
-    std::size_t n = 0;
-    for (; n < limit && b >= first; b -= step_ms) {
-        std::int64_t oi = 0;
-        if (samples.empty() || b < samples.front().ts_ms) {
-            const detail::oi_sample& a = samples.empty()
-                                             ? detail::oi_sample{b, 2 * s.single_open_interest()}
-                                             : samples.front();
-            oi = s.synthetic_oi(b, a.ts_ms, a.oi);
-        } else {
-            // Exact at every boundary; one skipped by a long gap without rolls held the
-            // value of the next sample (nothing traded in between).
-            const auto sit = std::lower_bound(
-                samples.begin(), samples.end(), b,
-                [](const detail::oi_sample& x, std::int64_t v) { return x.ts_ms < v; });
-            oi = sit == samples.end() ? 2 * s.single_open_interest() : sit->oi;
-        }
-        if (n++ > 0) {
-            out += ',';
-        }
-        out += R"({"openInterest":)";
-        append_str(out, fixed_text(oi, ns.qd, ns.trim));
-        out += R"(,"timestamp":)";
-        append_quoted_int(out, b);
-        out += '}';
-    }
-    if (n == limit && b >= first) {
-        next_before = b;
-    }
+    next_before =
+        each_bucket(step_ms, start_ms, end_ms, now_ms, limit, [&](std::int64_t b, bool first) {
+            std::int64_t oi = 0;
+            if (samples.empty() || b < samples.front().ts_ms) {
+                const detail::oi_sample& a =
+                    samples.empty() ? detail::oi_sample{b, 2 * s.single_open_interest()}
+                                    : samples.front();
+                oi = s.synthetic_oi(b, a.ts_ms, a.oi);
+            } else {
+                // Exact at every boundary; one skipped by a long gap without rolls held the
+                // value of the next sample (nothing traded in between).
+                const auto sit = std::lower_bound(
+                    samples.begin(), samples.end(), b,
+                    [](const detail::oi_sample& x, std::int64_t v) { return x.ts_ms < v; });
+                oi = sit == samples.end() ? 2 * s.single_open_interest() : sit->oi;
+            }
+            out += first ? "" : ",";
+            out += R"({"openInterest":)";
+            append_str(out, fixed_text(oi, ns.qd, ns.trim));
+            out += R"(,"timestamp":)";
+            append_quoted_int(out, b);
+            out += '}';
+        });
     out += ']';
-    static_cast<void>(interval_name);
     return out; // the caller adds nextPageCursor and closes the object
 }
 
@@ -1580,28 +1586,21 @@ market_model::rest_account_ratio(std::string_view symbol, std::int64_t step_ms,
     }
     const symbol_market& s = m.symbols[it->second];
     std::string out = R"({"list":[)";
-    const std::int64_t first = std::max(start_ms, launch_ms);
-    std::int64_t b = detail::floor_div(std::min(end_ms, now.millis()), step_ms) * step_ms;
-    std::size_t n = 0;
-    for (; n < limit && b >= first; b -= step_ms) {
-        // Buyers' share from 0.3000 to 0.7000, the same for a time whatever the period.
-        const auto buy = 3000 + static_cast<std::int64_t>(s.hashed("ratio", b, 4001));
-        if (n++ > 0) {
-            out += ',';
-        }
-        out += R"({"symbol":)";
-        append_str(out, s.name());
-        out += R"(,"buyRatio":)";
-        append_str(out, fixed_text(buy, 4, false));
-        out += R"(,"sellRatio":)";
-        append_str(out, fixed_text(10'000 - buy, 4, false));
-        out += R"(,"timestamp":)";
-        append_quoted_int(out, b);
-        out += '}';
-    }
-    if (n == limit && b >= first) {
-        next_before = b;
-    }
+    next_before = each_bucket(
+        step_ms, start_ms, end_ms, now.millis(), limit, [&](std::int64_t b, bool first) {
+            // Buyers' share from 0.3000 to 0.7000, the same for a time whatever the period.
+            const auto buy = 3000 + static_cast<std::int64_t>(s.hashed("ratio", b, 4001));
+            out += first ? "" : ",";
+            out += R"({"symbol":)";
+            append_str(out, s.name());
+            out += R"(,"buyRatio":)";
+            append_str(out, fixed_text(buy, 4, false));
+            out += R"(,"sellRatio":)";
+            append_str(out, fixed_text(10'000 - buy, 4, false));
+            out += R"(,"timestamp":)";
+            append_quoted_int(out, b);
+            out += '}';
+        });
     out += ']';
     return out; // the caller adds nextPageCursor and closes the object
 }
@@ -1656,24 +1655,20 @@ market_model::rest_funding_history(std::string_view symbol, std::int64_t start_m
     std::string out = R"({"category":)";
     append_str(out, model::to_string(m.cfg.cat));
     out += R"(,"list":[)";
-    const std::int64_t first = std::max(start_ms, launch_ms);
-    std::int64_t b = detail::floor_div(std::min(end_ms, now.millis()), funding_interval_ms) *
-                     funding_interval_ms;
-    for (std::size_t n = 0; n < limit && b >= first; ++n, b -= funding_interval_ms) {
-        // From -0.0002 to 0.0004, mostly the usual 0.0001.
-        const auto h = static_cast<std::int64_t>(s.hashed("funding", b, 1000));
-        const std::int64_t rate_e6 = h < 600 ? 100 : h - 600 - 200;
-        if (n > 0) {
-            out += ',';
-        }
-        out += R"({"symbol":)";
-        append_str(out, s.name());
-        out += R"(,"fundingRate":)";
-        append_str(out, fixed_text(rate_e6, 6, true));
-        out += R"(,"fundingRateTimestamp":)";
-        append_quoted_int(out, b);
-        out += '}';
-    }
+    each_bucket(funding_interval_ms, start_ms, end_ms, now.millis(), limit,
+                [&](std::int64_t b, bool first) {
+                    // From -0.0002 to 0.0002, mostly the usual 0.0001.
+                    const auto h = static_cast<std::int64_t>(s.hashed("funding", b, 1000));
+                    const std::int64_t rate_e6 = h < 600 ? 100 : h - 800;
+                    out += first ? "" : ",";
+                    out += R"({"symbol":)";
+                    append_str(out, s.name());
+                    out += R"(,"fundingRate":)";
+                    append_str(out, fixed_text(rate_e6, 6, true));
+                    out += R"(,"fundingRateTimestamp":)";
+                    append_quoted_int(out, b);
+                    out += '}';
+                });
     out += "]}";
     return out;
 }

@@ -141,9 +141,9 @@ class market_model {
     /// `limit` of them; `next_before` is set to the next older bucket when there are more
     /// (the cursor), else 0. nullopt: unknown symbol.
     [[nodiscard]] std::optional<std::string>
-    rest_open_interest(std::string_view symbol, std::string_view interval_name,
-                       std::int64_t step_ms, std::int64_t start_ms, std::int64_t end_ms,
-                       std::size_t limit, unix_nanos now, std::int64_t& next_before);
+    rest_open_interest(std::string_view symbol, std::int64_t step_ms, std::int64_t start_ms,
+                       std::int64_t end_ms, std::size_t limit, unix_nanos now,
+                       std::int64_t& next_before);
     /// `result` of GET /v5/market/account-ratio (list, without the cursor; see
     /// rest_open_interest for the paging).
     [[nodiscard]] std::optional<std::string>

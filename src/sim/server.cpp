@@ -1180,8 +1180,9 @@ std::string server::impl::market_rest(std::string_view path, const query_params&
     if (path == "/v5/market/orderbook") {
         std::size_t limit = 25;
         if (auto l = query.get("limit"); !l.empty()) {
-            limit =
-                static_cast<std::size_t>(detail::parse_int_param(l, 0, 1'000'000).value_or(1000));
+            // As before: garbage reads as 0, then 1; more than 1000 is 1000.
+            limit = static_cast<std::size_t>(
+                detail::parse_int_param(l, 0, detail::max_query_ms).value_or(0));
             limit = std::clamp<std::size_t>(limit, 1, 1000);
         }
         auto r =
@@ -1295,8 +1296,7 @@ std::string server::impl::market_rest(std::string_view path, const query_params&
     std::int64_t next = 0;
     std::string result =
         open_interest
-            ? *m->model->rest_open_interest(symbol, query.get(bucket_key), *step, *start, before,
-                                            count, now, next)
+            ? *m->model->rest_open_interest(symbol, *step, *start, before, count, now, next)
             : *m->model->rest_account_ratio(symbol, *step, *start, before, count, now, next);
     result += R"(,"nextPageCursor":)";
     result += next > 0 ? fmt::format(R"("{}")", detail::encode_cursor(next)) : R"("")";

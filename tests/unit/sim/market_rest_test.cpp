@@ -217,8 +217,8 @@ TEST(MarketRestTest, OpenInterestBucketsHoldTheTickerValueAtEachBoundary) {
         m.step(at_ms(now)); // rolls past the boundary first, then trades
     }
     std::int64_t next = 0;
-    const auto rows = oi_rows(
-        *m.rest_open_interest("BTCUSDT", "5min", 300'000, 0, far_ms, 50, at_ms(now + 10), next));
+    const auto rows =
+        oi_rows(*m.rest_open_interest("BTCUSDT", 300'000, 0, far_ms, 50, at_ms(now + 10), next));
     ASSERT_EQ(rows.size(), 50U);
     EXPECT_NE(next, 0);
     EXPECT_EQ(rows.front().ts, t0_ms + 900'000); // the latest boundary
@@ -233,21 +233,21 @@ TEST(MarketRestTest, OpenInterestBucketsHoldTheTickerValueAtEachBoundary) {
         EXPECT_EQ(it->oi, oi) << ts;
     }
     // Hourly buckets are the 5-minute values at the hour.
-    const auto hourly = oi_rows(
-        *m.rest_open_interest("BTCUSDT", "1h", 3'600'000, 0, far_ms, 3, at_ms(now + 10), next));
+    const auto hourly =
+        oi_rows(*m.rest_open_interest("BTCUSDT", 3'600'000, 0, far_ms, 3, at_ms(now + 10), next));
     ASSERT_EQ(hourly.size(), 3U);
     EXPECT_EQ(hourly[0].ts % 3'600'000, 0);
     // Paging: the next page starts where the cursor says and does not repeat.
     std::int64_t cursor = 0;
-    const auto page1 = oi_rows(
-        *m.rest_open_interest("BTCUSDT", "5min", 300'000, 0, far_ms, 10, at_ms(now), cursor));
+    const auto page1 =
+        oi_rows(*m.rest_open_interest("BTCUSDT", 300'000, 0, far_ms, 10, at_ms(now), cursor));
     const auto page2 =
-        oi_rows(*m.rest_open_interest("BTCUSDT", "5min", 300'000, 0, cursor, 10, at_ms(now), next));
+        oi_rows(*m.rest_open_interest("BTCUSDT", 300'000, 0, cursor, 10, at_ms(now), next));
     ASSERT_EQ(page2.size(), 10U);
     EXPECT_EQ(page1.back().ts - page2.front().ts, 300'000);
     // A start bound ends the pages: no cursor on the last one.
-    const auto last = oi_rows(*m.rest_open_interest("BTCUSDT", "5min", 300'000, page1.back().ts,
-                                                    far_ms, 10, at_ms(now), next));
+    const auto last = oi_rows(
+        *m.rest_open_interest("BTCUSDT", 300'000, page1.back().ts, far_ms, 10, at_ms(now), next));
     EXPECT_EQ(last.size(), 10U);
     EXPECT_EQ(next, 0);
 }
