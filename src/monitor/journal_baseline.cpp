@@ -207,8 +207,8 @@ bool read_iso_prefix(std::string_view s, journal_line& out) noexcept {
     }
     // journalctl always prints a numeric offset ("+0000", "+00:00"), never the 'Z' of
     // mdgate's own records.
-    if (s[pos] != '+' && s[pos] != '-') {
-        return false;
+    if (pos >= s.size() || (s[pos] != '+' && s[pos] != '-')) {
+        return false; // a line that ends with its time (found by fuzz_journal under ASan)
     }
     skip_zone(s, pos);
     out.has_year = true;
