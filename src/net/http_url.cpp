@@ -135,4 +135,17 @@ result<http_url> parse_http_url(std::string_view url, std::string& error, http_s
     return out;
 }
 
+std::string printable(std::string_view s, std::size_t max) {
+    std::string out;
+    const auto n = std::min(s.size(), max);
+    out.reserve(n + 3);
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
+    }
+    if (s.size() > n) {
+        out += "...";
+    }
+    return out;
+}
+
 } // namespace mdg::net

@@ -36,6 +36,10 @@ parse_url_authority(std::string_view authority, std::string_view default_port, s
 /// True when `s` holds a space, a control character or DEL: what no URL here may contain.
 [[nodiscard]] bool has_space_or_control(std::string_view s) noexcept;
 
+/// Untrusted text (a retMsg, a header value) made safe for one log line: printable ASCII only
+/// (anything else becomes '?'), at most `max` characters, "..." when cut.
+[[nodiscard]] std::string printable(std::string_view s, std::size_t max = 80);
+
 /// The `Host` header for `host` and `port` (RFC 7230 5.4): an IPv6 literal in brackets, the
 /// port left out when it is the scheme's default (443 with `tls`, else 80).
 [[nodiscard]] std::string host_header(std::string_view host, std::string_view port, bool tls);

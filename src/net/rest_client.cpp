@@ -34,20 +34,6 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t max_text = 80;
-
-// Untrusted text (retMsg, a status reason) made safe for one log line.
-std::string printable(std::string_view s) {
-    std::string out;
-    const auto n = std::min(s.size(), max_text);
-    for (std::size_t i = 0; i < n; ++i) {
-        out.push_back(s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
-    }
-    if (s.size() > n) {
-        out += "...";
-    }
-    return out;
-}
 
 std::string seconds_text(steady::duration d) {
     return fmt::format("{:.1f} s", std::chrono::duration<double>(d).count());

@@ -32,7 +32,6 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view time_path = "/v5/market/time";
-constexpr std::size_t max_reason_text = 80;
 
 /// The result of one attempt.
 struct attempt_result {
@@ -40,22 +39,6 @@ struct attempt_result {
     std::string reason;
     std::int64_t server_time_ms = 0;
 };
-
-/// Untrusted text (retMsg, header values) made safe for one log line: printable ASCII only,
-/// at most `max_reason_text` characters.
-std::string printable(std::string_view s) {
-    std::string out;
-    const auto n = std::min(s.size(), max_reason_text);
-    out.reserve(n + 3);
-    for (std::size_t i = 0; i < n; ++i) {
-        const char c = s[i];
-        out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-    }
-    if (s.size() > n) {
-        out += "...";
-    }
-    return out;
-}
 
 /// A decimal string holding a positive 64-bit integer, nothing else.
 std::optional<std::int64_t> parse_positive(std::string_view s) {
