@@ -293,8 +293,14 @@ bool check_venue(gateway_config& cfg, const locator& loc, std::string& error) {
     return true;
 }
 
-// The bounds of every scalar key of the tables in schema.hpp.
+// The bounds of every key of the tables in schema.hpp (of each count of an interval-count
+// sub-table).
 bool check_bounds(const gateway_config& cfg, const locator& loc, std::string& error) {
+    // Beyond every bound when it does not fit.
+    const auto as_int64 = [](auto v) -> std::int64_t {
+        constexpr auto top = std::numeric_limits<std::int64_t>::max();
+        return std::cmp_greater(v, top) ? top : static_cast<std::int64_t>(v);
+    };
     bool ok = true;
     for_each_section([&](const auto& sec) {
         const auto& table = cfg.*(sec.table);
@@ -302,26 +308,34 @@ bool check_bounds(const gateway_config& cfg, const locator& loc, std::string& er
             if (!ok || f.lo == f.hi) {
                 continue; // strings and booleans carry no bounds
             }
+            std::string_view entry; // the interval of a count out of bounds
             const std::int64_t value = std::visit(
                 [&](auto m) -> std::int64_t {
                     using value_type = std::remove_cvref_t<decltype(table.*m)>;
                     if constexpr (std::is_same_v<value_type, ms>) {
                         return (table.*m).count();
+                    } else if constexpr (std::is_same_v<value_type, interval_counts>) {
+                        for (const auto& [interval, count] : table.*m) {
+                            if (const auto c = as_int64(count); c < f.lo || c > f.hi) {
+                                entry = model::to_string(interval);
+                                return c;
+                            }
+                        }
+                        return f.lo;
                     } else if constexpr (std::is_integral_v<value_type> &&
                                          !std::is_same_v<value_type, bool>) {
-                        // Beyond every bound when it does not fit.
-                        constexpr auto top = std::numeric_limits<std::int64_t>::max();
-                        return std::cmp_greater(table.*m, top)
-                                   ? top
-                                   : static_cast<std::int64_t>(table.*m);
+                        return as_int64(table.*m);
                     } else {
                         return f.lo;
                     }
                 },
                 f.m);
             if (value < f.lo || value > f.hi) {
-                const auto path = fmt::format("{}.{}", sec.name, f.key);
-                error = loc.error({path}, range_message(sec.name, f));
+                auto path = fmt::format("{}.{}", sec.name, f.key);
+                if (!entry.empty()) {
+                    path += fmt::format(".{}", entry);
+                }
+                error = loc.error({path}, range_message(sec.name, f, entry));
                 ok = false;
             }
         }
@@ -354,7 +368,9 @@ bool check_relations(const gateway_config& cfg, const locator& loc, std::string&
     if (!not_below(c.backoff_cap, c.backoff_base, "connections.backoff_cap",
                    "connections.backoff_base") ||
         !not_below(c.refused_retry_cap, c.refused_retry_base, "connections.refused_retry_cap",
-                   "connections.refused_retry_base")) {
+                   "connections.refused_retry_base") ||
+        !not_below(cfg.backfill.retry_cap, cfg.backfill.retry_base, "backfill.retry_cap",
+                   "backfill.retry_base")) {
         return false;
     }
     const auto& r = cfg.record;
@@ -430,6 +446,13 @@ bool check(gateway_config& cfg, const locator& loc, std::string& error) {
     if (!check_bounds(cfg, loc, error) || !check_relations(cfg, loc, error) ||
         !check_http_and_log(cfg, loc, error)) {
         return false;
+    }
+    // An interval of the defaults that a configuration built in code left out of
+    // backfill.klines gets kline_default, as any unlisted interval does; written out, so that
+    // to_toml() reads back equal (a file can only change the defaults' counts).
+    for (const auto& [interval, count] : gateway_config::backfill_t{}.klines) {
+        (void)count;
+        cfg.backfill.klines.try_emplace(interval, cfg.backfill.kline_default);
     }
     // Last: the topics must fit the venue's per-connection limits under this packing.
     const bybit::plan_options opts{cfg.connections.max_topics_per_connection,

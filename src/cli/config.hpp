@@ -88,6 +88,35 @@ struct gateway_config {
         friend bool operator==(const probe_t&, const probe_t&) = default;
     } probe;
 
+    /// [rest]: the market-data REST client (history at start; later refresh and polling) and
+    /// the one rate limiter every REST request of the process goes through.
+    struct rest_t {
+        bool enabled = true;          ///< false: no market-data REST requests (no backfill)
+        std::uint32_t ip_limit = 500; ///< requests per ip_window over every endpoint
+        ms ip_window{std::chrono::seconds{5}};
+        std::size_t max_connections = 4;
+        ms connect_timeout{std::chrono::seconds{5}};
+        ms request_timeout{std::chrono::seconds{10}};
+        ms max_limiter_wait{std::chrono::seconds{30}};
+        friend bool operator==(const rest_t&, const rest_t&) = default;
+    } rest;
+
+    /// [backfill]: history fetched over REST at start (docs/rest.md).
+    struct backfill_t {
+        bool enabled = true;
+        /// [backfill.klines]: candles fetched per subscribed interval (the old service's depths
+        /// by default); a subscribed interval not listed gets `kline_default`; 0 = none.
+        std::map<model::kline_interval, std::size_t> klines{{model::kline_interval::m1, 1000},
+                                                            {model::kline_interval::m5, 300},
+                                                            {model::kline_interval::m30, 200},
+                                                            {model::kline_interval::h4, 200}};
+        std::size_t kline_default = 200;
+        std::size_t open_interest = 288;        ///< 5-minute buckets of open interest; 0 = none
+        ms retry_base{std::chrono::seconds{2}}; ///< a failed fetch: first wait before the retry
+        ms retry_cap{std::chrono::minutes{5}};  ///< doubling up to this
+        friend bool operator==(const backfill_t&, const backfill_t&) = default;
+    } backfill;
+
     /// [freshness]: age after which a channel's data counts as stale; 0 = never stale.
     struct freshness_t {
         ms orderbook{std::chrono::seconds{5}};
@@ -178,9 +207,11 @@ struct gateway_config {
                                                  std::string& error);
 
 /// Checks every rule of docs/configuration.md and fills the derived defaults (an empty
-/// `venue.ws_url` becomes the category's public host). Returns false with one line in `error`
-/// naming the key, e.g. `'dispatch.shards' must be between 1 and 64`. Checks that `ca_file`
-/// exists when set; otherwise pure.
+/// `venue.ws_url` becomes the category's public host; an interval of the default
+/// `backfill.klines` missing from the map is added with `backfill.kline_default`, what an
+/// unlisted interval gets anyway). Returns false with one line in `error` naming the key, e.g.
+/// `'dispatch.shards' must be between 1 and 64`. Checks that `ca_file` exists when set;
+/// otherwise pure.
 [[nodiscard]] bool validate(gateway_config& cfg, std::string& error);
 
 /// The topics a symbol subscribes: its [symbols.<SYMBOL>] override, else `cfg.topics`.

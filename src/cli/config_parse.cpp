@@ -372,6 +372,40 @@ class reader {
         return true;
     }
 
+    // A sub-table of counts per kline interval, `{ "1" = 1000, "5" = 300 }`: the intervals it
+    // names replace theirs in `out`; the others keep their defaults.
+    template <class S>
+    bool read_interval_counts(const toml::node& v, std::string_view table,
+                              const detail::field<S>& f, detail::interval_counts& out) {
+        const auto path = fmt::format("{}.{}", table, f.key);
+        const auto* counts = v.as_table();
+        if (counts == nullptr) {
+            return fail(v.source(), fmt::format("'{}' must be a table of interval = count, e.g. "
+                                                "{{ \"1\" = 1000, \"5\" = 300 }}",
+                                                path));
+        }
+        for (auto&& [k, n] : *counts) {
+            const auto entry = fmt::format("{}.{}", path, k.str());
+            const auto interval = model::parse_kline_interval(k.str());
+            if (!interval) {
+                std::vector<std::string_view> names;
+                for (std::size_t i = 0; i < model::kline_interval_count; ++i) {
+                    names.push_back(model::to_string(static_cast<model::kline_interval>(i)));
+                }
+                return fail(k.source(), fmt::format("{} is not a kline interval: use one of {}",
+                                                    detail::quoted(entry), fmt::join(names, ", ")));
+            }
+            note(entry, k.source());
+            std::size_t count = 0;
+            if (!read_count(n, entry, f.lo, f.hi, detail::range_message(table, f, k.str()),
+                            count)) {
+                return false;
+            }
+            out.insert_or_assign(*interval, count);
+        }
+        return true;
+    }
+
     template <class Section, class Table>
     bool read_section(const toml::table& table, const Section& sec, Table& out) {
         for (auto&& [k, v] : table) {
@@ -399,6 +433,8 @@ class reader {
                         return read_string(value, path, target);
                     } else if constexpr (std::is_same_v<value_type, ms>) {
                         return read_duration(value, path, f->lo == 0, target);
+                    } else if constexpr (std::is_same_v<value_type, detail::interval_counts>) {
+                        return read_interval_counts(value, sec.name, *f, target);
                     } else {
                         return read_count(value, path, f->lo, f->hi,
                                           detail::range_message(sec.name, *f), target);

@@ -77,6 +77,7 @@ std::string to_toml(const gateway_config& cfg, secrets s) {
     detail::for_each_section([&](const auto& sec) {
         out += fmt::format("\n[{}]\n", sec.name);
         const auto& table = cfg.*(sec.table);
+        std::string sub_tables; // after the scalar keys, which would otherwise land in them
         for (const auto& f : sec.fields) {
             std::visit(
                 [&](auto m) {
@@ -91,12 +92,19 @@ std::string to_toml(const gateway_config& cfg, secrets s) {
                         out += fmt::format("{} = {}\n", f.key, toml_string(value));
                     } else if constexpr (std::is_same_v<value_type, detail::ms>) {
                         out += fmt::format("{} = \"{}\"\n", f.key, format_duration(value));
+                    } else if constexpr (std::is_same_v<value_type, detail::interval_counts>) {
+                        sub_tables += fmt::format("\n[{}.{}]\n", sec.name, f.key);
+                        for (const auto& [interval, count] : value) {
+                            sub_tables += fmt::format(
+                                "{} = {}\n", toml_string(model::to_string(interval)), count);
+                        }
                     } else {
                         out += fmt::format("{} = {}\n", f.key, value);
                     }
                 },
                 f.m);
         }
+        out += sub_tables;
     });
     return out;
 }

@@ -20,14 +20,18 @@ namespace mdg::cli::detail {
 
 using ms = std::chrono::milliseconds;
 
-/// A scalar member of one configuration table.
-template <class S>
-using member =
-    std::variant<bool S::*, ms S::*, std::size_t S::*, std::uint32_t S::*, std::string S::*>;
+/// A sub-table of counts per kline interval ([backfill.klines]: `"1" = 1000`).
+using interval_counts = std::map<model::kline_interval, std::size_t>;
 
-/// One scalar key: its TOML name, where it lives, and its bounds (inclusive; milliseconds for
-/// durations, where lo == 0 allows 0 = never stale: only [freshness] does). Strings and booleans
-/// have no bounds; their rules live in the validator.
+/// A member of one configuration table: a scalar, or a sub-table of interval counts.
+template <class S>
+using member = std::variant<bool S::*, ms S::*, std::size_t S::*, std::uint32_t S::*,
+                            std::string S::*, interval_counts S::*>;
+
+/// One key: its TOML name, where it lives, and its bounds (inclusive; milliseconds for
+/// durations, where lo == 0 allows 0, whose meaning zero_meaning() gives; for interval counts,
+/// the bounds of each count). Strings and booleans have no bounds; their rules live in the
+/// validator.
 template <class S> struct field {
     std::string_view key;
     member<S> m;
@@ -35,7 +39,8 @@ template <class S> struct field {
     std::int64_t hi = 0;
 };
 
-/// A table made only of scalar keys ([connections], [probe], ...).
+/// A table of scalar keys ([connections], [probe], ...); an interval-count member is its one
+/// sub-table ([backfill.klines]).
 template <class S, std::size_t N> struct section {
     std::string_view name;
     S gateway_config::*table;
@@ -60,9 +65,12 @@ using http_s = gc::http_t;
 using log_s = gc::log_t;
 using api_s = gc::api_t;
 using rec_s = gc::record_t;
+using rest_s = gc::rest_t;
+using bf_s = gc::backfill_t;
 
 // The bounds are generous sanity limits, not tuning advice; docs/configuration.md explains
-// each. Bybit caps: 500 new connections per 5 minutes per IP, 2000 args per option connection.
+// each. Bybit caps: 500 new connections per 5 minutes per IP, 2000 args per option connection,
+// 1440 candles in the API's kline ring, 288 x 30 = 30 days of 5-minute open interest.
 inline const auto scalar_sections = std::make_tuple(
     make_section(
         "connections", &gc::connections, field<conn>{"symbol_aligned", &conn::symbol_aligned},
@@ -86,6 +94,19 @@ inline const auto scalar_sections = std::make_tuple(
                  field<probe_s>{"total_timeout", &probe_s::total_timeout, 100, 5 * min},
                  field<probe_s>{"attempts", &probe_s::attempts, 1, 10},
                  field<probe_s>{"breaker_cooldown", &probe_s::breaker_cooldown, sec, hour}),
+    make_section("rest", &gc::rest, field<rest_s>{"enabled", &rest_s::enabled},
+                 field<rest_s>{"ip_limit", &rest_s::ip_limit, 1, 100'000},
+                 field<rest_s>{"ip_window", &rest_s::ip_window, 100, min},
+                 field<rest_s>{"max_connections", &rest_s::max_connections, 1, 64},
+                 field<rest_s>{"connect_timeout", &rest_s::connect_timeout, 100, 5 * min},
+                 field<rest_s>{"request_timeout", &rest_s::request_timeout, 100, 5 * min},
+                 field<rest_s>{"max_limiter_wait", &rest_s::max_limiter_wait, 0, hour}),
+    make_section("backfill", &gc::backfill, field<bf_s>{"enabled", &bf_s::enabled},
+                 field<bf_s>{"klines", &bf_s::klines, 0, 1440},
+                 field<bf_s>{"kline_default", &bf_s::kline_default, 0, 1440},
+                 field<bf_s>{"open_interest", &bf_s::open_interest, 0, 288 * 30},
+                 field<bf_s>{"retry_base", &bf_s::retry_base, 100, hour},
+                 field<bf_s>{"retry_cap", &bf_s::retry_cap, 100, 24 * hour}),
     make_section("freshness", &gc::freshness,
                  field<fresh>{"orderbook", &fresh::orderbook, 0, 24 * hour},
                  field<fresh>{"tickers", &fresh::tickers, 0, 24 * hour},
@@ -135,9 +156,9 @@ inline const auto scalar_sections = std::make_tuple(
                  field<log_s>{"summary_interval", &log_s::summary_interval, sec, 24 * hour}));
 
 /// Keys of the tables read by hand.
-inline constexpr std::array<std::string_view, 11> root_keys{
-    "venue",    "topics", "symbols", "connections", "probe", "freshness",
-    "dispatch", "http",   "api",     "record",      "log"};
+inline constexpr std::array<std::string_view, 13> root_keys{
+    "venue",     "topics",   "symbols", "connections", "probe",  "rest", "backfill",
+    "freshness", "dispatch", "http",    "api",         "record", "log"};
 inline constexpr std::array<std::string_view, 6> venue_keys{"name",   "category", "symbols",
                                                             "ws_url", "rest_url", "ca_file"};
 inline constexpr std::array<std::string_view, 5> topic_keys{"tickers", "klines", "orderbook_depths",
@@ -177,24 +198,35 @@ class locator {
 /// The validator behind validate(): every rule, with errors placed by `loc`.
 [[nodiscard]] bool check(gateway_config& cfg, const locator& loc, std::string& error);
 
-/// The range rule of a bounded field, e.g. "'dispatch.shards' must be between 1 and 64".
-template <class S>
-[[nodiscard]] std::string range_message(std::string_view table, const field<S>& f) {
-    std::string lo;
-    std::string hi;
-    std::string note;
-    if (std::holds_alternative<ms S::*>(f.m)) {
-        lo = format_duration(ms{f.lo});
-        hi = format_duration(ms{f.hi});
-        // Only [freshness] durations may be 0 besides api.book_interval, where 0 = every one.
-        note = f.lo != 0 ? "" : table == "api" ? " (0s = no interval)" : " (0s = never stale)";
-    } else {
-        lo = std::to_string(f.lo);
-        hi = std::to_string(f.hi);
-        note = f.lo != 0 ? "" : f.key == "zstd_level" ? " (0 = uncompressed)" : " (0 = no limit)";
+/// What 0 means for a key of `table` whose lower bound is 0, as the range message says it.
+[[nodiscard]] inline std::string_view zero_meaning(std::string_view table, std::string_view key,
+                                                   bool duration) {
+    if (duration) {
+        // [freshness]: never stale; api.book_interval: every version; rest.max_limiter_wait:
+        // fail at once instead of waiting.
+        return table == "api"    ? " (0s = no interval)"
+               : table == "rest" ? " (0s = never wait)"
+                                 : " (0s = never stale)";
     }
-    return "'" + std::string{table} + "." + std::string{f.key} + "' must be between " + lo +
-           " and " + hi + note;
+    return key == "zstd_level"   ? " (0 = uncompressed)"
+           : table == "backfill" ? " (0 = none)"
+                                 : " (0 = no limit)";
+}
+
+/// The range rule of a bounded field, e.g. "'dispatch.shards' must be between 1 and 64";
+/// `entry` names one count of an interval-count sub-table ("'backfill.klines.1' must be ...").
+template <class S>
+[[nodiscard]] std::string range_message(std::string_view table, const field<S>& f,
+                                        std::string_view entry = {}) {
+    const bool duration = std::holds_alternative<ms S::*>(f.m);
+    const auto lo = duration ? format_duration(ms{f.lo}) : std::to_string(f.lo);
+    const auto hi = duration ? format_duration(ms{f.hi}) : std::to_string(f.hi);
+    const auto note = f.lo != 0 ? std::string_view{} : zero_meaning(table, f.key, duration);
+    std::string path = std::string{table} + "." + std::string{f.key};
+    if (!entry.empty()) {
+        path += "." + std::string{entry};
+    }
+    return "'" + path + "' must be between " + lo + " and " + hi + std::string{note};
 }
 
 } // namespace mdg::cli::detail

@@ -42,6 +42,17 @@ gateway_config everything_changed() {
     c.connections = {false,  40, 15s,      5s,    45s,  3s,   2s,  20min,
                      2500ms, 7s, 4U << 20, 250ms, 2min, 1min, 100, 1h};
     c.probe = {false, 3s, 9s, 5, 2min};
+    c.rest = {false, 1000, 10s, 8, 3s, 20s, 0ms};
+    c.backfill.enabled = false;
+    c.backfill.klines = {{kline_interval::m1, 1440},
+                         {kline_interval::m5, 0},
+                         {kline_interval::m30, 100},
+                         {kline_interval::h4, 50},
+                         {kline_interval::d1, 30}};
+    c.backfill.kline_default = 0;
+    c.backfill.open_interest = 8640;
+    c.backfill.retry_base = 500ms;
+    c.backfill.retry_cap = 1h;
     c.freshness = {2s, 0ms, 5min, 30s, 0ms};
     c.dispatch = {8, 1024, 1 << 20, 16, 512, 0, 1500ms, 90s};
     c.http = {false, "[::1]:9100", "s3cr3t-Token_value", 7};
@@ -85,6 +96,23 @@ TEST(ConfigTest, DefaultsAreTheDocumentedValues) {
     EXPECT_TRUE(c.http.bearer_token.empty());
     EXPECT_EQ(c.log.level, "info");
     EXPECT_EQ(c.log.summary_interval, 60s);
+    EXPECT_TRUE(c.rest.enabled);
+    EXPECT_EQ(c.rest.ip_limit, 500U); // Bybit: 600 per 5 s per IP
+    EXPECT_EQ(c.rest.ip_window, 5s);
+    EXPECT_EQ(c.rest.max_connections, 4U);
+    EXPECT_EQ(c.rest.connect_timeout, 5s);
+    EXPECT_EQ(c.rest.request_timeout, 10s);
+    EXPECT_EQ(c.rest.max_limiter_wait, 30s);
+    EXPECT_TRUE(c.backfill.enabled);
+    const std::map<kline_interval, std::size_t> old_depths{{kline_interval::m1, 1000},
+                                                           {kline_interval::m5, 300},
+                                                           {kline_interval::m30, 200},
+                                                           {kline_interval::h4, 200}};
+    EXPECT_EQ(c.backfill.klines, old_depths);
+    EXPECT_EQ(c.backfill.kline_default, 200U);
+    EXPECT_EQ(c.backfill.open_interest, 288U);
+    EXPECT_EQ(c.backfill.retry_base, 2s);
+    EXPECT_EQ(c.backfill.retry_cap, 5min);
 }
 
 TEST(ConfigTest, AnEmptyFileGivesTheDefaults) {
@@ -117,6 +145,83 @@ TEST(ConfigTest, TheDefaultsRoundTrip) {
     auto back = parse(to_toml(default_config()), error);
     ASSERT_TRUE(back) << error;
     EXPECT_EQ(*back, default_config());
+}
+
+TEST(ConfigTest, TheRestAndBackfillTablesReadBack) {
+    std::string error;
+    auto cfg = parse(R"(
+[rest]
+enabled = false
+ip_limit = 1000
+ip_window = "10s"
+max_connections = 8
+connect_timeout = "3s"
+request_timeout = "20s"
+max_limiter_wait = 0        # a bare 0: never wait, fail at once
+
+[backfill]
+enabled = false
+kline_default = 0
+open_interest = 8640
+retry_base = "500ms"
+retry_cap = "1h"
+
+[backfill.klines]
+"1" = 1440
+5 = 0                       # a bare key is the same interval
+"30" = 100
+"240" = 50
+"D" = 30
+)",
+                     error);
+    ASSERT_TRUE(cfg) << error;
+    const auto expected = everything_changed();
+    EXPECT_EQ(cfg->rest, expected.rest);
+    EXPECT_EQ(cfg->backfill, expected.backfill);
+    const auto text = to_toml(*cfg);
+    EXPECT_NE(text.find("\n[rest]\nenabled = false\nip_limit = 1000\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("retry_cap = \"1h\"\n\n[backfill.klines]\n\"1\" = 1440\n\"5\" = 0\n"),
+              std::string::npos)
+        << text;
+    auto back = parse(text, error);
+    ASSERT_TRUE(back) << error << "\n" << text;
+    EXPECT_EQ(*back, *cfg);
+}
+
+TEST(ConfigTest, BackfillKlinesReplaceOnlyTheIntervalsGiven) {
+    std::string error;
+    auto inline_table = parse("[backfill]\nklines = { \"5\" = 100, \"60\" = 48 }\n", error);
+    ASSERT_TRUE(inline_table) << error;
+    const std::map<kline_interval, std::size_t> merged{{kline_interval::m1, 1000},
+                                                       {kline_interval::m5, 100},
+                                                       {kline_interval::m30, 200},
+                                                       {kline_interval::h1, 48},
+                                                       {kline_interval::h4, 200}};
+    EXPECT_EQ(inline_table->backfill.klines, merged);
+    auto sub_table = parse("[backfill.klines]\n\"5\" = 100\n\"60\" = 48\n", error);
+    ASSERT_TRUE(sub_table) << error;
+    EXPECT_EQ(*sub_table, *inline_table);
+    EXPECT_TRUE(sub_table->backfill.enabled); // [backfill] itself keeps its defaults
+    EXPECT_EQ(sub_table->backfill.kline_default, 200U);
+}
+
+TEST(ConfigTest, ValidateGivesMissingDefaultIntervalsTheKlineDefault) {
+    // Built in code without the defaults' intervals: the same counts as before, written out,
+    // so that the printed file reads back equal.
+    auto cfg = default_config();
+    cfg.backfill.klines = {{kline_interval::h1, 24}};
+    cfg.backfill.kline_default = 10;
+    std::string error;
+    ASSERT_TRUE(validate(cfg, error)) << error;
+    const std::map<kline_interval, std::size_t> filled{{kline_interval::m1, 10},
+                                                       {kline_interval::m5, 10},
+                                                       {kline_interval::m30, 10},
+                                                       {kline_interval::h1, 24},
+                                                       {kline_interval::h4, 10}};
+    EXPECT_EQ(cfg.backfill.klines, filled);
+    auto back = parse(to_toml(cfg), error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(*back, cfg);
 }
 
 TEST(ConfigTest, PrintingRedactsTheBearerToken) {
@@ -216,6 +321,10 @@ TEST(ConfigTest, ValidateNamesTheKeyWithoutALocation) {
     std::string error;
     EXPECT_FALSE(validate(cfg, error));
     EXPECT_EQ(error, "'dispatch.shards' must be between 1 and 64");
+    auto counts = default_config();
+    counts.backfill.klines[kline_interval::h1] = 2000;
+    EXPECT_FALSE(validate(counts, error));
+    EXPECT_EQ(error, "'backfill.klines.60' must be between 0 and 1440 (0 = none)");
 }
 
 TEST(ConfigTest, OverridesReplaceValuesAndMoveTheDerivedUrl) {
