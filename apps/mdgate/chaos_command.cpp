@@ -85,8 +85,20 @@ class counting_consumer final : public dispatch::consumer {
         fifo_event(s);
     }
     void on_trades_stale(model::instrument_id /*i*/, std::stop_token s) override { fifo_event(s); }
+    // The backfill's history batches are FIFO events too (one call each).
+    void on_kline_history(std::span<const model::kline> /*h*/, std::stop_token s) override {
+        fifo_event(s);
+    }
+    void on_trade_history(std::span<const model::trade> /*h*/, std::stop_token s) override {
+        fifo_event(s);
+    }
+    void on_open_interest_history(model::instrument_id /*i*/,
+                                  std::span<const model::open_interest_point> /*h*/,
+                                  std::stop_token s) override {
+        fifo_event(s);
+    }
 
-    std::atomic<std::uint64_t> fifo{0};       ///< trades, candles, liquidations, stale marks
+    std::atomic<std::uint64_t> fifo{0}; ///< trades, candles, liquidations, stale marks, history
     std::atomic<std::uint64_t> conflating{0}; ///< book and ticker states
 
   private:

@@ -1,6 +1,7 @@
 #include "api/market_cache.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace mdg::api {
 
@@ -133,22 +134,70 @@ void market_cache::on_trades_stale(model::instrument_id id, std::stop_token /*st
     }
 }
 
+namespace {
+// The index of `interval` among the entry's subscribed intervals (its series), if subscribed.
+[[nodiscard]] std::optional<std::size_t> series_of(const instrument_entry& e,
+                                                   model::kline_interval interval) noexcept {
+    const auto it = std::find(e.kline_intervals.begin(), e.kline_intervals.end(), interval);
+    if (it == e.kline_intervals.end()) {
+        return std::nullopt;
+    }
+    return static_cast<std::size_t>(it - e.kline_intervals.begin());
+}
+} // namespace
+
 void market_cache::on_kline(const model::kline& k, std::stop_token /*stop*/) {
     auto* s = slot(k.instrument);
     const auto* e = catalog_.find(k.instrument);
     if (s == nullptr || e == nullptr) {
         return;
     }
-    const auto it = std::find(e->kline_intervals.begin(), e->kline_intervals.end(), k.interval);
-    if (it == e->kline_intervals.end()) {
+    const auto series = series_of(*e, k.interval);
+    if (!series) {
         return;
     }
     {
         std::lock_guard lk(s->mu);
-        (void)s->data.klines[static_cast<std::size_t>(it - e->kline_intervals.begin())].upsert(k);
+        (void)s->data.klines[*series].upsert(k);
     }
     if (listener_ != nullptr) {
         listener_->on_kline(*e, k);
+    }
+}
+
+void market_cache::on_kline_history(std::span<const model::kline> history,
+                                    std::stop_token /*stop*/) {
+    if (history.empty()) {
+        return;
+    }
+    auto* s = slot(history.front().instrument);
+    const auto* e = catalog_.find(history.front().instrument);
+    if (s == nullptr || e == nullptr) {
+        return;
+    }
+    if (const auto series = series_of(*e, history.front().interval)) {
+        std::lock_guard lk(s->mu);
+        (void)s->data.klines[*series].merge(history);
+    }
+}
+
+void market_cache::on_trade_history(std::span<const model::trade> history,
+                                    std::stop_token /*stop*/) {
+    if (history.empty()) {
+        return;
+    }
+    if (auto* s = slot(history.front().instrument); s != nullptr) {
+        std::lock_guard lk(s->mu);
+        (void)s->data.trades.merge(history);
+    }
+}
+
+void market_cache::on_open_interest_history(model::instrument_id id,
+                                            std::span<const model::open_interest_point> history,
+                                            std::stop_token /*stop*/) {
+    if (auto* s = slot(id); s != nullptr) {
+        std::lock_guard lk(s->mu);
+        (void)s->data.ticker.merge_open_interest(history);
     }
 }
 

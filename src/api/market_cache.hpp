@@ -88,6 +88,13 @@ class market_cache final : public dispatch::consumer {
     void on_trades_stale(model::instrument_id id, std::stop_token stop) override;
     void on_kline(const model::kline& k, std::stop_token stop) override;
     void on_liquidation(const model::liquidation& l, std::stop_token stop) override;
+    /// History from REST: merged into the series / the open-interest buckets; the stream's
+    /// listener is not told (its subscribers get live updates; GET /v1/klines has the rest).
+    void on_kline_history(std::span<const model::kline> history, std::stop_token stop) override;
+    void on_trade_history(std::span<const model::trade> history, std::stop_token stop) override;
+    void on_open_interest_history(model::instrument_id id,
+                                  std::span<const model::open_interest_point> history,
+                                  std::stop_token stop) override;
 
     /// The newest version of the book (instrument, subscribed depth); null before its first
     /// update. Thread-safe, wait-free for the writer in practice (a pointer copy under a lock

@@ -112,6 +112,7 @@ struct gateway_config {
                                                             {model::kline_interval::h4, 200}};
         std::size_t kline_default = 200;
         std::size_t open_interest = 288;        ///< 5-minute buckets of open interest; 0 = none
+        std::size_t trades = 1000;              ///< recent trades per symbol; 0 = none
         ms retry_base{std::chrono::seconds{2}}; ///< a failed fetch: first wait before the retry
         ms retry_cap{std::chrono::minutes{5}};  ///< doubling up to this
         friend bool operator==(const backfill_t&, const backfill_t&) = default;

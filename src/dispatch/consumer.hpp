@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -73,6 +74,21 @@ class consumer {
     virtual void on_trade(const model::trade& /*t*/, std::stop_token /*stop*/) {}
     virtual void on_kline(const model::kline& /*k*/, std::stop_token /*stop*/) {}
     virtual void on_liquidation(const model::liquidation& /*l*/, std::stop_token /*stop*/) {}
+    /// Candles of one (instrument, interval) fetched over REST at start (the backfill), oldest
+    /// first with increasing starts: history to merge by start (market::kline_series::merge),
+    /// not live updates. With the klines channel, in order with the instrument's candles.
+    virtual void on_kline_history(std::span<const model::kline> /*history*/,
+                                  std::stop_token /*stop*/) {}
+    /// Open interest of one instrument fetched over REST, oldest first
+    /// (market::ticker_state::merge_open_interest). With the tickers channel.
+    virtual void on_open_interest_history(model::instrument_id /*instrument*/,
+                                          std::span<const model::open_interest_point> /*history*/,
+                                          std::stop_token /*stop*/) {}
+    /// Recent trades of one instrument fetched over REST at start, oldest first: history to
+    /// merge by id and time (market::trade_ring::merge), not live trades. With the trades
+    /// channel, in order with the instrument's trades.
+    virtual void on_trade_history(std::span<const model::trade> /*history*/,
+                                  std::stop_token /*stop*/) {}
     /// The instrument's trades are stale (silent beyond their threshold, or their connection
     /// dropped) until its next trade; delivered in order with its trades.
     virtual void on_trades_stale(model::instrument_id /*instrument*/, std::stop_token /*stop*/) {}

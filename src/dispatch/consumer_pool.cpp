@@ -53,9 +53,24 @@ struct trades_stale {
     model::instrument_id instrument;
 };
 
+// History fetched over REST, shared by every consumer it is queued for (one copy, however
+// many consumers): candles of one (instrument, interval), or open interest of one instrument.
+struct kline_history {
+    std::shared_ptr<const std::vector<model::kline>> klines; // not empty
+};
+struct open_interest_history {
+    model::instrument_id instrument;
+    std::shared_ptr<const std::vector<model::open_interest_point>> points;
+};
+struct trade_history {
+    std::shared_ptr<const std::vector<model::trade>> trades; // not empty
+};
+
 struct fifo_entry {
     std::uint64_t seq = 0;
-    std::variant<model::trade, model::kline, model::liquidation, trades_stale> ev;
+    std::variant<model::trade, model::kline, model::liquidation, trades_stale, kline_history,
+                 open_interest_history, trade_history>
+        ev;
 };
 
 // One conflated topic: the latest book or ticker state not yet delivered.
@@ -272,7 +287,8 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
             has_fifo && (!has_conf || s.fifo[s.fifo_head].seq < s.conflated[s.ready.front()]->seq);
         s.stats.depth.fetch_sub(1, std::memory_order_relaxed);
         if (fifo_first) {
-            s.fifo_scratch = s.fifo[s.fifo_head];
+            // Moved: a history batch must not stay alive in the slot it was delivered from.
+            s.fifo_scratch = std::move(s.fifo[s.fifo_head]);
             s.fifo_head = (s.fifo_head + 1) % s.fifo.size();
             --s.fifo_size;
             return next_kind::fifo;
@@ -315,6 +331,12 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
                         s.c->on_kline(ev, tok);
                     } else if constexpr (std::is_same_v<T, trades_stale>) {
                         s.c->on_trades_stale(ev.instrument, tok);
+                    } else if constexpr (std::is_same_v<T, kline_history>) {
+                        s.c->on_kline_history(*ev.klines, tok);
+                    } else if constexpr (std::is_same_v<T, open_interest_history>) {
+                        s.c->on_open_interest_history(ev.instrument, *ev.points, tok);
+                    } else if constexpr (std::is_same_v<T, trade_history>) {
+                        s.c->on_trade_history(*ev.trades, tok);
                     } else {
                         s.c->on_liquidation(ev, tok);
                     }
@@ -342,6 +364,14 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
                     } else if constexpr (std::is_same_v<T, model::kline>) {
                         return pack_what(event_kind::kline, ev.instrument,
                                          static_cast<unsigned>(ev.interval));
+                    } else if constexpr (std::is_same_v<T, kline_history>) {
+                        const auto& first = ev.klines->front();
+                        return pack_what(event_kind::kline, first.instrument,
+                                         static_cast<unsigned>(first.interval));
+                    } else if constexpr (std::is_same_v<T, open_interest_history>) {
+                        return pack_what(event_kind::ticker, ev.instrument, 0);
+                    } else if constexpr (std::is_same_v<T, trade_history>) {
+                        return pack_what(event_kind::trade, ev.trades->front().instrument, 0);
                     } else {
                         return pack_what(event_kind::liquidation, ev.instrument, 0);
                     }
@@ -706,6 +736,35 @@ void consumer_pool::publish_kline(const model::kline& k) {
 }
 void consumer_pool::publish_liquidation(const model::liquidation& l) {
     publish_fifo(*core_, l, channel_bit::liquidations);
+}
+void consumer_pool::publish_kline_history(std::span<const model::kline> history) {
+    if (history.empty()) {
+        return;
+    }
+    publish_fifo(*core_,
+                 kline_history{std::make_shared<const std::vector<model::kline>>(history.begin(),
+                                                                                 history.end())},
+                 channel_bit::klines);
+}
+void consumer_pool::publish_trade_history(std::span<const model::trade> history) {
+    if (history.empty()) {
+        return;
+    }
+    publish_fifo(*core_,
+                 trade_history{std::make_shared<const std::vector<model::trade>>(history.begin(),
+                                                                                 history.end())},
+                 channel_bit::trades);
+}
+void consumer_pool::publish_open_interest_history(
+    model::instrument_id id, std::span<const model::open_interest_point> points) {
+    if (points.empty()) {
+        return;
+    }
+    publish_fifo(
+        *core_,
+        open_interest_history{id, std::make_shared<const std::vector<model::open_interest_point>>(
+                                      points.begin(), points.end())},
+        channel_bit::tickers);
 }
 
 std::size_t consumer_pool::size() const noexcept {

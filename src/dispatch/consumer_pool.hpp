@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "dispatch/consumer.hpp"
@@ -79,6 +80,14 @@ class consumer_pool {
     void publish_trades_stale(model::instrument_id id);
     void publish_kline(const model::kline& k);
     void publish_liquidation(const model::liquidation& l);
+    /// History fetched over REST, oldest first: candles of one (instrument, interval) to
+    /// consumers of klines, open interest of one instrument to consumers of tickers, recent
+    /// trades of one instrument to consumers of trades. FIFO events in order with the
+    /// instrument's live ones; one shared copy for every consumer.
+    void publish_kline_history(std::span<const model::kline> history);
+    void publish_open_interest_history(model::instrument_id id,
+                                       std::span<const model::open_interest_point> points);
+    void publish_trade_history(std::span<const model::trade> history);
 
     [[nodiscard]] std::size_t size() const noexcept;
     [[nodiscard]] const consumer_options& consumer_opts(std::size_t i) const noexcept;

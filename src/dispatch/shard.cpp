@@ -66,7 +66,7 @@ void shard::stop() {
     }
 }
 
-shard_item* shard::claim(std::size_t payload_bytes) noexcept {
+shard_item* shard::claim(std::size_t payload_bytes, if_full full) noexcept {
     arena_.abandon(); // what a claim that was not committed took
     auto* it = ring_.try_claim();
     if (it != nullptr) {
@@ -87,7 +87,9 @@ shard_item* shard::claim(std::size_t payload_bytes) noexcept {
             return it;
         }
     }
-    stats_.dropped_full.fetch_add(1, std::memory_order_relaxed);
+    if (full == if_full::drop) {
+        stats_.dropped_full.fetch_add(1, std::memory_order_relaxed);
+    }
     return nullptr;
 }
 
@@ -374,6 +376,25 @@ void shard::process(shard_item& it) {
                              it.liquidations.back().ts_recv - it.liquidations.back().ts_exchange);
         }
         break;
+    case item_kind::kline_history:
+        // History, not a live update: no latency or handling time to observe.
+        (void)state_.merge_klines(it.klines);
+        if (pool_ != nullptr) {
+            pool_->publish_kline_history(it.klines);
+        }
+        return;
+    case item_kind::trade_history:
+        (void)state_.merge_trades(it.trades);
+        if (pool_ != nullptr) {
+            pool_->publish_trade_history(it.trades);
+        }
+        return;
+    case item_kind::open_interest_history:
+        (void)state_.merge_open_interest(it.instrument, it.open_interest);
+        if (pool_ != nullptr) {
+            pool_->publish_open_interest_history(it.instrument, it.open_interest);
+        }
+        return;
     case item_kind::stale:
         on_stale(it.stale, now);
         return;

@@ -31,13 +31,16 @@ namespace mdg::dispatch {
 
 /// What a shard item carries.
 enum class item_kind : std::uint8_t {
-    book,         ///< `book` + `bids`/`asks`
-    ticker,       ///< `ticker`
-    trades,       ///< `trades`
-    klines,       ///< `klines`
-    liquidations, ///< `liquidations`
-    stale,        ///< `stale`: these channels are silent or their connection was lost
-    unusable,     ///< `unusable`: a book message that could not be decoded
+    book,          ///< `book` + `bids`/`asks`
+    ticker,        ///< `ticker`
+    trades,        ///< `trades`
+    klines,        ///< `klines`
+    liquidations,  ///< `liquidations`
+    stale,         ///< `stale`: these channels are silent or their connection was lost
+    unusable,      ///< `unusable`: a book message that could not be decoded
+    kline_history, ///< `klines`: candles of one (instrument, interval) from REST, oldest first
+    open_interest_history, ///< `open_interest` of `instrument` from REST, oldest first
+    trade_history,         ///< `trades` of one instrument from REST, oldest first
 };
 
 /// Which state a stale mark is about.
@@ -79,6 +82,8 @@ struct shard_item {
     std::span<const model::trade> trades;         ///< in the payload
     std::span<const model::kline> klines;
     std::span<const model::liquidation> liquidations;
+    std::span<const model::open_interest_point> open_interest;
+    model::instrument_id instrument; ///< open_interest_history only
     stale_mark stale;
     unusable_mark unusable;
 
@@ -182,10 +187,16 @@ class shard {
     /// Processes what is queued, then ends the thread. Idempotent.
     void stop();
 
+    /// What a refused claim means: the item is lost (counted in dropped_full), or its producer
+    /// keeps it and offers it again later (the backfill's history: not a loss, not counted).
+    enum class if_full : std::uint8_t { drop, retry };
+
     /// Producer side (the one I/O thread): a free slot with `payload_bytes` of payload, or
-    /// nullptr when the queue or its arena is full (counted as a drop); fill it, then commit().
-    /// A slot claimed and not committed is claimed again by the next call.
-    [[nodiscard]] shard_item* claim(std::size_t payload_bytes = 0) noexcept;
+    /// nullptr when the queue or its arena is full (counted as a drop unless `full` is retry);
+    /// fill it, then commit(). A slot claimed and not committed is claimed again by the next
+    /// call.
+    [[nodiscard]] shard_item* claim(std::size_t payload_bytes = 0,
+                                    if_full full = if_full::drop) noexcept;
     void commit() noexcept;
 
     /// Runs `fn` on the shard thread once everything committed before the call is applied,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <span>
 #include <thread>
 
 #include <boost/asio.hpp>
@@ -30,6 +31,97 @@ using namespace std::chrono_literals;
 using detail::seconds;
 using exchange::bybit::channel;
 
+namespace {
+
+// Hands the backfill's history to the shard that owns its instrument, where it merges with the
+// stream's updates in queue order. Runs on the I/O thread, the single producer of every shard
+// queue; a full queue refuses the batch without counting a drop (the backfill offers it again).
+class shard_history_sink final : public history_sink {
+  public:
+    explicit shard_history_sink(std::span<const std::unique_ptr<dispatch::shard>> shards)
+        : shards_(shards) {}
+
+    bool kline_history(std::span<const model::kline> h) override {
+        return offer(h.front().instrument, h, [](dispatch::shard_item& it, auto copy) {
+            it.kind = dispatch::item_kind::kline_history;
+            it.klines = copy;
+        });
+    }
+    bool trade_history(std::span<const model::trade> h) override {
+        return offer(h.front().instrument, h, [](dispatch::shard_item& it, auto copy) {
+            it.kind = dispatch::item_kind::trade_history;
+            it.trades = copy;
+        });
+    }
+    bool open_interest_history(model::instrument_id id,
+                               std::span<const model::open_interest_point> h) override {
+        return offer(id, h, [id](dispatch::shard_item& it, auto copy) {
+            it.kind = dispatch::item_kind::open_interest_history;
+            it.instrument = id;
+            it.open_interest = copy;
+        });
+    }
+
+  private:
+    template <class T, class Fill>
+    bool offer(model::instrument_id id, std::span<const T> h, Fill fill) {
+        auto& sh = *shards_[id.value % shards_.size()];
+        auto* it = sh.claim(dispatch::payload_size<T>(h.size()), dispatch::shard::if_full::retry);
+        if (it == nullptr) {
+            return false;
+        }
+        std::size_t at = 0;
+        it->source = 0;
+        it->read_ns = 0;
+        fill(*it, dispatch::put_payload(*it, at, h));
+        sh.commit();
+        return true;
+    }
+
+    std::span<const std::unique_ptr<dispatch::shard>> shards_; // outlive: the sink
+};
+
+// The backfill's jobs for the subscribed topics (kline intervals, tickers and trades per
+// instrument).
+std::vector<backfill_job> history_jobs(const gateway_options& o,
+                                       const model::instrument_registry& registry) {
+    std::vector<backfill_plan_input> subs;
+    for (const auto& t : o.topics) {
+        const auto p = exchange::bybit::parse_topic(t);
+        if (!p) {
+            continue;
+        }
+        const auto id = registry.find(model::venue::bybit, o.cat, p->symbol);
+        if (!id) {
+            continue;
+        }
+        auto it = std::find_if(subs.begin(), subs.end(),
+                               [&](const auto& s) { return s.instrument == *id; });
+        if (it == subs.end()) {
+            subs.push_back(backfill_plan_input{*id, {}, false, false});
+            it = subs.end() - 1;
+        }
+        if (p->ch == channel::kline) {
+            it->intervals.push_back(p->interval);
+        } else if (p->ch == channel::tickers) {
+            it->tickers = true;
+        } else if (p->ch == channel::public_trade) {
+            it->trades = true;
+        }
+    }
+    const auto& h = o.history;
+    backfill_depths depths;
+    depths.klines = [&h](model::kline_interval iv) {
+        const auto it = h.klines.find(iv);
+        return it != h.klines.end() ? it->second : h.kline_default;
+    };
+    depths.open_interest = h.open_interest;
+    depths.trades = h.trades;
+    return plan_backfill(o.cat, subs, depths);
+}
+
+} // namespace
+
 struct gateway::impl {
     explicit impl(gateway_options o) : opts(std::move(o)) {}
 
@@ -45,6 +137,12 @@ struct gateway::impl {
     std::unique_ptr<dispatch::consumer_pool> pool;
     std::vector<std::unique_ptr<dispatch::shard>> shards;
     std::vector<std::unique_ptr<shard_router>> routers;
+    // The market REST side (docs/rest.md): one limiter, one client, the backfill feeding the
+    // shards through the sink. Destroyed before the shards and the probe they refer to.
+    std::unique_ptr<net::rate_limiter> rest_limiter;
+    std::unique_ptr<net::rest_client> rest;
+    std::unique_ptr<shard_history_sink> history_sink;
+    std::unique_ptr<backfill> history;
     // Before the connections, which keep a pointer to it (destroyed after them).
     std::unique_ptr<record::recorder> recorder;
     std::vector<std::unique_ptr<exchange::connection>> conns;
@@ -102,7 +200,42 @@ struct gateway::impl {
     void schedule_status();
     void send_status();
     void register_routes();
+    bool start_rest(std::string& error);
 };
+
+// The market REST client and the backfill, when configured. Before the I/O thread runs.
+bool gateway::impl::start_rest(std::string& error) {
+    if (!opts.rest.enabled || !opts.history.enabled) {
+        return true; // nothing uses REST yet but the backfill
+    }
+    auto jobs = history_jobs(opts, registry);
+    auto co = opts.rest.client;
+    if (co.url.empty()) {
+        co.url = opts.probe.url;
+    }
+    if (jobs.empty() || co.url.empty()) {
+        return true;
+    }
+    rest_limiter = std::make_unique<net::rate_limiter>(opts.rest.limits);
+    try {
+        rest = std::make_unique<net::rest_client>(
+            ioc.get_executor(), tls, *rest_limiter, std::move(co), [this] {
+                return probe && probe->breaker_state() == net::circuit_breaker::state::open;
+            });
+    } catch (const std::invalid_argument& e) {
+        error = fmt::format("rest url: {}", e.what());
+        return false;
+    }
+    history_sink = std::make_unique<shard_history_sink>(shards);
+    backfill_options bo;
+    bo.cat = opts.cat;
+    bo.jobs = std::move(jobs);
+    bo.retry_base = opts.history.retry_base;
+    bo.retry_cap = opts.history.retry_cap;
+    history = std::make_unique<backfill>(ioc.get_executor(), *rest, registry, *history_sink,
+                                         std::move(bo));
+    return true;
+}
 
 gateway_view gateway::impl::view() const {
     gateway_view v{.cat = opts.cat,
@@ -117,7 +250,9 @@ gateway_view gateway::impl::view() const {
                    .pool = pool.get(),
                    .data_frames = data_frames(),
                    .network_validation_failures =
-                       probe ? probe->stats().validation_failures : std::uint64_t{0}};
+                       probe ? probe->stats().validation_failures : std::uint64_t{0},
+                   .history = history.get(),
+                   .rest = rest.get()};
     v.connections.reserve(conns.size());
     for (const auto& c : conns) {
         v.connections.push_back(view_of(*c));
@@ -377,6 +512,9 @@ bool gateway::start(std::string& error, start_failure* kind) {
     if (o.probe_enabled && !o.probe.url.empty()) {
         m.probe = std::make_unique<net::connectivity_probe>(m.ioc.get_executor(), m.tls, o.probe);
     }
+    if (!m.start_rest(error)) {
+        return false;
+    }
     for (std::size_t i = 0; i < plan->size(); ++i) {
         const auto& cp = (*plan)[i];
         auto co = o.connection;
@@ -430,6 +568,9 @@ bool gateway::start(std::string& error, start_failure* kind) {
     m.started_wall = core::default_clock().now();
     for (auto& c : m.conns) {
         asio::co_spawn(m.ioc, c->run(), asio::detached);
+    }
+    if (m.history) {
+        m.history->start(); // concurrently with the subscriptions (queued before the loop runs)
     }
     m.summary_last = 0;
     m.schedule_summary();
@@ -493,6 +634,12 @@ bool gateway::stop() {
         m.stopped = true;
         for (auto& c : m.conns) {
             c->stop();
+        }
+        if (m.history) {
+            m.history->stop();
+        }
+        if (m.rest) {
+            m.rest->stop();
         }
         if (m.probe) {
             m.probe->stop();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,11 +18,14 @@
 #include "exchange/bybit/plan.hpp"
 #include "exchange/feed/connection.hpp"
 #include "gateway/api_host.hpp"
+#include "gateway/backfill.hpp"
 #include "gateway/health.hpp"
 #include "http/server.hpp"
 #include "market/market_state.hpp"
 #include "metrics/registry.hpp"
 #include "net/connect_budget.hpp"
+#include "net/rate_limiter.hpp"
+#include "net/rest_client.hpp"
 #include "net/rest_probe.hpp"
 #include "record/recorder.hpp"
 
@@ -39,6 +43,24 @@ struct gateway_options {
     net::connect_budget::options budget;
     bool probe_enabled = true;
     net::probe_options probe; ///< `url` is the REST base URL
+    /// The market-data REST client (`[rest]`, docs/rest.md): every market REST request goes
+    /// through it and its one rate limiter. On when `enabled`, something needs it (the
+    /// backfill) and there is a REST URL (`client.url`, else `probe.url`).
+    struct rest_settings {
+        bool enabled = false;
+        net::rest_client_options client; ///< `url` empty: probe.url
+        net::rate_limiter::options limits;
+    } rest;
+    /// History at start (`[backfill]`, docs/rest.md); needs the REST client.
+    struct history_settings {
+        bool enabled = false;
+        std::map<model::kline_interval, std::size_t> klines; ///< candles per interval
+        std::size_t kline_default = 200;                     ///< intervals not in `klines`
+        std::size_t open_interest = 288;                     ///< 5-minute buckets
+        std::size_t trades = 1000;                           ///< recent trades
+        std::chrono::milliseconds retry_base{2000};
+        std::chrono::milliseconds retry_cap{300'000};
+    } history;
     std::size_t shards = 2;
     std::size_t shard_queue = 8192;
     std::size_t shard_queue_bytes = std::size_t{2} << 20; ///< each shard's payload arena

@@ -1,5 +1,6 @@
 #include "gateway/gateway_metrics.hpp"
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -34,6 +35,9 @@ using detail::seconds;
         return "allLiquidation";
     case dispatch::item_kind::stale:
     case dispatch::item_kind::unusable:
+    case dispatch::item_kind::kline_history:
+    case dispatch::item_kind::open_interest_history:
+    case dispatch::item_kind::trade_history:
         break;
     }
     return "other";
@@ -271,10 +275,79 @@ metrics::histogram& callback_histogram(metrics::registry& reg, std::string_view 
                          {{"consumer", std::string(consumer)}});
 }
 
+// The market REST client: requests and outcomes per path, rate-limiter waits, connections.
+void collect_rest(metrics::family_writer& w, const net::rest_client& c) {
+    const auto& paths = c.stats();
+    w.begin("mdgate_rest_requests_total",
+            "Market REST requests by path and outcome (ok, network, timeout, http_status, "
+            "rate_limited, bad_body, venue_error, circuit_open, cancelled)",
+            metrics::metric_type::counter);
+    for (const auto& [path, s] : paths) {
+        for (std::size_t o = 0; o < net::rest_outcome_count; ++o) {
+            w.sample({{"path", path},
+                      {"outcome", std::string{net::to_string(static_cast<net::rest_outcome>(o))}}},
+                     s.outcomes[o]);
+        }
+    }
+    w.begin("mdgate_rest_limiter_waits_total",
+            "Market REST requests that waited for the rate limiter, by path",
+            metrics::metric_type::counter);
+    for (const auto& [path, s] : paths) {
+        w.sample({{"path", path}}, s.limiter_waits);
+    }
+    w.begin("mdgate_rest_limiter_wait_seconds_total",
+            "Time market REST requests waited for the rate limiter, by path",
+            metrics::metric_type::counter);
+    for (const auto& [path, s] : paths) {
+        w.sample({{"path", path}}, seconds(s.limiter_wait));
+    }
+    w.begin("mdgate_rest_connections", "Market REST connections open now",
+            metrics::metric_type::gauge);
+    w.sample({}, c.open_connections());
+    w.begin("mdgate_rest_connects_total",
+            "Market REST connections made (a kept-alive connection is reused, not made again)",
+            metrics::metric_type::counter);
+    w.sample({}, c.connects());
+}
+
+// The history fetched at start.
+void collect_backfill(metrics::family_writer& w, const backfill& b) {
+    const auto t = b.totals();
+    w.begin("mdgate_backfill_jobs", "Histories to fetch at start, by state (done, pending)",
+            metrics::metric_type::gauge);
+    w.sample({{"state", "done"}}, t.done);
+    w.sample({{"state", "pending"}}, t.jobs - t.done);
+    constexpr std::array kinds{backfill_job::kind::klines, backfill_job::kind::open_interest,
+                               backfill_job::kind::trades};
+    w.begin("mdgate_backfill_fetches_total",
+            "Backfill fetches by kind (klines, open_interest, trades) and outcome (ok, failed); a "
+            "failed "
+            "one is tried again with backoff",
+            metrics::metric_type::counter);
+    for (const auto k : kinds) {
+        const auto i = static_cast<std::size_t>(k);
+        w.sample({{"kind", std::string{to_string(k)}}, {"outcome", "ok"}}, t.fetched[i]);
+        w.sample({{"kind", std::string{to_string(k)}}, {"outcome", "failed"}}, t.failed[i]);
+    }
+    w.begin("mdgate_backfill_rows_total",
+            "Candles, open-interest buckets and trades handed to the state by the backfill, by "
+            "kind",
+            metrics::metric_type::counter);
+    for (const auto k : kinds) {
+        w.sample({{"kind", std::string{to_string(k)}}}, t.rows[static_cast<std::size_t>(k)]);
+    }
+}
+
 void collect(metrics::family_writer& w, const gateway_view& v) {
     collect_connections(w, v);
     collect_books(w, v);
     collect_queues(w, v);
+    if (v.rest != nullptr) {
+        collect_rest(w, *v.rest);
+    }
+    if (v.history != nullptr) {
+        collect_backfill(w, *v.history);
+    }
     w.begin("mdgate_log_messages_total", "Log lines written, by level",
             metrics::metric_type::counter);
     for (const auto lvl : {spdlog::level::trace, spdlog::level::debug, spdlog::level::info,

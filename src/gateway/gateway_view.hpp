@@ -11,6 +11,7 @@
 #include "dispatch/consumer_pool.hpp"
 #include "dispatch/shard.hpp"
 #include "exchange/feed/connection.hpp"
+#include "gateway/backfill.hpp"
 #include "model/instrument.hpp"
 
 namespace mdg::gateway {
@@ -47,6 +48,8 @@ struct gateway_view {
     const dispatch::consumer_pool* pool = nullptr; ///< null before start()
     std::uint64_t data_frames = 0;                 ///< data frames handed to the shards
     std::uint64_t network_validation_failures = 0; ///< failed connectivity probes
+    const backfill* history = nullptr;             ///< null: no backfill configured
+    const net::rest_client* rest = nullptr;        ///< null: no market REST client
 };
 
 } // namespace mdg::gateway

@@ -126,6 +126,46 @@ bool readiness(const gateway_view& v, const freshness& f, std::string* reasons) 
     return bad == 0;
 }
 
+namespace {
+// "backfill": its totals, and each job not done yet with why and when it is tried again.
+void write_backfill(json_writer& j, const backfill& b, const model::instrument_registry& reg,
+                    steady::time_point now) {
+    const auto t = b.totals();
+    j.key("backfill");
+    j.begin_object();
+    j.field("jobs", t.jobs);
+    j.field("done", t.done);
+    j.field("complete", b.complete());
+    j.field("candles", t.rows[0]);
+    j.field("open_interest_buckets", t.rows[1]);
+    j.field("trades", t.rows[2]);
+    j.key("pending");
+    j.begin_array();
+    for (const auto& s : b.jobs()) {
+        if (s.done) {
+            continue;
+        }
+        j.begin_object();
+        j.field("kind", to_string(s.job.what));
+        j.field("symbol", reg.info(s.job.instrument).symbol);
+        if (s.job.what == backfill_job::kind::klines) {
+            j.field("interval", model::to_string(s.job.interval));
+        }
+        j.field("attempts", s.attempts);
+        j.field("failures", s.failures);
+        if (!s.last_error.empty()) {
+            j.field("last_error", s.last_error);
+        }
+        if (s.retry_at != steady::time_point{}) {
+            j.field("retry_in_seconds", std::max(0.0, seconds(s.retry_at - now)));
+        }
+        j.end_object();
+    }
+    j.end_array();
+    j.end_object();
+}
+} // namespace
+
 std::string status_document(const gateway_view& v, const freshness& f) {
     json_writer j;
     j.begin_object();
@@ -227,6 +267,9 @@ std::string status_document(const gateway_view& v, const freshness& f) {
     j.field("queue_drops", dropped);
     j.field("network_validation_failures", v.network_validation_failures);
     j.end_object();
+    if (v.history != nullptr) {
+        write_backfill(j, *v.history, v.registry, v.now);
+    }
     j.end_object();
     return j.str();
 }

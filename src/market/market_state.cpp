@@ -73,13 +73,17 @@ apply_status market_state::on_book(const model::book_update& u) {
     return status;
 }
 
-ticker_status market_state::on_ticker(const model::ticker_update& u) {
-    auto it = tickers_.find(u.instrument);
+ticker_state& market_state::ticker_for(model::instrument_id instrument) {
+    auto it = tickers_.find(instrument);
     if (it == tickers_.end()) {
-        it = tickers_.try_emplace(u.instrument, limits_.oi_history_depth, limits_.oi_bucket_width)
+        it = tickers_.try_emplace(instrument, limits_.oi_history_depth, limits_.oi_bucket_width)
                  .first;
     }
-    return it->second.apply(u);
+    return it->second;
+}
+
+ticker_status market_state::on_ticker(const model::ticker_update& u) {
+    return ticker_for(u.instrument).apply(u);
 }
 
 trade_ring& market_state::trades_for(model::instrument_id instrument) {
@@ -128,6 +132,27 @@ kline_counts market_state::on_klines(std::span<const model::kline> klines) {
         }
     }
     return counts;
+}
+
+std::size_t market_state::merge_klines(std::span<const model::kline> history) {
+    if (history.empty()) {
+        return 0;
+    }
+    const std::uint64_t key = kline_key(history.front().instrument, history.front().interval);
+    auto it = klines_.find(key);
+    if (it == klines_.end()) {
+        it = klines_.try_emplace(key, limits_.klines_per_series).first;
+    }
+    return it->second.merge(history);
+}
+
+std::size_t market_state::merge_trades(std::span<const model::trade> history) {
+    return history.empty() ? 0 : trades_for(history.front().instrument).merge(history);
+}
+
+std::size_t market_state::merge_open_interest(model::instrument_id instrument,
+                                              std::span<const model::open_interest_point> points) {
+    return ticker_for(instrument).merge_open_interest(points);
 }
 
 liquidation_store& market_state::liquidations_for(model::instrument_id instrument) {

@@ -88,6 +88,18 @@ class market_state {
     /// Returns the number of trades accepted (not duplicates).
     std::size_t on_trades(std::span<const model::trade> trades);
     kline_counts on_klines(std::span<const model::kline> klines);
+    /// Candles of one (instrument, interval) from the REST history, oldest first with strictly
+    /// increasing starts (kline_series::merge), the series created on first sight. Returns the
+    /// candles added or replaced. Precondition: one instrument and one interval.
+    std::size_t merge_klines(std::span<const model::kline> history);
+    /// Recent trades of one instrument from the REST history, oldest first (trade_ring::merge),
+    /// the ring created on first sight. Returns the trades added. Precondition: one instrument.
+    std::size_t merge_trades(std::span<const model::trade> history);
+    /// Open interest of `instrument` from the REST history, oldest first
+    /// (ticker_state::merge_open_interest), its ticker state created on first sight (without a
+    /// snapshot until the stream sends one). Returns the buckets filled.
+    std::size_t merge_open_interest(model::instrument_id instrument,
+                                    std::span<const model::open_interest_point> points);
     /// Returns the number of liquidations stored (not duplicates, not already expired).
     std::size_t on_liquidations(std::span<const model::liquidation> liquidations);
 
@@ -165,6 +177,7 @@ class market_state {
     }
 
     book_entry& book_for(model::instrument_id instrument, std::uint16_t depth);
+    ticker_state& ticker_for(model::instrument_id instrument);
     trade_ring& trades_for(model::instrument_id instrument);
     liquidation_store& liquidations_for(model::instrument_id instrument);
 

@@ -63,4 +63,19 @@ void ticker_state::track_open_interest(const model::ticker_update& u) noexcept {
     }
 }
 
+std::size_t
+ticker_state::merge_open_interest(std::span<const model::open_interest_point> points) noexcept {
+    std::size_t filled = 0;
+    for (const auto& p : points) {
+        if (p.value.mantissa < 0) {
+            continue;
+        }
+        // The instant just before `ts` lies in the bucket that ends at `ts`.
+        if (oi_history_.merge(unix_nanos{p.ts.value - 1}, p.value)) {
+            ++filled;
+        }
+    }
+    return filled;
+}
+
 } // namespace mdg::market

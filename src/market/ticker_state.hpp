@@ -4,11 +4,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "core/clock.hpp"
 #include "market/open_interest_history.hpp"
 #include "model/decimal.hpp"
+#include "model/events.hpp"
 #include "model/ticker.hpp"
 
 namespace mdg::market {
@@ -45,6 +47,13 @@ class ticker_state {
         std::chrono::nanoseconds oi_bucket_width = open_interest_history::default_bucket_width);
 
     ticker_status apply(const model::ticker_update& u) noexcept;
+
+    /// Open interest from the venue's REST history (the backfill), oldest first: a point at
+    /// `ts` is the open interest at that instant, so it fills the bucket that ends there (the
+    /// bucket a live sample of that moment would have closed), and only when that bucket is
+    /// empty: a live sample always wins. Negative values are skipped. The current value and
+    /// its change counters are the stream's alone. Returns the buckets filled. Never allocates.
+    std::size_t merge_open_interest(std::span<const model::open_interest_point> points) noexcept;
 
     /// The feed was lost (reconnect): flag the contents as possibly old until the next applied
     /// update. The fields and the `cs` floor are kept.

@@ -1,6 +1,8 @@
 #include "market/trade_ring.hpp"
 
 #include <algorithm>
+#include <unordered_set>
+#include <vector>
 
 #include "market/detail/hash.hpp"
 
@@ -36,6 +38,46 @@ bool trade_ring::push(const model::trade& t) noexcept {
     ++accepted_;
     stale_ = false;
     return true;
+}
+
+std::size_t trade_ring::merge(std::span<const model::trade> history) {
+    // (trade, from the history), oldest first once sorted.
+    std::vector<std::pair<model::trade, bool>> all;
+    all.reserve(history.size() + ring_.size());
+    std::unordered_set<std::uint64_t> seen; // ids of the history taken so far
+    for (const auto& t : history) {
+        // A trade without an id cannot be told from the stream's copy: history needs ids.
+        if (t.id.view().empty() || contains(t.id) ||
+            !seen.insert(detail::hash_text(t.id.view())).second) {
+            ++duplicates_;
+            continue;
+        }
+        all.emplace_back(t, true);
+    }
+    if (all.empty()) {
+        return 0;
+    }
+    for (std::size_t i = 0; i < ring_.size(); ++i) {
+        all.emplace_back(ring_[i], false);
+    }
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+        return a.first.ts_exchange < b.first.ts_exchange;
+    });
+    const std::size_t keep = std::min(all.size(), ring_.capacity());
+    ring_.clear();
+    ids_.clear();
+    std::size_t added = 0;
+    for (std::size_t i = all.size() - keep; i < all.size(); ++i) {
+        const auto& [t, from_history] = all[i];
+        if (!t.id.view().empty()) {
+            ids_.insert(detail::hash_text(t.id.view()));
+        }
+        ring_.push_back(t);
+        last_ts_exchange_ = std::max(last_ts_exchange_, t.ts_exchange);
+        added += from_history ? 1U : 0U;
+    }
+    accepted_ += added;
+    return added;
 }
 
 } // namespace mdg::market

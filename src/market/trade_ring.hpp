@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "core/clock.hpp"
 #include "market/detail/flat_hash_set.hpp"
@@ -33,6 +34,15 @@ class trade_ring {
     /// Stores `t` as the newest trade, evicting the oldest when full. Returns false, and
     /// changes nothing, when a trade with the same id is already in the ring.
     bool push(const model::trade& t) noexcept;
+
+    /// Merges trades from another source (the REST history), oldest first: those whose id is
+    /// not in the ring (and not empty) go in by their fill time, before or between the stream's
+    /// trades (the sort is stable: at equal times the ring's order stays and history goes
+    /// first); when more than capacity() remain, the oldest go. Freshness (last_ts_recv) and the
+    /// stale flag are the stream's alone. Returns how many history trades were kept (counted
+    /// as accepted; the ones already known count as duplicates). Allocates (history arrives
+    /// once per run, not per message).
+    std::size_t merge(std::span<const model::trade> history);
 
     /// The feed was lost (reconnect): flag the contents as possibly old until the next
     /// accepted trade.

@@ -126,6 +126,14 @@ struct kline {
     unix_nanos ts_recv;
 };
 
+/// The open interest of an instrument at one time, from a series other than the ticker
+/// stream (the venue's REST history).
+struct open_interest_point {
+    unix_nanos ts;
+    decimal value;
+    friend bool operator==(const open_interest_point&, const open_interest_point&) = default;
+};
+
 /// A liquidation. `position_side` is the side of the liquidated position: buy means a long
 /// position was liquidated (Bybit allLiquidation `S`), as Bybit documents it.
 struct liquidation {

@@ -25,6 +25,7 @@
 #include "gateway/gateway.hpp"
 #include "model/fixed_point.hpp"
 #include "sim/server.hpp"
+#include "support/sim_harness.hpp"
 #include "support/ws_frames.hpp"
 #include "support/ws_test_client.hpp"
 
@@ -43,14 +44,7 @@ using steady = std::chrono::steady_clock;
 constexpr auto patience = 30s;
 
 template <class Pred> bool eventually(Pred p, std::chrono::milliseconds limit = patience) {
-    const auto until = steady::now() + limit;
-    while (!p()) {
-        if (steady::now() > until) {
-            return false;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
+    return test::eventually(std::move(p), limit);
 }
 
 // A stream client (Beast) that can send a bearer token, shrink its receive buffer and stop

@@ -19,6 +19,7 @@
 
 #include "gateway/gateway.hpp"
 #include "sim/server.hpp"
+#include "support/sim_harness.hpp"
 #include "support/ws_test_client.hpp"
 
 namespace mdg::gateway {
@@ -33,14 +34,7 @@ using steady = std::chrono::steady_clock;
 constexpr auto patience = 30s;
 
 template <class Pred> bool eventually(Pred p, std::chrono::milliseconds limit = patience) {
-    const auto until = steady::now() + limit;
-    while (!p()) {
-        if (steady::now() > until) {
-            return false;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
+    return test::eventually(std::move(p), limit);
 }
 
 // Records, in order, the states each channel of BTCUSDT reached a consumer with.
@@ -81,29 +75,20 @@ class state_recorder : public dispatch::consumer {
 class StaleStateTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        (void)spdlog::default_logger_raw(); // see FeedTest: spdlog's lazy registry vs TSan
         sim::server_options opts;
-        opts.port = 0;
         opts.rate = 400;
         opts.symbols = {{"BTCUSDT", 6'511'420, 2, 3}};
-        server_ = std::make_unique<sim::server>(sim_ioc_, std::move(opts));
-        server_->start();
-        port_ = server_->port();
-        thread_ = std::thread([this] { sim_ioc_.run(); });
+        sim_ = std::make_unique<test::sim_harness>(std::move(opts));
+        port_ = sim_->port();
     }
     void TearDown() override {
         if (gw_) {
             gw_->stop();
         }
-        asio::post(sim_ioc_, [this] { server_->stop(); });
-        auto guard = std::make_shared<asio::steady_timer>(sim_ioc_, 300ms);
-        guard->async_wait([this, guard](auto) { sim_ioc_.stop(); });
-        thread_.join();
+        sim_.reset();
     }
 
-    unsigned control(const std::string& json) {
-        return test::http_request(port_, http::verb::post, "/sim/control", json).first;
-    }
+    unsigned control(const std::string& json) { return sim_->control(json); }
     std::pair<unsigned, std::string> get(const std::string& target) {
         return test::http_request(gw_->http_port(), http::verb::get, target);
     }
@@ -198,9 +183,7 @@ class StaleStateTest : public ::testing::Test {
                count;
     }
 
-    asio::io_context sim_ioc_;
-    std::unique_ptr<sim::server> server_;
-    std::thread thread_;
+    std::unique_ptr<test::sim_harness> sim_;
     std::uint16_t port_ = 0;
     std::shared_ptr<state_recorder> recorder_;
     std::unique_ptr<gateway> gw_;

@@ -105,6 +105,7 @@ inline const auto scalar_sections = std::make_tuple(
                  field<bf_s>{"klines", &bf_s::klines, 0, 1440},
                  field<bf_s>{"kline_default", &bf_s::kline_default, 0, 1440},
                  field<bf_s>{"open_interest", &bf_s::open_interest, 0, 288 * 30},
+                 field<bf_s>{"trades", &bf_s::trades, 0, 1000},
                  field<bf_s>{"retry_base", &bf_s::retry_base, 100, hour},
                  field<bf_s>{"retry_cap", &bf_s::retry_cap, 100, 24 * hour}),
     make_section("freshness", &gc::freshness,

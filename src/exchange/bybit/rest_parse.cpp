@@ -77,16 +77,21 @@ errc millis_of(std::string_view s, unix_nanos& out) {
     return errc::ok;
 }
 
-errc price_of(std::string_view s, const model::instrument_spec& spec, model::price& out) {
-    auto r = model::parse_fixed(s, spec.price_decimals, false);
+// A fixed-point number with at most `decimals` decimals that must be positive.
+errc positive_fixed(std::string_view s, std::uint8_t decimals, std::int64_t& out) {
+    auto r = model::parse_fixed(s, decimals, false);
     if (!r) {
         return static_cast<errc>(r.error().value());
     }
     if (*r <= 0) {
         return errc::negative_value;
     }
-    out.raw = *r;
+    out = *r;
     return errc::ok;
+}
+
+errc price_of(std::string_view s, const model::instrument_spec& spec, model::price& out) {
+    return positive_fixed(s, spec.price_decimals, out.raw);
 }
 
 errc decimal_of(std::string_view s, model::decimal& out) {
@@ -98,7 +103,87 @@ errc decimal_of(std::string_view s, model::decimal& out) {
     return errc::ok;
 }
 
+errc qty_of(std::string_view s, const model::instrument_spec& spec, model::qty& out) {
+    return positive_fixed(s, spec.qty_decimals, out.raw);
+}
+
 } // namespace
+
+result<std::vector<model::trade>> parse_rest_trades(std::string_view body, std::string_view symbol,
+                                                    model::instrument_id instrument,
+                                                    const model::instrument_spec& spec,
+                                                    unix_nanos ts_recv, std::string& reason) {
+    dom::parser parser;
+    dom::object res;
+    dom::array list;
+    if (auto e = open_result(parser, body, res, nullptr, reason); e != errc::ok) {
+        return e;
+    }
+    if (auto e = open_list(res, list, reason); e != errc::ok) {
+        return e;
+    }
+    std::vector<model::trade> out;
+    out.reserve(list.size());
+    std::size_t row = 0;
+    for (dom::element item : list) {
+        const auto fail = [&](errc e, std::string_view what) {
+            reason = fmt::format("row {}: {}", row, what);
+            return e;
+        };
+        std::string_view id;
+        std::string_view sym;
+        std::string_view px;
+        std::string_view sz;
+        std::string_view side;
+        std::string_view time;
+        if (item["execId"].get_string().get(id) != simdjson::SUCCESS ||
+            item["symbol"].get_string().get(sym) != simdjson::SUCCESS ||
+            item["price"].get_string().get(px) != simdjson::SUCCESS ||
+            item["size"].get_string().get(sz) != simdjson::SUCCESS ||
+            item["side"].get_string().get(side) != simdjson::SUCCESS ||
+            item["time"].get_string().get(time) != simdjson::SUCCESS) {
+            return fail(errc::missing_field, "execId, symbol, price, size, side and time must "
+                                             "be strings");
+        }
+        if (sym != symbol) {
+            return fail(errc::symbol_mismatch,
+                        fmt::format("a trade of '{}', not {}", sym.substr(0, 40), symbol));
+        }
+        model::trade t;
+        t.instrument = instrument;
+        t.ts_recv = ts_recv;
+        if (id.empty() || !t.id.assign(id)) {
+            return fail(errc::invalid_argument, "an empty or over-long execId");
+        }
+        errc e = millis_of(time, t.ts_exchange);
+        e = e != errc::ok ? e : price_of(px, spec, t.px);
+        e = e != errc::ok ? e : qty_of(sz, spec, t.sz);
+        if (e != errc::ok) {
+            return fail(e, fmt::format("a bad number ({})", to_string(e)));
+        }
+        if (side == "Buy") {
+            t.taker_side = model::side::buy;
+        } else if (side == "Sell") {
+            t.taker_side = model::side::sell;
+        } else {
+            return fail(errc::unknown_enum, "side is neither Buy nor Sell");
+        }
+        bool flag = false;
+        if (item["isBlockTrade"].get_bool().get(flag) == simdjson::SUCCESS) {
+            t.block_trade = flag;
+        }
+        if (item["isRPITrade"].get_bool().get(flag) == simdjson::SUCCESS) {
+            t.rpi = flag;
+        }
+        if (!out.empty() && t.ts_exchange > out.back().ts_exchange) {
+            return fail(errc::invalid_argument, "times not in newest-first order");
+        }
+        out.push_back(t);
+        ++row;
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+}
 
 result<std::vector<model::kline>> parse_rest_klines(std::string_view body, std::string_view symbol,
                                                     model::instrument_id instrument,

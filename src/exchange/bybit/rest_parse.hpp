@@ -34,12 +34,19 @@ parse_rest_klines(std::string_view body, std::string_view symbol, model::instrum
                   const model::instrument_spec& spec, model::kline_interval interval,
                   unix_nanos ts_recv, std::string& reason);
 
-/// One bucket of GET /v5/market/open-interest.
-struct rest_oi_point {
-    unix_nanos ts; ///< the bucket's `timestamp`
-    model::decimal value;
-    friend bool operator==(const rest_oi_point&, const rest_oi_point&) = default;
-};
+/// Decodes the `result` of GET /v5/market/recent-trade (Bybit v5: `list` of {execId, symbol,
+/// price, size, side, time, isBlockTrade, isRPITrade, ...}, newest first) for `instrument`: the
+/// trades, **oldest first**, with `ts_recv`. No `seq` (the REST answer has none) and no tick
+/// direction. Refused with a one-line `reason`: the envelope, a trade of another symbol, a
+/// missing or non-string field, an empty or over-long execId, a price or size that is not
+/// positive or has more decimals than the instrument allows, a side that is neither Buy nor
+/// Sell, times not newest first, more than max_rest_rows rows. Pure; thread-safe.
+[[nodiscard]] result<std::vector<model::trade>>
+parse_rest_trades(std::string_view body, std::string_view symbol, model::instrument_id instrument,
+                  const model::instrument_spec& spec, unix_nanos ts_recv, std::string& reason);
+
+/// One bucket of GET /v5/market/open-interest: its `timestamp` and `openInterest`.
+using rest_oi_point = model::open_interest_point;
 
 /// A page of GET /v5/market/open-interest (`list` of {openInterest, timestamp}, newest first):
 /// the buckets **oldest first**, and the `nextPageCursor` (empty when there is no next page).

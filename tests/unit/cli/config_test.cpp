@@ -51,6 +51,7 @@ gateway_config everything_changed() {
                          {kline_interval::d1, 30}};
     c.backfill.kline_default = 0;
     c.backfill.open_interest = 8640;
+    c.backfill.trades = 60;
     c.backfill.retry_base = 500ms;
     c.backfill.retry_cap = 1h;
     c.freshness = {2s, 0ms, 5min, 30s, 0ms};
@@ -111,6 +112,7 @@ TEST(ConfigTest, DefaultsAreTheDocumentedValues) {
     EXPECT_EQ(c.backfill.klines, old_depths);
     EXPECT_EQ(c.backfill.kline_default, 200U);
     EXPECT_EQ(c.backfill.open_interest, 288U);
+    EXPECT_EQ(c.backfill.trades, 1000U);
     EXPECT_EQ(c.backfill.retry_base, 2s);
     EXPECT_EQ(c.backfill.retry_cap, 5min);
 }
@@ -163,6 +165,7 @@ max_limiter_wait = 0        # a bare 0: never wait, fail at once
 enabled = false
 kline_default = 0
 open_interest = 8640
+trades = 60
 retry_base = "500ms"
 retry_cap = "1h"
 

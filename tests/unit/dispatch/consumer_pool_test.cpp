@@ -3,8 +3,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <span>
 #include <stop_token>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -356,6 +359,67 @@ TEST_F(ConsumerPool, StopLeavesACallbackThatIgnoresItsTokenBehind) {
         c->go = true;
     }
     c->cv.notify_all(); // the detached thread finishes and releases the pool's core
+}
+
+// History from REST reaches the consumers of its channel (candles: klines; open interest:
+// tickers) as one shared copy, in order with the instrument's live candles; other consumers
+// never see it.
+TEST_F(ConsumerPool, HistoryGoesToItsChannelAsOneSharedCopyInOrderWithLiveCandles) {
+    struct recorder : consumer {
+        void on_kline(const model::kline& k, std::stop_token) override {
+            std::lock_guard lk(mu);
+            seen.push_back("live " + std::to_string(k.start.value));
+        }
+        void on_kline_history(std::span<const model::kline> h, std::stop_token) override {
+            std::lock_guard lk(mu);
+            seen.push_back("history " + std::to_string(h.size()));
+            history_data = h.data();
+        }
+        void on_open_interest_history(model::instrument_id id,
+                                      std::span<const model::open_interest_point> h,
+                                      std::stop_token) override {
+            std::lock_guard lk(mu);
+            seen.push_back("oi " + std::to_string(id.value) + " " + std::to_string(h.size()));
+        }
+        std::mutex mu;
+        std::vector<std::string> seen;
+        const model::kline* history_data = nullptr;
+    };
+    consumer_pool pool({.threads = 2}, registry);
+    auto a = std::make_shared<recorder>();
+    auto b = std::make_shared<recorder>();
+    auto tickers = std::make_shared<recorder>();
+    auto trades = std::make_shared<recorder>();
+    const auto mask = [](channel_bit c) {
+        return static_cast<std::uint8_t>(c);
+    };
+    pool.add(a, {.name = "a", .channels = mask(channel_bit::klines)});
+    pool.add(b, {.name = "b", .channels = mask(channel_bit::klines)});
+    pool.add(tickers, {.name = "tickers", .channels = mask(channel_bit::tickers)});
+    const auto t = pool.add(trades, {.name = "trades", .channels = mask(channel_bit::trades)});
+    pool.start();
+
+    model::kline live;
+    live.instrument = btc;
+    live.start = unix_nanos{7};
+    std::vector<model::kline> history(3, live);
+    const std::vector<model::open_interest_point> oi(2);
+    pool.publish_kline(live);
+    pool.publish_kline_history(history);
+    pool.publish_kline_history({}); // nothing to deliver
+    pool.publish_open_interest_history(btc, oi);
+    pool.publish_kline(live);
+    ASSERT_TRUE(pool.stop(std::chrono::milliseconds{patience}));
+
+    const std::vector<std::string> klines{"live 7", "history 3", "live 7"};
+    EXPECT_EQ(a->seen, klines);
+    EXPECT_EQ(b->seen, klines);
+    EXPECT_EQ(tickers->seen, std::vector<std::string>{"oi " + std::to_string(btc.value) + " 2"});
+    EXPECT_TRUE(trades->seen.empty());
+    EXPECT_EQ(pool.stats(t).delivered.load(), 0U);
+    ASSERT_NE(a->history_data, nullptr);
+    EXPECT_EQ(a->history_data, b->history_data); // one copy for both
+    EXPECT_NE(a->history_data, history.data());  // the publisher's buffer is not kept
 }
 
 } // namespace

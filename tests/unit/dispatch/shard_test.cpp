@@ -373,5 +373,54 @@ TEST_F(Shard, FeedsTheConsumerPool) {
     EXPECT_EQ(pool.stats(ci).delivered.load() + pool.stats(ci).conflated.load(), 2U);
 }
 
+// History items merge into the shard's state (candles by start, open interest by bucket) and
+// a refused history item is not counted as a drop: its producer offers it again.
+TEST_F(Shard, HistoryMergesIntoTheStateAndARefusalToRetryIsNoDrop) {
+    shard::options o;
+    o.queue_capacity = 2;
+    shard s(std::move(o), nullptr);
+    // Not started: the queue fills. Two items fit, the third is refused without a drop.
+    model::kline k;
+    k.instrument = btc;
+    k.interval = model::kline_interval::m1;
+    k.confirm = true;
+    std::vector<model::kline> history;
+    for (std::int64_t m = 0; m < 3; ++m) {
+        k.start = unix_nanos{m * 60'000'000'000};
+        history.push_back(k);
+    }
+    const std::vector<model::open_interest_point> oi{
+        {unix_nanos{300'000'000'000}, model::decimal::parse("12.5").value()}};
+    auto* it = s.claim(payload_size<model::kline>(history.size()), shard::if_full::retry);
+    ASSERT_NE(it, nullptr);
+    std::size_t at = 0;
+    it->kind = item_kind::kline_history;
+    it->klines = put_payload(*it, at, history);
+    s.commit();
+    it = s.claim(payload_size<model::open_interest_point>(1), shard::if_full::retry);
+    ASSERT_NE(it, nullptr);
+    at = 0;
+    it->kind = item_kind::open_interest_history;
+    it->instrument = btc;
+    it->open_interest = put_payload(*it, at, oi);
+    s.commit();
+    EXPECT_EQ(s.claim(0, shard::if_full::retry), nullptr);
+    EXPECT_EQ(s.stats().dropped_full.load(), 0U);
+    EXPECT_EQ(s.claim(0), nullptr); // a frame the I/O thread would lose: counted
+    EXPECT_EQ(s.stats().dropped_full.load(), 1U);
+
+    s.start();
+    std::size_t candles = 0;
+    std::size_t buckets = 0;
+    ASSERT_TRUE(s.query([&](const market::market_state& m) {
+        const auto* series = m.klines(btc, model::kline_interval::m1);
+        candles = series != nullptr ? series->size() : 0;
+        const auto* t = m.ticker(btc);
+        buckets = t != nullptr ? t->oi_history().size() : 0;
+    }));
+    EXPECT_EQ(candles, 3U);
+    EXPECT_EQ(buckets, 1U);
+}
+
 } // namespace
 } // namespace mdg::dispatch

@@ -110,6 +110,55 @@ TEST(RestParseTest, OpenInterestComesOldestFirstWithTheCursor) {
                                           "BTCUSD", reason));
 }
 
+// Shaped like the example of Bybit's "Get Public Recent Trading History" page, newest first.
+const std::string trade_body =
+    R"({"retCode":0,"retMsg":"OK","result":{"category":"linear","list":[)"
+    R"({"execId":"2100000000007764263","symbol":"BTCUSDT","price":"16618.5","size":"12",)"
+    R"("side":"Buy","time":"1672052955758","isBlockTrade":false,"isRPITrade":true},)"
+    R"({"execId":"2100000000007764262","symbol":"BTCUSDT","price":"16618.4","size":"3",)"
+    R"("side":"Sell","time":"1672052955758","isBlockTrade":true}]},)"
+    R"("retExtInfo":{},"time":1672053054358})";
+
+TEST(RestParseTest, RecentTradesComeOldestFirstWithIdsAndFlags) {
+    std::string reason;
+    const auto ts_recv = unix_nanos::from_millis(1672053054400);
+    auto r = parse_rest_trades(trade_body, "BTCUSDT", btc, spec, ts_recv, reason);
+    ASSERT_TRUE(r) << reason;
+    ASSERT_EQ(r->size(), 2U);
+    const auto& a = (*r)[0];
+    EXPECT_EQ(a.id.view(), "2100000000007764262");
+    EXPECT_EQ(a.instrument, btc);
+    EXPECT_EQ(a.px.raw, 166184);
+    EXPECT_EQ(a.sz.raw, 3);
+    EXPECT_EQ(a.taker_side, model::side::sell);
+    EXPECT_TRUE(a.block_trade);
+    EXPECT_FALSE(a.rpi);
+    EXPECT_EQ(a.ts_exchange, unix_nanos::from_millis(1672052955758));
+    EXPECT_EQ(a.ts_recv, ts_recv);
+    EXPECT_EQ((*r)[1].id.view(), "2100000000007764263");
+    EXPECT_TRUE((*r)[1].rpi);
+
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {with(trade_body, R"("symbol":"BTCUSDT","price":"16618.4")",
+              R"("symbol":"ETHUSDT","price":"16618.4")"),
+         "not BTCUSDT"},
+        {with(trade_body, R"("16618.4")", R"("16618.45")"), "bad number"},
+        {with(trade_body, R"("16618.4")", R"("0")"), "bad number"},
+        {with(trade_body, R"("size":"3")", R"("size":"-3")"), "bad number"},
+        {with(trade_body, R"("Sell")", R"("sell")"), "neither Buy nor Sell"},
+        {with(trade_body, R"("execId":"2100000000007764262")", R"("execId":"")"), "execId"},
+        {with(trade_body, R"("size":"3")", R"("size":3)"), "must be strings"},
+        {with(trade_body, R"("time":"1672052955758","isBlockTrade":true)",
+              R"("time":"1672052955759","isBlockTrade":true)"),
+         "newest-first"},
+    };
+    for (const auto& [body, why] : cases) {
+        reason.clear();
+        EXPECT_FALSE(parse_rest_trades(body, "BTCUSDT", btc, spec, ts_recv, reason)) << body;
+        EXPECT_NE(reason.find(why), std::string::npos) << reason << " / " << why;
+    }
+}
+
 TEST(KlineNextStartTest, FixedIntervalsAndCalendarMonths) {
     const auto t = unix_nanos::from_millis(1670601600000); // 2022-12-09 16:00 UTC
     EXPECT_EQ(model::kline_next_start(kline_interval::m1, t),

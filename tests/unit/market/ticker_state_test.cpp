@@ -219,3 +219,65 @@ TEST(TickerStateTest, StatusNamesAreStable) {
 
 } // namespace
 } // namespace mdg::market
+
+namespace mdg::market {
+namespace {
+
+constexpr std::int64_t five_min_ms = 300'000;
+// 2026-08-09 21:25:00 UTC, a 5-minute boundary.
+constexpr std::int64_t t0_ms = 1'786'310'700'000;
+
+std::vector<oi_sample> buckets_of(const ticker_state& t) {
+    std::vector<oi_sample> out;
+    t.oi_history().for_each([&](const oi_sample& s) { out.push_back(s); });
+    return out;
+}
+
+TEST(TickerStateTest, RestOpenInterestFillsTheBucketThatEndsAtItsTimeAndNeverALiveOne) {
+    ticker_state t;
+    // Live: the bucket [t0, t0 + 5 min) holds 120 (the last value seen in it).
+    ASSERT_EQ(t.apply(with_oi(snapshot(1, t0_ms + 1000), "110")), ticker_status::applied);
+    ASSERT_EQ(t.apply(with_oi(delta(2, t0_ms + 2000), "120")), ticker_status::applied);
+    // REST: the open interest at t0 - 5 min, at t0 (the end of [t0 - 5 min, t0)) and at
+    // t0 + 5 min (the end of the live bucket, which keeps its live value), and a negative one.
+    const std::vector<model::open_interest_point> rest{
+        {unix_nanos::from_millis(t0_ms - five_min_ms), dec("90")},
+        {unix_nanos::from_millis(t0_ms), dec("100")},
+        {unix_nanos::from_millis(t0_ms + five_min_ms), dec("999")},
+    };
+    EXPECT_EQ(t.merge_open_interest(rest), 2U);
+    const std::vector<model::open_interest_point> negative{
+        {unix_nanos::from_millis(t0_ms - 2 * five_min_ms), dec("-1")}};
+    EXPECT_EQ(t.merge_open_interest(negative), 0U);
+
+    const auto b = buckets_of(t);
+    ASSERT_EQ(b.size(), 3U);
+    EXPECT_EQ(b[0].bucket_start, unix_nanos::from_millis(t0_ms - 2 * five_min_ms));
+    EXPECT_EQ(b[0].value, dec("90"));
+    EXPECT_EQ(b[1].bucket_start, unix_nanos::from_millis(t0_ms - five_min_ms));
+    EXPECT_EQ(b[1].value, dec("100"));
+    EXPECT_EQ(b[2].bucket_start, unix_nanos::from_millis(t0_ms));
+    EXPECT_EQ(b[2].value, dec("120"));
+    // The current value and its change count are the stream's alone.
+    EXPECT_EQ(t.open_interest_current(), dec("120"));
+    EXPECT_EQ(t.oi_change_count(), 2U);
+}
+
+TEST(TickerStateTest, RestOpenInterestBeforeAnyTickerStartsTheHistoryAndTheStreamContinuesIt) {
+    ticker_state t;
+    const std::vector<model::open_interest_point> rest{
+        {unix_nanos::from_millis(t0_ms - five_min_ms), dec("90")},
+        {unix_nanos::from_millis(t0_ms), dec("100")},
+    };
+    EXPECT_EQ(t.merge_open_interest(rest), 2U);
+    EXPECT_FALSE(t.has_snapshot());
+    EXPECT_FALSE(t.open_interest_current().has_value());
+    ASSERT_EQ(t.apply(with_oi(snapshot(1, t0_ms + 1000), "110")), ticker_status::applied);
+    const auto b = buckets_of(t);
+    ASSERT_EQ(b.size(), 3U);
+    EXPECT_EQ(b[2].bucket_start, unix_nanos::from_millis(t0_ms));
+    EXPECT_EQ(b[2].value, dec("110"));
+}
+
+} // namespace
+} // namespace mdg::market

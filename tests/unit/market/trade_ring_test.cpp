@@ -123,5 +123,55 @@ TEST(TradeRingTest, MemoryStaysBoundedAndIdSetTracksTheWindow) {
     EXPECT_EQ(ring.duplicate_count(), static_cast<std::uint64_t>(n - 1));
 }
 
+std::string ids(const trade_ring& r) {
+    std::string out;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+        out += std::string(r.at(i).id.view()) + " ";
+    }
+    return out;
+}
+
+TEST(TradeRingTest, HistoryGoesInByTimeWithoutDuplicatesAndFreshnessStaysTheStreams) {
+    trade_ring ring{6};
+    ASSERT_TRUE(ring.push(trade("c", 30)));
+    ASSERT_TRUE(ring.push(trade("e", 50)));
+    ring.mark_stale();
+    const auto recv = ring.last_ts_recv();
+    // History (oldest first) overlapping the stream: c is a duplicate, b, d go between, a
+    // before, x twice in the history itself.
+    const std::vector<model::trade> history{trade("a", 10), trade("b", 20), trade("c", 30),
+                                            trade("x", 35), trade("x", 35), trade("d", 40)};
+    EXPECT_EQ(ring.merge(history), 4U);
+    EXPECT_EQ(ids(ring), "a b c x d e ");
+    EXPECT_EQ(ring.duplicate_count(), 2U);
+    EXPECT_EQ(ring.accepted_count(), 6U);
+    EXPECT_EQ(ring.last_ts_recv(), recv);
+    EXPECT_TRUE(ring.stale());
+    EXPECT_TRUE(ring.contains(history[0].id));
+    // Full: the next stream trade evicts the oldest, and its id is forgotten.
+    ASSERT_TRUE(ring.push(trade("f", 60)));
+    EXPECT_EQ(ids(ring), "b c x d e f ");
+    EXPECT_FALSE(ring.contains(history[0].id));
+    EXPECT_FALSE(ring.push(trade("d", 40))); // still known
+    // Merging what is all known changes nothing.
+    // Merging it again: only a is unknown (forgotten), and it is too old to be kept.
+    EXPECT_EQ(ring.merge(history), 0U);
+    EXPECT_EQ(ids(ring), "b c x d e f ");
+}
+
+TEST(TradeRingTest, HistoryLargerThanTheRingKeepsTheNewest) {
+    trade_ring ring{3};
+    ASSERT_TRUE(ring.push(trade("s", 100)));
+    std::vector<model::trade> history;
+    for (int i = 0; i < 5; ++i) {
+        history.push_back(trade(id_of(i), 10 * i));
+    }
+    EXPECT_EQ(ring.merge(history), 2U);
+    EXPECT_EQ(ids(ring), "t3 t4 s ");
+    EXPECT_EQ(ring.newest().id.view(), "s");
+    EXPECT_FALSE(ring.contains(history[0].id));
+    EXPECT_TRUE(ring.contains(history[4].id));
+}
+
 } // namespace
 } // namespace mdg::market
