@@ -1,9 +1,12 @@
 // Fuzz target: the decoders of the venue's REST answers (exchange/bybit/rest_parse.cpp) on one
-// body: as a kline list (a fixed interval and a calendar month) merged into a small series, and
-// as an open-interest page.
+// body: as a kline list (a fixed interval and a calendar month) merged into a small series, as
+// an open-interest page merged into a ticker's buckets, and as a recent-trade list merged into a
+// small trade ring.
 // Invariants: decoded candles are oldest first with strictly increasing starts, end after
 // start, low <= open, close <= high; a failure has a reason; a series after merging stays in
-// order and within its capacity; open-interest points strictly increase.
+// order and within its capacity; open-interest points strictly increase; trades are oldest
+// first with positive prices and sizes and non-empty ids, and the ring after merging is in time
+// order, within its capacity, each id once.
 
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +15,8 @@
 #include "exchange/bybit/rest_parse.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "market/kline_series.hpp"
+#include "market/ticker_state.hpp"
+#include "market/trade_ring.hpp"
 
 namespace {
 
@@ -46,6 +51,34 @@ void klines(std::string_view body, model::kline_interval iv) {
     }
 }
 
+void trades(std::string_view body) {
+    std::string reason;
+    const auto r = bybit::parse_rest_trades(body, "BTCUSDT", model::instrument_id{1},
+                                            model::instrument_spec{2, 3}, unix_nanos{1}, reason);
+    if (!r) {
+        fuzz::check(!reason.empty(), "a refused trade list has a reason");
+        return;
+    }
+    for (std::size_t i = 0; i < r->size(); ++i) {
+        const auto& t = (*r)[i];
+        fuzz::check(i == 0 || (*r)[i - 1].ts_exchange <= t.ts_exchange, "trades oldest first");
+        fuzz::check(t.px.raw > 0 && t.sz.raw > 0, "positive price and size");
+        fuzz::check(!t.id.view().empty(), "every trade has an id");
+    }
+    market::trade_ring ring{8};
+    if (!r->empty()) {
+        (void)ring.push(r->back());
+    }
+    (void)ring.merge(*r);
+    fuzz::check(ring.size() <= ring.capacity(), "ring within capacity");
+    for (std::size_t i = 1; i < ring.size(); ++i) {
+        fuzz::check(ring.at(i - 1).ts_exchange <= ring.at(i).ts_exchange, "ring in time order");
+        for (std::size_t k = 0; k < i; ++k) {
+            fuzz::check(!(ring.at(k).id == ring.at(i).id), "each id once in the ring");
+        }
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -61,6 +94,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             fuzz::check(oi->points[i - 1].ts < oi->points[i].ts, "points strictly increase");
         }
         fuzz::check(oi->next_cursor.size() <= 256, "cursor bounded");
+        market::ticker_state t{4};
+        (void)t.merge_open_interest(oi->points);
+        fuzz::check(t.oi_history().size() <= 4, "buckets within the depth");
+        fuzz::check(!t.open_interest_current().has_value(), "history never sets the current value");
     }
+    trades(body);
     return 0;
 }
