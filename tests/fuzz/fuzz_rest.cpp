@@ -1,12 +1,14 @@
 // Fuzz target: the decoders of the venue's REST answers (exchange/bybit/rest_parse.cpp) on one
 // body: as a kline list (a fixed interval and a calendar month) merged into a small series, as
-// an open-interest page merged into a ticker's buckets, and as a recent-trade list merged into a
-// small trade ring.
+// an open-interest page merged into a ticker's buckets, as a recent-trade list merged into a
+// small trade ring, and as a funding history, an account-ratio list and risk-limit tiers.
 // Invariants: decoded candles are oldest first with strictly increasing starts, end after
 // start, low <= open, close <= high; a failure has a reason; a series after merging stays in
 // order and within its capacity; open-interest points strictly increase; trades are oldest
 // first with positive prices and sizes and non-empty ids, and the ring after merging is in time
-// order, within its capacity, each id once.
+// order, within its capacity, each id once; funding rates and account ratios are oldest first
+// with strictly increasing times, rates within [-1, 1], ratios within [0, 1]; risk tiers are by
+// ascending limit, positive, with a max leverage of at least 1, each id once.
 
 #include <cstddef>
 #include <cstdint>
@@ -79,6 +81,66 @@ void trades(std::string_view body) {
     }
 }
 
+// Whether `r` holds decoded rows (at most max_rest_rows); a refusal must have a reason.
+template <typename Row>
+bool accepted(const result<std::vector<Row>>& r, const std::string& reason) {
+    if (!r) {
+        fuzz::check(!reason.empty(), "a refused list has a reason");
+        return false;
+    }
+    fuzz::check(r->size() <= bybit::max_rest_rows, "rows within max_rest_rows");
+    return true;
+}
+
+void funding(std::string_view body) {
+    std::string reason;
+    const auto r = bybit::parse_rest_funding_history(body, "BTCUSDT", reason);
+    if (!accepted(r, reason)) {
+        return;
+    }
+    for (std::size_t i = 0; i < r->size(); ++i) {
+        const auto& p = (*r)[i];
+        fuzz::check(i == 0 || (*r)[i - 1].ts < p.ts, "funding times strictly increase");
+        fuzz::check(p.rate >= model::decimal{-1, 0} && p.rate <= model::decimal{1, 0},
+                    "funding rate within [-1, 1]");
+    }
+}
+
+void account_ratio(std::string_view body) {
+    std::string reason;
+    const auto r = bybit::parse_rest_account_ratio(body, "BTCUSDT", reason);
+    if (!accepted(r, reason)) {
+        return;
+    }
+    const auto share = [](const model::decimal& d) {
+        return d >= model::decimal{} && d <= model::decimal{1, 0};
+    };
+    for (std::size_t i = 0; i < r->size(); ++i) {
+        const auto& p = (*r)[i];
+        fuzz::check(i == 0 || (*r)[i - 1].ts < p.ts, "ratio times strictly increase");
+        fuzz::check(share(p.buy_ratio) && share(p.sell_ratio), "ratios within [0, 1]");
+    }
+}
+
+void risk_limits(std::string_view body) {
+    std::string reason;
+    const auto r = bybit::parse_rest_risk_limits(body, "BTCUSDT", reason);
+    if (!accepted(r, reason)) {
+        return;
+    }
+    const model::decimal zero{};
+    for (std::size_t i = 0; i < r->size(); ++i) {
+        const auto& t = (*r)[i];
+        fuzz::check(i == 0 || (*r)[i - 1].limit_value <= t.limit_value, "tiers by ascending limit");
+        fuzz::check(t.limit_value > zero && t.maintenance_margin > zero && t.initial_margin > zero,
+                    "positive limit and margins");
+        fuzz::check(t.max_leverage >= model::decimal{1, 0}, "max leverage at least 1");
+        for (std::size_t k = 0; k < i; ++k) {
+            fuzz::check((*r)[k].id != t.id, "each tier id once");
+        }
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -100,5 +162,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz::check(!t.open_interest_current().has_value(), "history never sets the current value");
     }
     trades(body);
+    funding(body);
+    account_ratio(body);
+    risk_limits(body);
     return 0;
 }

@@ -1,7 +1,8 @@
 // The simulator's market REST endpoints against a real simulator on a loopback port, compared
 // with what its WebSocket stream sends: klines, open interest, recent trades, the parameter
-// errors, the REST faults and the IP limit. The simulator runs on a manual clock, so candles
-// and 5-minute buckets close when the test says, not after minutes of waiting.
+// errors, the REST faults and the IP limit; and mdgate's decoders on its answers. The simulator
+// runs on a manual clock, so candles and 5-minute buckets close when the test says, not after
+// minutes of waiting.
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -18,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/clock.hpp"
+#include "exchange/bybit/rest_parse.hpp"
 #include "sim/server.hpp"
 #include "support/ws_test_client.hpp"
 
@@ -568,6 +570,48 @@ TEST_F(SimRestTest, AccountRatioFundingHistoryAndRiskLimitHaveTheVenueShapes) {
     }
     EXPECT_EQ(std::int64_t(tier["isLowestRisk"]), 1);
     EXPECT_EQ(std::string_view(risk["nextPageCursor"]), "");
+}
+
+TEST_F(SimRestTest, FundingAccountRatioAndRiskLimitAnswersDecode) {
+    start();
+    namespace bybit = exchange::bybit;
+    std::string reason;
+    auto a = get("/v5/market/funding/history?category=linear&symbol=BTCUSDT");
+    ASSERT_EQ(a.status, 200U) << a.body;
+    const auto funding = bybit::parse_rest_funding_history(a.body, "BTCUSDT", reason);
+    ASSERT_TRUE(funding) << reason << ": " << a.body;
+    ASSERT_EQ(funding->size(), 200U); // the default limit
+    for (std::size_t i = 1; i < funding->size(); ++i) {
+        EXPECT_EQ((*funding)[i].ts - (*funding)[i - 1].ts, 8h) << i; // 00:00, 08:00, 16:00
+    }
+    EXPECT_LE(funding->back().ts, unix_nanos::from_millis(t0_ms + 1000));
+
+    a = get("/v5/market/account-ratio?category=linear&symbol=BTCUSDT&period=5min");
+    ASSERT_EQ(a.status, 200U) << a.body;
+    const auto ratio = bybit::parse_rest_account_ratio(a.body, "BTCUSDT", reason);
+    ASSERT_TRUE(ratio) << reason << ": " << a.body;
+    ASSERT_EQ(ratio->size(), 50U); // the default limit
+    for (std::size_t i = 1; i < ratio->size(); ++i) {
+        EXPECT_EQ((*ratio)[i].ts - (*ratio)[i - 1].ts, 5min) << i;
+    }
+    EXPECT_EQ(ratio->back().ts, unix_nanos::from_millis(t0_ms));
+    EXPECT_FALSE(bybit::parse_rest_account_ratio(a.body, "ETHUSDT", reason));
+
+    // With the symbol, and without (every symbol's tiers: the others are skipped).
+    for (const std::string target : {"/v5/market/risk-limit?category=linear&symbol=BTCUSDT",
+                                     "/v5/market/risk-limit?category=linear"}) {
+        a = get(target);
+        ASSERT_EQ(a.status, 200U) << a.body;
+        const auto tiers = bybit::parse_rest_risk_limits(a.body, "BTCUSDT", reason);
+        ASSERT_TRUE(tiers) << reason << ": " << a.body;
+        ASSERT_EQ(tiers->size(), 10U) << target;
+        EXPECT_TRUE(tiers->front().lowest);
+        for (std::size_t i = 1; i < tiers->size(); ++i) {
+            EXPECT_LT((*tiers)[i - 1].limit_value, (*tiers)[i].limit_value) << i;
+            EXPECT_LT((*tiers)[i].max_leverage, (*tiers)[i - 1].max_leverage) << i;
+            EXPECT_FALSE((*tiers)[i].lowest);
+        }
+    }
 }
 
 } // namespace

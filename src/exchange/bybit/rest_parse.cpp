@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <limits>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -67,6 +69,15 @@ errc open_list(const dom::object& result, dom::array& list, std::string& reason)
     return errc::ok;
 }
 
+// `result.list` of an answer with no top-level symbol to check (open_result, then open_list).
+errc open_rows(dom::parser& parser, std::string_view body, dom::array& list, std::string& reason) {
+    dom::object res;
+    if (auto e = open_result(parser, body, res, nullptr, reason); e != errc::ok) {
+        return e;
+    }
+    return open_list(res, list, reason);
+}
+
 // Milliseconds since the epoch as a string of digits (Bybit's REST times).
 errc millis_of(std::string_view s, unix_nanos& out) {
     auto r = model::parse_fixed(s, 0, false);
@@ -107,6 +118,114 @@ errc qty_of(std::string_view s, const model::instrument_spec& spec, model::qty& 
     return positive_fixed(s, spec.qty_decimals, out.raw);
 }
 
+// `item[key]`, a decimal string; otherwise `what` says what is wrong with it.
+errc decimal_field(dom::element item, std::string_view key, model::decimal& out,
+                   std::string& what) {
+    std::string_view s;
+    if (item[key].get_string().get(s) != simdjson::SUCCESS) {
+        what = fmt::format("{} is not a string", key);
+        return errc::wrong_type;
+    }
+    if (auto e = decimal_of(s, out); e != errc::ok) {
+        what = fmt::format("{} is a bad number ({})", key, to_string(e));
+        return e;
+    }
+    return errc::ok;
+}
+
+// `item[key]`, a decimal string within [lo, hi]; otherwise `what` says what is wrong with it.
+errc bounded_field(dom::element item, std::string_view key, model::decimal lo, model::decimal hi,
+                   model::decimal& out, std::string& what) {
+    if (auto e = decimal_field(item, key, out, what); e != errc::ok) {
+        return e;
+    }
+    if (out < lo || out > hi) {
+        what = fmt::format("{} outside [{}, {}]", key, lo.to_string(), hi.to_string());
+        return errc::invalid_argument;
+    }
+    return errc::ok;
+}
+
+// The points of a newest-first `list` of {symbol, ..., `time_key`} objects for `symbol`, oldest
+// first. `fields` reads a row's own values into its point (on error, `what` says what is wrong);
+// the envelope, the row's symbol, its time (milliseconds, into `ts`) and the strictly decreasing
+// order of the times are checked here.
+template <typename Point, typename Fields>
+result<std::vector<Point>> parse_series(std::string_view body, std::string_view symbol,
+                                        std::string_view time_key, Fields fields,
+                                        std::string& reason) {
+    dom::parser parser;
+    dom::array list;
+    if (auto e = open_rows(parser, body, list, reason); e != errc::ok) {
+        return e;
+    }
+    std::vector<Point> out;
+    out.reserve(list.size());
+    std::size_t row = 0;
+    for (dom::element item : list) {
+        const auto fail = [&](errc e, std::string_view what) {
+            reason = fmt::format("row {}: {}", row, what);
+            return e;
+        };
+        std::string_view sym;
+        std::string_view time;
+        if (item["symbol"].get_string().get(sym) != simdjson::SUCCESS ||
+            item[time_key].get_string().get(time) != simdjson::SUCCESS) {
+            return fail(errc::missing_field,
+                        fmt::format("symbol and {} must be strings", time_key));
+        }
+        if (sym != symbol) {
+            return fail(errc::symbol_mismatch,
+                        fmt::format("a row of '{}', not {}", sym.substr(0, 40), symbol));
+        }
+        Point p;
+        if (auto e = millis_of(time, p.ts); e != errc::ok) {
+            return fail(e, fmt::format("{} is not a time in milliseconds", time_key));
+        }
+        std::string what;
+        if (auto e = fields(item, p, what); e != errc::ok) {
+            return fail(e, what);
+        }
+        if (!out.empty() && p.ts >= out.back().ts) {
+            return fail(errc::invalid_argument, "timestamps not strictly decreasing");
+        }
+        out.push_back(p);
+        ++row;
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+}
+
+// A risk tier's id: a JSON number (as Bybit sends it) or a string of digits, within 32 bits.
+bool tier_id_of(dom::element v, std::uint32_t& out) {
+    std::uint64_t n = 0;
+    std::string_view s;
+    if (v.get_uint64().get(n) != simdjson::SUCCESS) {
+        if (v.get_string().get(s) != simdjson::SUCCESS || s.empty()) {
+            return false;
+        }
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        if (ec != std::errc{} || end != s.data() + s.size()) {
+            return false;
+        }
+    }
+    if (n > std::numeric_limits<std::uint32_t>::max()) {
+        return false;
+    }
+    out = static_cast<std::uint32_t>(n);
+    return true;
+}
+
+// `isLowestRisk`: a number 0 or 1 (as Bybit sends it) or a bool.
+bool lowest_of(dom::element v, bool& out) {
+    std::int64_t n = 0;
+    if (v.get_int64().get(n) == simdjson::SUCCESS) {
+        out = n == 1;
+        return n == 0 || n == 1;
+    }
+    return v.get_bool().get(out) == simdjson::SUCCESS;
+}
+
 } // namespace
 
 result<std::vector<model::trade>> parse_rest_trades(std::string_view body, std::string_view symbol,
@@ -114,12 +233,8 @@ result<std::vector<model::trade>> parse_rest_trades(std::string_view body, std::
                                                     const model::instrument_spec& spec,
                                                     unix_nanos ts_recv, std::string& reason) {
     dom::parser parser;
-    dom::object res;
     dom::array list;
-    if (auto e = open_result(parser, body, res, nullptr, reason); e != errc::ok) {
-        return e;
-    }
-    if (auto e = open_list(res, list, reason); e != errc::ok) {
+    if (auto e = open_rows(parser, body, list, reason); e != errc::ok) {
         return e;
     }
     std::vector<model::trade> out;
@@ -306,6 +421,105 @@ result<rest_oi_page> parse_rest_open_interest(std::string_view body, std::string
         page.next_cursor = std::string(cursor.substr(0, 256));
     }
     return page;
+}
+
+result<std::vector<model::funding_rate_point>>
+parse_rest_funding_history(std::string_view body, std::string_view symbol, std::string& reason) {
+    // At most 100 % either way.
+    return parse_series<model::funding_rate_point>(
+        body, symbol, "fundingRateTimestamp",
+        [](dom::element item, model::funding_rate_point& p, std::string& what) {
+            return bounded_field(item, "fundingRate", {-1, 0}, {1, 0}, p.rate, what);
+        },
+        reason);
+}
+
+result<std::vector<model::account_ratio_point>>
+parse_rest_account_ratio(std::string_view body, std::string_view symbol, std::string& reason) {
+    // The most the two shares may add up to: 1 and the venue's rounding (1.01, at 18 decimals).
+    constexpr std::int64_t max_sum = 1'010'000'000'000'000'000;
+    return parse_series<model::account_ratio_point>(
+        body, symbol, "timestamp",
+        [](dom::element item, model::account_ratio_point& p, std::string& what) {
+            errc e = bounded_field(item, "buyRatio", {}, {1, 0}, p.buy_ratio, what);
+            e = e != errc::ok ? e
+                              : bounded_field(item, "sellRatio", {}, {1, 0}, p.sell_ratio, what);
+            if (e != errc::ok) {
+                return e;
+            }
+            // Both within [0, 1]: exact at 18 decimals, and their sum fits in int64.
+            const auto buy = p.buy_ratio.to_fixed(model::max_decimals);
+            const auto sell = p.sell_ratio.to_fixed(model::max_decimals);
+            if (!buy || !sell || *buy + *sell > max_sum) {
+                what = "buyRatio + sellRatio above 1.01";
+                return errc::invalid_argument;
+            }
+            return errc::ok;
+        },
+        reason);
+}
+
+result<std::vector<model::risk_limit_tier>>
+parse_rest_risk_limits(std::string_view body, std::string_view symbol, std::string& reason) {
+    dom::parser parser;
+    dom::array list;
+    if (auto e = open_rows(parser, body, list, reason); e != errc::ok) {
+        return e;
+    }
+    std::vector<model::risk_limit_tier> out;
+    std::size_t row = 0;
+    for (dom::element item : list) {
+        const auto fail = [&](errc e, std::string_view what) {
+            reason = fmt::format("row {}: {}", row, what);
+            return e;
+        };
+        std::string_view sym;
+        if (item["symbol"].get_string().get(sym) != simdjson::SUCCESS) {
+            return fail(errc::missing_field, "symbol must be a string");
+        }
+        if (sym != symbol) { // the tiers of another symbol: not asked for
+            ++row;
+            continue;
+        }
+        model::risk_limit_tier t;
+        dom::element v;
+        if (item["id"].get(v) != simdjson::SUCCESS || !tier_id_of(v, t.id)) {
+            return fail(errc::wrong_type, "id is neither a 32-bit number nor a string of digits");
+        }
+        if (item["isLowestRisk"].get(v) != simdjson::SUCCESS || !lowest_of(v, t.lowest)) {
+            return fail(errc::wrong_type, "isLowestRisk is neither 0, 1 nor a bool");
+        }
+        std::string what;
+        errc e = decimal_field(item, "riskLimitValue", t.limit_value, what);
+        e = e != errc::ok ? e
+                          : decimal_field(item, "maintenanceMargin", t.maintenance_margin, what);
+        e = e != errc::ok ? e : decimal_field(item, "initialMargin", t.initial_margin, what);
+        e = e != errc::ok ? e : decimal_field(item, "maxLeverage", t.max_leverage, what);
+        if (e != errc::ok) {
+            return fail(e, what);
+        }
+        if (t.limit_value <= model::decimal{} || t.maintenance_margin <= model::decimal{} ||
+            t.initial_margin <= model::decimal{}) {
+            return fail(errc::negative_value,
+                        "riskLimitValue, maintenanceMargin and initialMargin must be positive");
+        }
+        if (t.max_leverage < model::decimal{1, 0}) {
+            return fail(errc::invalid_argument, "maxLeverage below 1");
+        }
+        if (std::any_of(out.begin(), out.end(),
+                        [&](const model::risk_limit_tier& o) { return o.id == t.id; })) {
+            return fail(errc::invalid_argument, fmt::format("id {} twice", t.id));
+        }
+        out.push_back(t);
+        ++row;
+    }
+    // Equal limits (not expected) keep a stable order: by id.
+    std::sort(out.begin(), out.end(),
+              [](const model::risk_limit_tier& a, const model::risk_limit_tier& b) {
+                  return a.limit_value != b.limit_value ? a.limit_value < b.limit_value
+                                                        : a.id < b.id;
+              });
+    return out;
 }
 
 } // namespace mdg::exchange::bybit

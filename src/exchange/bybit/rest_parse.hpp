@@ -60,4 +60,31 @@ struct rest_oi_page {
 [[nodiscard]] result<rest_oi_page>
 parse_rest_open_interest(std::string_view body, std::string_view symbol, std::string& reason);
 
+/// Decodes GET /v5/market/funding/history (`list` of {symbol, fundingRate,
+/// fundingRateTimestamp}, newest first) for `symbol`: the settlements, **oldest first**. Refused
+/// with a one-line `reason`: the envelope, a row of another symbol, a missing or non-string
+/// field, a rate that is not a decimal or is outside [-1, 1] (over 100 % either way), a timestamp
+/// that is not milliseconds, timestamps not strictly decreasing, more than max_rest_rows rows.
+/// Pure; thread-safe.
+[[nodiscard]] result<std::vector<model::funding_rate_point>>
+parse_rest_funding_history(std::string_view body, std::string_view symbol, std::string& reason);
+
+/// Decodes GET /v5/market/account-ratio (`list` of {symbol, buyRatio, sellRatio, timestamp},
+/// newest first) for `symbol`: the periods, **oldest first**. The two ratios need not add up to
+/// exactly 1 (the venue rounds them). Refused like parse_rest_funding_history, and: a ratio
+/// outside [0, 1], a sum of the two above 1.01. Pure; thread-safe.
+[[nodiscard]] result<std::vector<model::account_ratio_point>>
+parse_rest_account_ratio(std::string_view body, std::string_view symbol, std::string& reason);
+
+/// Decodes GET /v5/market/risk-limit (`list` of {id, symbol, riskLimitValue, maintenanceMargin,
+/// initialMargin, isLowestRisk, maxLeverage, mmDeduction}): the tiers of `symbol` only, ordered
+/// by limit_value ascending. Rows of other symbols (the list holds every symbol when the request
+/// named none) are skipped; no tier for `symbol` is an empty list, not an error. `id` is a JSON
+/// number (as Bybit sends it) or a string of digits, `isLowestRisk` a number 0 or 1 (as Bybit
+/// sends it) or a bool. Refused with a one-line `reason`: the envelope, a row without a string
+/// symbol, a bad id, a value that is not a decimal string or not positive, a maxLeverage below
+/// 1, an id twice for `symbol`, more than max_rest_rows rows. Pure; thread-safe.
+[[nodiscard]] result<std::vector<model::risk_limit_tier>>
+parse_rest_risk_limits(std::string_view body, std::string_view symbol, std::string& reason);
+
 } // namespace mdg::exchange::bybit

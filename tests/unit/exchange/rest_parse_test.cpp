@@ -52,6 +52,43 @@ std::string with(std::string body, const std::string& from, const std::string& t
     return body.replace(at, from.size(), to);
 }
 
+using bad_cases = std::vector<std::pair<std::string, std::string>>;
+
+// Every body of `cases` is refused by `decode(body, reason)` with a reason holding its fragment.
+template <typename Decode> void expect_refused(const bad_cases& cases, Decode decode) {
+    for (const auto& [body, why] : cases) {
+        std::string reason;
+        EXPECT_FALSE(decode(body, reason)) << body;
+        EXPECT_NE(reason.find(why), std::string::npos) << reason << " / wanted: " << why;
+    }
+}
+
+// Decoded rows as text, every field, to compare with what the answer says.
+std::vector<std::string> texts(const std::vector<model::funding_rate_point>& v) {
+    std::vector<std::string> out;
+    for (const auto& p : v) {
+        out.push_back(std::to_string(p.ts.millis()) + " " + p.rate.to_string());
+    }
+    return out;
+}
+std::vector<std::string> texts(const std::vector<model::account_ratio_point>& v) {
+    std::vector<std::string> out;
+    for (const auto& p : v) {
+        out.push_back(std::to_string(p.ts.millis()) + " " + p.buy_ratio.to_string() + " " +
+                      p.sell_ratio.to_string());
+    }
+    return out;
+}
+std::vector<std::string> texts(const std::vector<model::risk_limit_tier>& v) {
+    std::vector<std::string> out;
+    for (const auto& t : v) {
+        out.push_back(std::to_string(t.id) + " " + t.limit_value.to_string() + " " +
+                      t.maintenance_margin.to_string() + " " + t.initial_margin.to_string() + " " +
+                      t.max_leverage.to_string() + (t.lowest ? " lowest" : ""));
+    }
+    return out;
+}
+
 TEST(RestParseTest, BadKlineListsAreRefusedWithAReason) {
     const std::vector<std::pair<std::string, std::string>> cases{
         {"not json", "not JSON"},
@@ -157,6 +194,204 @@ TEST(RestParseTest, RecentTradesComeOldestFirstWithIdsAndFlags) {
         EXPECT_FALSE(parse_rest_trades(body, "BTCUSDT", btc, spec, ts_recv, reason)) << body;
         EXPECT_NE(reason.find(why), std::string::npos) << reason << " / " << why;
     }
+}
+
+// Shaped like the example of Bybit's "Get Funding Rate History" page, newest first, with a
+// negative rate.
+const std::string funding_body =
+    R"({"retCode":0,"retMsg":"OK","result":{"category":"linear","list":[)"
+    R"({"symbol":"BTCUSDT","fundingRate":"0.0001","fundingRateTimestamp":"1672041600000"},)"
+    R"({"symbol":"BTCUSDT","fundingRate":"-0.00012","fundingRateTimestamp":"1672012800000"},)"
+    R"({"symbol":"BTCUSDT","fundingRate":"0.000375","fundingRateTimestamp":"1671984000000"}]},)"
+    R"("retExtInfo":{},"time":1672051897447})";
+
+TEST(RestParseTest, FundingHistoryComesOldestFirst) {
+    std::string reason;
+    auto r = parse_rest_funding_history(funding_body, "BTCUSDT", reason);
+    ASSERT_TRUE(r) << reason;
+    EXPECT_EQ(texts(*r),
+              (std::vector<std::string>{"1671984000000 0.000375", "1672012800000 -0.00012",
+                                        "1672041600000 0.0001"}));
+    // Exactly 100 % either way is still a rate; an empty list is no error.
+    EXPECT_TRUE(parse_rest_funding_history(with(funding_body, R"("-0.00012")", R"("-1")"),
+                                           "BTCUSDT", reason));
+    auto none =
+        parse_rest_funding_history(R"({"retCode":0,"result":{"list":[]}})", "BTCUSDT", reason);
+    ASSERT_TRUE(none) << reason;
+    EXPECT_TRUE(none->empty());
+
+    expect_refused(
+        bad_cases{
+            {"not json", "not JSON"},
+            {R"({"retCode":10001,"retMsg":"params error","result":{}})", "retCode 10001"},
+            {R"({"retCode":0,"result":{"category":"linear"}})", "no list"},
+            {with(funding_body, R"("symbol":"BTCUSDT","fundingRate":"-0.00012")",
+                  R"("symbol":"ETHUSDT","fundingRate":"-0.00012")"),
+             "row 1: a row of 'ETHUSDT', not BTCUSDT"},
+            {with(funding_body, R"("-0.00012")", "-0.00012"), "row 1: fundingRate is not a string"},
+            {with(funding_body, R"("-0.00012")", R"("abc")"), "row 1: fundingRate is a bad number"},
+            {with(funding_body, R"("-0.00012")", R"("1e-4")"),
+             "row 1: fundingRate is a bad number"},
+            {with(funding_body, R"("-0.00012")", R"("-1.0001")"),
+             "row 1: fundingRate outside [-1, 1]"},
+            {with(funding_body, R"("0.0001")", R"("1.5")"), "row 0: fundingRate outside [-1, 1]"},
+            {with(funding_body, R"("1672012800000")", "1672012800000"),
+             "row 1: symbol and fundingRateTimestamp must be strings"},
+            {with(funding_body, "1672012800000", "-1"),
+             "row 1: fundingRateTimestamp is not a time"},
+            {with(funding_body, "1672012800000", "1672041600000"),
+             "row 1: timestamps not strictly"},
+            {with(funding_body, "1671984000000", "1672041600001"),
+             "row 2: timestamps not strictly"},
+        },
+        [](const std::string& body, std::string& why) {
+            return parse_rest_funding_history(body, "BTCUSDT", why);
+        });
+    std::string many = R"({"retCode":0,"result":{"list":[)";
+    for (int i = 0; i < 1001; ++i) {
+        many += std::string(i > 0 ? "," : "") +
+                R"({"symbol":"BTCUSDT","fundingRate":"0","fundingRateTimestamp":")" +
+                std::to_string(1672041600000 - i) + R"("})";
+    }
+    many += "]}}";
+    EXPECT_FALSE(parse_rest_funding_history(many, "BTCUSDT", reason));
+    EXPECT_NE(reason.find("1001 rows"), std::string::npos) << reason;
+}
+
+// The example of Bybit's "Get Long Short Ratio" page, with a third, older period whose two
+// shares add up to a little more than 1 (the venue rounds them).
+const std::string ratio_body =
+    R"({"retCode":0,"retMsg":"OK","result":{"list":[)"
+    R"({"symbol":"BTCUSDT","buyRatio":"0.49","sellRatio":"0.51","timestamp":"1696262400000"},)"
+    R"({"symbol":"BTCUSDT","buyRatio":"0.4927","sellRatio":"0.5073","timestamp":"1696258800000"},)"
+    R"({"symbol":"BTCUSDT","buyRatio":"0.5001","sellRatio":"0.5","timestamp":"1696255200000"}],)"
+    R"("nextPageCursor":"lastid%3D0%26lasttime%3D1696258800"},"retExtInfo":{},)"
+    R"("time":1731567491688})";
+
+TEST(RestParseTest, AccountRatiosComeOldestFirst) {
+    std::string reason;
+    auto r = parse_rest_account_ratio(ratio_body, "BTCUSDT", reason);
+    ASSERT_TRUE(r) << reason;
+    EXPECT_EQ(texts(*r),
+              (std::vector<std::string>{"1696255200000 0.5001 0.5", "1696258800000 0.4927 0.5073",
+                                        "1696262400000 0.49 0.51"}));
+    // The shares need not add up to 1: 0 and 1, or 1.01 in all, are accepted.
+    EXPECT_TRUE(parse_rest_account_ratio(
+        with(with(ratio_body, R"("0.49")", R"("0")"), R"("0.51")", R"("1")"), "BTCUSDT", reason))
+        << reason;
+    EXPECT_TRUE(
+        parse_rest_account_ratio(with(ratio_body, R"("0.5001")", R"("0.51")"), "BTCUSDT", reason))
+        << reason;
+
+    expect_refused(
+        bad_cases{
+            {"[]", "no integer retCode"},
+            {R"({"retCode":10006,"retMsg":"Too many visits!","result":{}})", "retCode 10006"},
+            {R"({"retCode":0,"result":[]})", "no result object"},
+            {with(ratio_body, R"("symbol":"BTCUSDT","buyRatio":"0.4927")",
+                  R"("symbol":"BTCUSD","buyRatio":"0.4927")"),
+             "row 1: a row of 'BTCUSD', not BTCUSDT"},
+            {with(ratio_body, R"("buyRatio":"0.49",)", ""), "row 0: buyRatio is not a string"},
+            {with(ratio_body, R"("0.5073")", "0.5073"), "row 1: sellRatio is not a string"},
+            {with(ratio_body, R"("0.5073")", R"("0.5O73")"), "row 1: sellRatio is a bad number"},
+            {with(ratio_body, R"("0.4927")", R"("-0.4927")"), "row 1: buyRatio outside [0, 1]"},
+            {with(ratio_body, R"("0.5073")", R"("1.0001")"), "row 1: sellRatio outside [0, 1]"},
+            {with(ratio_body, R"("0.5001")", R"("0.5101")"),
+             "row 2: buyRatio + sellRatio above 1.01"},
+            {with(ratio_body, R"("timestamp":"1696258800000")", R"("time":"1696258800000")"),
+             "row 1: symbol and timestamp must be strings"},
+            {with(ratio_body, "1696258800000", "1696258800000.5"),
+             "row 1: timestamp is not a time"},
+            {with(ratio_body, "1696258800000", "1696262400000"), "row 1: timestamps not strictly"},
+        },
+        [](const std::string& body, std::string& why) {
+            return parse_rest_account_ratio(body, "BTCUSDT", why);
+        });
+}
+
+// Shaped like the example of Bybit's "Get Risk Limit" page (linear, no symbol asked: every
+// symbol's tiers), out of order, with an ETHUSDT tier in between. `id` and `isLowestRisk` are
+// numbers, as Bybit sends them.
+const std::string risk_body =
+    R"({"retCode":0,"retMsg":"OK","result":{"category":"linear","list":[)"
+    R"({"id":2,"symbol":"BTCUSDT","riskLimitValue":"4000000","maintenanceMargin":"0.01",)"
+    R"("initialMargin":"0.02","isLowestRisk":0,"maxLeverage":"50.00","mmDeduction":"10000"},)"
+    R"({"id":11,"symbol":"ETHUSDT","riskLimitValue":"1000000","maintenanceMargin":"0.005",)"
+    R"("initialMargin":"0.01","isLowestRisk":1,"maxLeverage":"100.00","mmDeduction":""},)"
+    R"({"id":1,"symbol":"BTCUSDT","riskLimitValue":"2000000","maintenanceMargin":"0.005",)"
+    R"("initialMargin":"0.01","isLowestRisk":1,"maxLeverage":"100.00","mmDeduction":""},)"
+    R"({"id":3,"symbol":"BTCUSDT","riskLimitValue":"6000000","maintenanceMargin":"0.015",)"
+    R"("initialMargin":"0.03","isLowestRisk":0,"maxLeverage":"33.33","mmDeduction":"30000"}],)"
+    R"("nextPageCursor":""},"retExtInfo":{},"time":1672054488010})";
+
+TEST(RestParseTest, RiskLimitsOfTheSymbolComeByAscendingLimit) {
+    std::string reason;
+    auto r = parse_rest_risk_limits(risk_body, "BTCUSDT", reason);
+    ASSERT_TRUE(r) << reason;
+    EXPECT_EQ(texts(*r), (std::vector<std::string>{"1 2000000 0.005 0.01 100.00 lowest",
+                                                   "2 4000000 0.01 0.02 50.00",
+                                                   "3 6000000 0.015 0.03 33.33"}));
+    auto eth = parse_rest_risk_limits(risk_body, "ETHUSDT", reason);
+    ASSERT_TRUE(eth) << reason;
+    ASSERT_EQ(eth->size(), 1U);
+    EXPECT_EQ((*eth)[0].id, 11U);
+    // No tier for the symbol: an empty list. Ids as strings of digits, isLowestRisk as a bool.
+    auto none = parse_rest_risk_limits(risk_body, "SOLUSDT", reason);
+    ASSERT_TRUE(none) << reason;
+    EXPECT_TRUE(none->empty());
+    const std::string lowest_1 =
+        R"("isLowestRisk":1,"maxLeverage":"100.00","mmDeduction":""},{"id":3)";
+    const std::string lowest_true =
+        R"("isLowestRisk":true,"maxLeverage":"100.00","mmDeduction":""},{"id":3)";
+    auto strings = parse_rest_risk_limits(
+        with(with(risk_body, R"("id":1,)", R"("id":"1",)"), lowest_1, lowest_true), "BTCUSDT",
+        reason);
+    ASSERT_TRUE(strings) << reason;
+    EXPECT_EQ(*strings, *r);
+    // A bad tier of another symbol is skipped, not judged.
+    EXPECT_TRUE(
+        parse_rest_risk_limits(with(risk_body, R"("1000000")", R"("-1")"), "BTCUSDT", reason))
+        << reason;
+
+    expect_refused(
+        bad_cases{
+            {"not json", "not JSON"},
+            {R"({"retCode":10001,"retMsg":"params error","result":{}})", "retCode 10001"},
+            {R"({"retCode":0,"result":{"category":"linear","list":{}}})", "no list"},
+            {with(risk_body, R"("symbol":"ETHUSDT")", R"("symbol":null)"),
+             "row 1: symbol must be a string"},
+            {with(risk_body, R"("id":2,)", R"("id":-2,)"), "row 0: id is neither"},
+            {with(risk_body, R"("id":2,)", R"("id":2.5,)"), "row 0: id is neither"},
+            {with(risk_body, R"("id":2,)", R"("id":"+2",)"), "row 0: id is neither"},
+            {with(risk_body, R"("id":2,)", R"("id":"",)"), "row 0: id is neither"},
+            {with(risk_body, R"("id":2,)", R"("id":4294967296,)"), "row 0: id is neither"},
+            {with(risk_body, R"("id":2,)", ""), "row 0: id is neither"},
+            {with(risk_body, R"("id":2,)", R"("id":1,)"), "row 2: id 1 twice"},
+            {with(risk_body, R"("isLowestRisk":0,"maxLeverage":"50.00")",
+                  R"("isLowestRisk":2,"maxLeverage":"50.00")"),
+             "row 0: isLowestRisk is neither"},
+            {with(risk_body, R"("isLowestRisk":0,"maxLeverage":"50.00")",
+                  R"("isLowestRisk":"0","maxLeverage":"50.00")"),
+             "row 0: isLowestRisk is neither"},
+            {with(risk_body, R"("4000000")", "4000000"), "row 0: riskLimitValue is not a string"},
+            {with(risk_body, R"("0.02")", R"("2%")"), "row 0: initialMargin is a bad number"},
+            {with(risk_body, R"("4000000")", R"("0")"), "row 0: riskLimitValue, maintenanceMargin"},
+            {with(risk_body, R"("0.015")", R"("-0.015")"),
+             "row 3: riskLimitValue, maintenanceMargin"},
+            {with(risk_body, R"("0.03")", R"("0")"), "row 3: riskLimitValue, maintenanceMargin"},
+            {with(risk_body, R"("33.33")", R"("0.5")"), "row 3: maxLeverage below 1"},
+            {with(risk_body, R"("33.33")", R"(null)"), "row 3: maxLeverage is not a string"},
+        },
+        [](const std::string& body, std::string& why) {
+            return parse_rest_risk_limits(body, "BTCUSDT", why);
+        });
+    std::string many = R"({"retCode":0,"result":{"list":[)";
+    for (int i = 0; i < 1001; ++i) {
+        many += std::string(i > 0 ? "," : "") + R"({"symbol":"ETHUSDT"})";
+    }
+    many += "]}}";
+    EXPECT_FALSE(parse_rest_risk_limits(many, "BTCUSDT", reason));
+    EXPECT_NE(reason.find("1001 rows"), std::string::npos) << reason;
 }
 
 TEST(KlineNextStartTest, FixedIntervalsAndCalendarMonths) {
