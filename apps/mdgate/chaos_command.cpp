@@ -85,7 +85,7 @@ class counting_consumer final : public dispatch::consumer {
         fifo_event(s);
     }
     void on_trades_stale(model::instrument_id /*i*/, std::stop_token s) override { fifo_event(s); }
-    // The backfill's history batches are FIFO events too (one call each).
+    // The backfill's history batches and the polled REST answers are FIFO events too.
     void on_kline_history(std::span<const model::kline> /*h*/, std::stop_token s) override {
         fifo_event(s);
     }
@@ -95,6 +95,9 @@ class counting_consumer final : public dispatch::consumer {
     void on_open_interest_history(model::instrument_id /*i*/,
                                   std::span<const model::open_interest_point> /*h*/,
                                   std::stop_token s) override {
+        fifo_event(s);
+    }
+    void on_venue_data(const dispatch::venue_data& /*d*/, std::stop_token s) override {
         fifo_event(s);
     }
 

@@ -71,6 +71,11 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     o.rest.client.max_connections = cfg.rest.max_connections;
     o.rest.client.user_agent = fmt::format("mdgate/{}", version());
     o.rest.limits.ip = {cfg.rest.ip_limit, cfg.rest.ip_window};
+    o.poll.funding_history = cfg.poll.funding_history;
+    o.poll.funding_rows = cfg.poll.funding_rows;
+    o.poll.account_ratio = cfg.poll.account_ratio;
+    o.poll.account_ratio_rows = cfg.poll.account_ratio_rows;
+    o.poll.risk_limits = cfg.poll.risk_limits;
     o.history.enabled = cfg.backfill.enabled;
     o.history.klines = cfg.backfill.klines;
     o.history.kline_default = cfg.backfill.kline_default;

@@ -177,6 +177,8 @@ class data_api {
     void write_liquidations(json_writer& j, const instrument_entry& e, const instrument_data& d,
                             std::int64_t since_us, std::size_t limit) const;
     void write_open_interest(json_writer& j, const instrument_data& d) const;
+    static void write_venue_data(json_writer& j, const instrument_data& d,
+                                 dispatch::venue_data::kind k, unix_nanos now);
     void write_channels(json_writer& j, const std::vector<channel_status>& all,
                         const instrument_entry& e) const;
     std::optional<std::size_t> kline_series(const instrument_entry& e, const query_params& q,
@@ -475,6 +477,48 @@ void data_api::write_open_interest(json_writer& j, const instrument_data& d) con
     j.end_array();
 }
 
+// `key`: the latest polled answer of kind `k` with its time and age, or null when none.
+void data_api::write_venue_data(json_writer& j, const instrument_data& d,
+                                dispatch::venue_data::kind k, unix_nanos now) {
+    j.key(dispatch::to_string(k));
+    const auto& v = d.venue[static_cast<std::size_t>(k)];
+    if (!v) {
+        j.null();
+        return;
+    }
+    j.begin_object();
+    j.field("fetched_at", micros(v->fetched_at));
+    j.field("age_seconds",
+            std::max(0.0, static_cast<double>(now.value - v->fetched_at.value) / 1e9));
+    j.key("list");
+    j.begin_array();
+    for (const auto& f : v->funding) {
+        j.begin_object();
+        j.field("ts", micros(f.ts));
+        j.field("rate", canonical(f.rate));
+        j.end_object();
+    }
+    for (const auto& r : v->ratios) {
+        j.begin_object();
+        j.field("ts", micros(r.ts));
+        j.field("buy_ratio", canonical(r.buy_ratio));
+        j.field("sell_ratio", canonical(r.sell_ratio));
+        j.end_object();
+    }
+    for (const auto& t : v->risk_limits) {
+        j.begin_object();
+        j.field("id", t.id);
+        j.field("limit_value", canonical(t.limit_value));
+        j.field("maintenance_margin", canonical(t.maintenance_margin));
+        j.field("initial_margin", canonical(t.initial_margin));
+        j.field("max_leverage", canonical(t.max_leverage));
+        j.field("lowest", t.lowest);
+        j.end_object();
+    }
+    j.end_array();
+    j.end_object();
+}
+
 std::optional<std::string> data_api::open_interest(const instrument_entry& e,
                                                    const query_params& /*q*/,
                                                    api_error& /*err*/) const {
@@ -600,6 +644,12 @@ std::optional<std::string> data_api::market(const instrument_entry& e, const que
         }
         j.field("interval_hours", exact(model::ticker_field::funding_interval_hour));
         j.end_object();
+        const auto now = core::default_clock().now();
+        for (const auto k :
+             {dispatch::venue_data::kind::funding_history,
+              dispatch::venue_data::kind::account_ratio, dispatch::venue_data::kind::risk_limits}) {
+            write_venue_data(j, d, k, now);
+        }
         j.key("liquidations");
         write_liquidations(j, e, d, 0, static_cast<std::size_t>(*liq_limit));
     });

@@ -192,6 +192,18 @@ void market_cache::on_trade_history(std::span<const model::trade> history,
     }
 }
 
+void market_cache::on_venue_data(const dispatch::venue_data& d, std::stop_token /*stop*/) {
+    auto* s = slot(d.instrument);
+    const auto k = static_cast<std::size_t>(d.what);
+    if (s == nullptr || k >= dispatch::venue_data_kinds) {
+        return;
+    }
+    // A copy (an answer every few minutes); readers take the pointer under the lock.
+    auto copy = std::make_shared<const dispatch::venue_data>(d);
+    std::lock_guard lk(s->mu);
+    s->data.venue[k] = std::move(copy);
+}
+
 void market_cache::on_open_interest_history(model::instrument_id id,
                                             std::span<const model::open_interest_point> history,
                                             std::stop_token /*stop*/) {

@@ -62,6 +62,8 @@ struct instrument_data {
     std::vector<market::kline_series> klines;
     market::trade_ring trades;
     market::liquidation_store liquidations;
+    /// The latest polled REST answer of each kind (dispatch::venue_data::kind); null: none yet.
+    std::array<std::shared_ptr<const dispatch::venue_data>, dispatch::venue_data_kinds> venue;
 };
 
 /// The API's copy of the market state: a consumer of the pool (docs/architecture.md, stage 3), so
@@ -92,6 +94,8 @@ class market_cache final : public dispatch::consumer {
     /// listener is not told (its subscribers get live updates; GET /v1/klines has the rest).
     void on_kline_history(std::span<const model::kline> history, std::stop_token stop) override;
     void on_trade_history(std::span<const model::trade> history, std::stop_token stop) override;
+    /// Keeps the answer (the previous one of its kind is released).
+    void on_venue_data(const dispatch::venue_data& d, std::stop_token stop) override;
     void on_open_interest_history(model::instrument_id id,
                                   std::span<const model::open_interest_point> history,
                                   std::stop_token stop) override;

@@ -373,6 +373,17 @@ bool check_relations(const gateway_config& cfg, const locator& loc, std::string&
                    "backfill.retry_base")) {
         return false;
     }
+    // A poll more often than every 10 s is a mistake (these answers change every few minutes
+    // at most) that would spend the REST budget: 0 turns a poll off.
+    for (const auto& [key, every] : {std::pair{"poll.funding_history", cfg.poll.funding_history},
+                                     std::pair{"poll.account_ratio", cfg.poll.account_ratio},
+                                     std::pair{"poll.risk_limits", cfg.poll.risk_limits}}) {
+        if (every.count() != 0 && every < std::chrono::seconds{10}) {
+            error = loc.error({key}, fmt::format("'{}' ({}) must be 0 (not polled) or at least 10s",
+                                                 key, format_duration(every)));
+            return false;
+        }
+    }
     const auto& r = cfg.record;
     if (r.max_total_bytes != 0 && r.max_total_bytes < r.max_file_bytes) {
         error = loc.error({"record.max_total_bytes", "record.max_file_bytes"},

@@ -118,6 +118,17 @@ struct gateway_config {
         friend bool operator==(const backfill_t&, const backfill_t&) = default;
     } backfill;
 
+    /// [poll]: data only the venue's REST API has, polled on an interval (docs/rest.md);
+    /// 0 = not polled. Linear and inverse contracts only.
+    struct poll_t {
+        ms funding_history{std::chrono::hours{1}};
+        std::size_t funding_rows = 100; ///< settlements asked for (every 8 h: 100 = 33 days)
+        ms account_ratio{std::chrono::minutes{5}};
+        std::size_t account_ratio_rows = 288; ///< 5-minute periods (288 = one day)
+        ms risk_limits{std::chrono::hours{1}};
+        friend bool operator==(const poll_t&, const poll_t&) = default;
+    } poll;
+
     /// [freshness]: age after which a channel's data counts as stale; 0 = never stale.
     struct freshness_t {
         ms orderbook{std::chrono::seconds{5}};

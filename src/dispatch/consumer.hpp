@@ -6,6 +6,7 @@
 #include <span>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "book/order_book.hpp"
@@ -23,8 +24,9 @@ enum class channel_bit : std::uint8_t {
     trades = 1U << 2U,
     klines = 1U << 3U,
     liquidations = 1U << 4U,
+    venue_data = 1U << 5U, ///< data only the venue's REST API has (venue_data)
 };
-inline constexpr std::uint8_t all_channels = 0x1f;
+inline constexpr std::uint8_t all_channels = 0x3f;
 
 /// The latest state of one order book (the top `consumer_options::book_levels` levels per
 /// side), as a consumer sees it. Book updates conflate: a consumer that falls behind gets the
@@ -53,6 +55,21 @@ struct ticker_view {
     std::chrono::steady_clock::time_point applied;
     model::ticker_fields fields;
 };
+
+/// Data only the venue's REST API has, polled (docs/rest.md): the whole latest answer of one
+/// kind for one instrument, oldest first, and when it was fetched. Shared by every consumer it
+/// is delivered to.
+struct venue_data {
+    enum class kind : std::uint8_t { funding_history, account_ratio, risk_limits };
+    kind what = kind::funding_history;
+    model::instrument_id instrument;
+    unix_nanos fetched_at;                           ///< local time the answer arrived
+    std::vector<model::funding_rate_point> funding;  ///< funding_history
+    std::vector<model::account_ratio_point> ratios;  ///< account_ratio (one period each)
+    std::vector<model::risk_limit_tier> risk_limits; ///< risk_limits, limit_value ascending
+};
+inline constexpr std::size_t venue_data_kinds = 3;
+[[nodiscard]] std::string_view to_string(venue_data::kind k) noexcept;
 
 /// A registered consumer: user code (a callback, a sink). Runs on a pool thread, never on an
 /// I/O or shard thread; calls for one consumer are serial, in per-instrument order. Each call
@@ -89,6 +106,9 @@ class consumer {
     /// channel, in order with the instrument's trades.
     virtual void on_trade_history(std::span<const model::trade> /*history*/,
                                   std::stop_token /*stop*/) {}
+    /// The latest answer of a polled REST endpoint (venue_data channel). Comes from the I/O
+    /// thread's poller, not a shard: it has no order with the stream's events to keep.
+    virtual void on_venue_data(const venue_data& /*d*/, std::stop_token /*stop*/) {}
     /// The instrument's trades are stale (silent beyond their threshold, or their connection
     /// dropped) until its next trade; delivered in order with its trades.
     virtual void on_trades_stale(model::instrument_id /*instrument*/, std::stop_token /*stop*/) {}

@@ -65,11 +65,12 @@ struct open_interest_history {
 struct trade_history {
     std::shared_ptr<const std::vector<model::trade>> trades; // not empty
 };
+using venue_data_ptr = std::shared_ptr<const venue_data>; // not null
 
 struct fifo_entry {
     std::uint64_t seq = 0;
     std::variant<model::trade, model::kline, model::liquidation, trades_stale, kline_history,
-                 open_interest_history, trade_history>
+                 open_interest_history, trade_history, venue_data_ptr>
         ev;
 };
 
@@ -116,6 +117,18 @@ class index_ring {
 };
 
 } // namespace
+
+std::string_view to_string(venue_data::kind k) noexcept {
+    switch (k) {
+    case venue_data::kind::funding_history:
+        return "funding_history";
+    case venue_data::kind::account_ratio:
+        return "account_ratio";
+    case venue_data::kind::risk_limits:
+        return "risk_limits";
+    }
+    return "?";
+}
 
 struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
     struct slot {
@@ -337,6 +350,8 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
                         s.c->on_open_interest_history(ev.instrument, *ev.points, tok);
                     } else if constexpr (std::is_same_v<T, trade_history>) {
                         s.c->on_trade_history(*ev.trades, tok);
+                    } else if constexpr (std::is_same_v<T, venue_data_ptr>) {
+                        s.c->on_venue_data(*ev, tok);
                     } else {
                         s.c->on_liquidation(ev, tok);
                     }
@@ -372,6 +387,8 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
                         return pack_what(event_kind::ticker, ev.instrument, 0);
                     } else if constexpr (std::is_same_v<T, trade_history>) {
                         return pack_what(event_kind::trade, ev.trades->front().instrument, 0);
+                    } else if constexpr (std::is_same_v<T, venue_data_ptr>) {
+                        return pack_what(event_kind::ticker, ev->instrument, 0);
                     } else {
                         return pack_what(event_kind::liquidation, ev.instrument, 0);
                     }
@@ -745,6 +762,11 @@ void consumer_pool::publish_kline_history(std::span<const model::kline> history)
                  kline_history{std::make_shared<const std::vector<model::kline>>(history.begin(),
                                                                                  history.end())},
                  channel_bit::klines);
+}
+void consumer_pool::publish_venue_data(std::shared_ptr<const venue_data> d) {
+    if (d) {
+        publish_fifo(*core_, venue_data_ptr{std::move(d)}, channel_bit::venue_data);
+    }
 }
 void consumer_pool::publish_trade_history(std::span<const model::trade> history) {
     if (history.empty()) {

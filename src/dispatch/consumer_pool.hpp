@@ -88,6 +88,9 @@ class consumer_pool {
     void publish_open_interest_history(model::instrument_id id,
                                        std::span<const model::open_interest_point> points);
     void publish_trade_history(std::span<const model::trade> history);
+    /// A polled REST answer, to consumers of venue_data. Thread-safe like the others; called
+    /// from the I/O thread (the poller), in no order with the shards' events.
+    void publish_venue_data(std::shared_ptr<const venue_data> d);
 
     [[nodiscard]] std::size_t size() const noexcept;
     [[nodiscard]] const consumer_options& consumer_opts(std::size_t i) const noexcept;

@@ -143,6 +143,7 @@ struct gateway::impl {
     std::unique_ptr<net::rest_client> rest;
     std::unique_ptr<shard_history_sink> history_sink;
     std::unique_ptr<backfill> history;
+    std::unique_ptr<rest_poller> polls;
     // Before the connections, which keep a pointer to it (destroyed after them).
     std::unique_ptr<record::recorder> recorder;
     std::vector<std::unique_ptr<exchange::connection>> conns;
@@ -205,15 +206,20 @@ struct gateway::impl {
 
 // The market REST client and the backfill, when configured. Before the I/O thread runs.
 bool gateway::impl::start_rest(std::string& error) {
-    if (!opts.rest.enabled || !opts.history.enabled) {
-        return true; // nothing uses REST yet but the backfill
+    if (!opts.rest.enabled) {
+        return true;
     }
-    auto jobs = history_jobs(opts, registry);
+    auto jobs = opts.history.enabled ? history_jobs(opts, registry) : std::vector<backfill_job>{};
+    std::vector<model::instrument_id> instruments;
+    for (std::uint32_t i = 0; i < registry.size(); ++i) {
+        instruments.push_back(model::instrument_id{i});
+    }
+    auto poll_jobs = plan_polls(opts.cat, instruments, opts.poll);
     auto co = opts.rest.client;
     if (co.url.empty()) {
         co.url = opts.probe.url;
     }
-    if (jobs.empty() || co.url.empty()) {
+    if ((jobs.empty() && poll_jobs.empty()) || co.url.empty()) {
         return true;
     }
     rest_limiter = std::make_unique<net::rate_limiter>(opts.rest.limits);
@@ -225,6 +231,17 @@ bool gateway::impl::start_rest(std::string& error) {
     } catch (const std::invalid_argument& e) {
         error = fmt::format("rest url: {}", e.what());
         return false;
+    }
+    if (!poll_jobs.empty()) {
+        // REST-only data has no stream updates to be ordered with: straight to the consumers.
+        polls = std::make_unique<rest_poller>(
+            ioc.get_executor(), *rest, registry, opts.cat, std::move(poll_jobs),
+            [this](std::shared_ptr<const dispatch::venue_data> d) {
+                pool->publish_venue_data(std::move(d));
+            });
+    }
+    if (jobs.empty()) {
+        return true;
     }
     history_sink = std::make_unique<shard_history_sink>(shards);
     backfill_options bo;
@@ -252,7 +269,8 @@ gateway_view gateway::impl::view() const {
                    .network_validation_failures =
                        probe ? probe->stats().validation_failures : std::uint64_t{0},
                    .history = history.get(),
-                   .rest = rest.get()};
+                   .rest = rest.get(),
+                   .polls = polls.get()};
     v.connections.reserve(conns.size());
     for (const auto& c : conns) {
         v.connections.push_back(view_of(*c));
@@ -572,6 +590,9 @@ bool gateway::start(std::string& error, start_failure* kind) {
     if (m.history) {
         m.history->start(); // concurrently with the subscriptions (queued before the loop runs)
     }
+    if (m.polls) {
+        m.polls->start();
+    }
     m.summary_last = 0;
     m.schedule_summary();
     if (const auto every = freshness_check_interval(o.freshness); every.count() > 0) {
@@ -637,6 +658,9 @@ bool gateway::stop() {
         }
         if (m.history) {
             m.history->stop();
+        }
+        if (m.polls) {
+            m.polls->stop();
         }
         if (m.rest) {
             m.rest->stop();

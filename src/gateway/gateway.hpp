@@ -20,6 +20,7 @@
 #include "gateway/api_host.hpp"
 #include "gateway/backfill.hpp"
 #include "gateway/health.hpp"
+#include "gateway/rest_poller.hpp"
 #include "http/server.hpp"
 #include "market/market_state.hpp"
 #include "metrics/registry.hpp"
@@ -45,12 +46,15 @@ struct gateway_options {
     net::probe_options probe; ///< `url` is the REST base URL
     /// The market-data REST client (`[rest]`, docs/rest.md): every market REST request goes
     /// through it and its one rate limiter. On when `enabled`, something needs it (the
-    /// backfill) and there is a REST URL (`client.url`, else `probe.url`).
+    /// backfill, the polls) and there is a REST URL (`client.url`, else `probe.url`).
     struct rest_settings {
         bool enabled = false;
         net::rest_client_options client; ///< `url` empty: probe.url
         net::rate_limiter::options limits;
     } rest;
+    /// Polling of REST-only data (`[poll]`, docs/rest.md): off while every interval is 0;
+    /// needs the REST client.
+    poll_settings poll;
     /// History at start (`[backfill]`, docs/rest.md); needs the REST client.
     struct history_settings {
         bool enabled = false;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -338,6 +339,47 @@ void collect_backfill(metrics::family_writer& w, const backfill& b) {
     }
 }
 
+// The polls of REST-only data: outcomes per kind, and how old each kind's oldest answer is.
+void collect_polls(metrics::family_writer& w, const rest_poller& p, steady::time_point now) {
+    std::array<std::uint64_t, dispatch::venue_data_kinds> ok{};
+    std::array<std::uint64_t, dispatch::venue_data_kinds> failed{};
+    std::array<double, dispatch::venue_data_kinds> oldest{};
+    std::array<bool, dispatch::venue_data_kinds> present{};
+    for (const auto& s : p.jobs()) {
+        const auto k = static_cast<std::size_t>(s.job.what);
+        present[k] = true;
+        ok[k] += s.ok;
+        failed[k] += s.failed;
+        // A job never answered counts from the start: its age grows until it answers.
+        const double age = s.last_ok == steady::time_point{}
+                               ? std::numeric_limits<double>::infinity()
+                               : seconds(now - s.last_ok);
+        oldest[k] = std::max(oldest[k], age);
+    }
+    w.begin("mdgate_rest_polls_total",
+            "Polls of REST-only data by kind (funding_history, account_ratio, risk_limits) and "
+            "outcome (ok, failed)",
+            metrics::metric_type::counter);
+    for (std::size_t k = 0; k < dispatch::venue_data_kinds; ++k) {
+        if (present[k]) {
+            const std::string kind{dispatch::to_string(static_cast<dispatch::venue_data::kind>(k))};
+            w.sample({{"kind", kind}, {"outcome", "ok"}}, ok[k]);
+            w.sample({{"kind", kind}, {"outcome", "failed"}}, failed[k]);
+        }
+    }
+    w.begin("mdgate_rest_poll_age_seconds",
+            "Age of the oldest answer of each polled kind over its symbols (+Inf until every "
+            "symbol has one)",
+            metrics::metric_type::gauge);
+    for (std::size_t k = 0; k < dispatch::venue_data_kinds; ++k) {
+        if (present[k]) {
+            w.sample({{"kind", std::string{dispatch::to_string(
+                                   static_cast<dispatch::venue_data::kind>(k))}}},
+                     oldest[k]);
+        }
+    }
+}
+
 void collect(metrics::family_writer& w, const gateway_view& v) {
     collect_connections(w, v);
     collect_books(w, v);
@@ -347,6 +389,9 @@ void collect(metrics::family_writer& w, const gateway_view& v) {
     }
     if (v.history != nullptr) {
         collect_backfill(w, *v.history);
+    }
+    if (v.polls != nullptr) {
+        collect_polls(w, *v.polls, v.now);
     }
     w.begin("mdgate_log_messages_total", "Log lines written, by level",
             metrics::metric_type::counter);

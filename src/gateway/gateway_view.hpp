@@ -12,6 +12,7 @@
 #include "dispatch/shard.hpp"
 #include "exchange/feed/connection.hpp"
 #include "gateway/backfill.hpp"
+#include "gateway/rest_poller.hpp"
 #include "model/instrument.hpp"
 
 namespace mdg::gateway {
@@ -50,6 +51,7 @@ struct gateway_view {
     std::uint64_t network_validation_failures = 0; ///< failed connectivity probes
     const backfill* history = nullptr;             ///< null: no backfill configured
     const net::rest_client* rest = nullptr;        ///< null: no market REST client
+    const rest_poller* polls = nullptr;            ///< null: nothing polled
 };
 
 } // namespace mdg::gateway

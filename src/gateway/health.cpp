@@ -164,6 +164,57 @@ void write_backfill(json_writer& j, const backfill& b, const model::instrument_r
     j.end_array();
     j.end_object();
 }
+// "polls": per kind, the jobs, how many are failing now and the oldest answer's age; and each
+// failing job with its error.
+void write_polls(json_writer& j, const rest_poller& p, const model::instrument_registry& reg,
+                 steady::time_point now) {
+    j.key("polls");
+    j.begin_object();
+    for (std::size_t k = 0; k < dispatch::venue_data_kinds; ++k) {
+        const auto what = static_cast<dispatch::venue_data::kind>(k);
+        std::size_t jobs = 0;
+        std::size_t failing = 0;
+        double oldest = -1; // -1: some job has no answer yet, or no job
+        bool all_answered = true;
+        for (const auto& s : p.jobs()) {
+            if (s.job.what != what) {
+                continue;
+            }
+            ++jobs;
+            failing += s.failing > 0 ? 1U : 0U;
+            if (s.last_ok == steady::time_point{}) {
+                all_answered = false;
+            } else {
+                oldest = std::max(oldest, seconds(now - s.last_ok));
+            }
+        }
+        if (jobs == 0) {
+            continue;
+        }
+        j.key(dispatch::to_string(what));
+        j.begin_object();
+        j.field("jobs", jobs);
+        j.field("failing", failing);
+        j.field("oldest_age_seconds", all_answered ? oldest : -1.0);
+        j.end_object();
+    }
+    j.key("failing");
+    j.begin_array();
+    for (const auto& s : p.jobs()) {
+        if (s.failing == 0) {
+            continue;
+        }
+        j.begin_object();
+        j.field("kind", dispatch::to_string(s.job.what));
+        j.field("symbol", reg.info(s.job.instrument).symbol);
+        j.field("failures", s.failing);
+        j.field("last_error", s.last_error);
+        j.end_object();
+    }
+    j.end_array();
+    j.end_object();
+}
+
 } // namespace
 
 std::string status_document(const gateway_view& v, const freshness& f) {
@@ -269,6 +320,9 @@ std::string status_document(const gateway_view& v, const freshness& f) {
     j.end_object();
     if (v.history != nullptr) {
         write_backfill(j, *v.history, v.registry, v.now);
+    }
+    if (v.polls != nullptr) {
+        write_polls(j, *v.polls, v.registry, v.now);
     }
     j.end_object();
     return j.str();

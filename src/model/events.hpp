@@ -134,6 +134,34 @@ struct open_interest_point {
     friend bool operator==(const open_interest_point&, const open_interest_point&) = default;
 };
 
+/// One funding settlement of a perpetual (REST GET /v5/market/funding/history): the rate
+/// charged at `ts` (`fundingRateTimestamp`).
+struct funding_rate_point {
+    unix_nanos ts;
+    decimal rate;
+    friend bool operator==(const funding_rate_point&, const funding_rate_point&) = default;
+};
+
+/// The long/short account ratio of one period (REST GET /v5/market/account-ratio): the shares
+/// of accounts holding a long (`buy_ratio`) and a short position, at `ts`.
+struct account_ratio_point {
+    unix_nanos ts;
+    decimal buy_ratio;
+    decimal sell_ratio;
+    friend bool operator==(const account_ratio_point&, const account_ratio_point&) = default;
+};
+
+/// One tier of an instrument's risk limits (REST GET /v5/market/risk-limit).
+struct risk_limit_tier {
+    std::uint32_t id = 0;
+    decimal limit_value;        ///< `riskLimitValue`: the position value this tier allows
+    decimal maintenance_margin; ///< `maintenanceMargin` (a rate)
+    decimal initial_margin;     ///< `initialMargin` (a rate)
+    decimal max_leverage;       ///< `maxLeverage`
+    bool lowest = false;        ///< `isLowestRisk`
+    friend bool operator==(const risk_limit_tier&, const risk_limit_tier&) = default;
+};
+
 /// A liquidation. `position_side` is the side of the liquidated position: buy means a long
 /// position was liquidated (Bybit allLiquidation `S`), as Bybit documents it.
 struct liquidation {

@@ -17,6 +17,7 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include "api/encode.hpp"
 #include "api/market_cache.hpp"
 #include "core/clock.hpp"
 #include "exchange/bybit/rest_parse.hpp"
@@ -298,6 +299,78 @@ TEST_F(BackfillTest, RecentTradesFromBeforeTheStartJoinTheStreamsTradesOnce) {
             ASSERT_NE(ring[k].id, ring[i].id) << "trade " << ring[i].id.view() << " twice";
         }
     }
+}
+
+// The REST-only data is polled, reaches the data API's market answer with its age, and a
+// failing endpoint is reported and recovers.
+TEST_F(BackfillTest, PolledFundingRatiosAndRiskLimitsReachTheMarketAnswerWithTheirAge) {
+    control(R"({"action":"rest","path":"/v5/market/risk-limit","mode":"error","seconds":120})");
+    auto o = options();
+    o.history.enabled = false;
+    o.poll.funding_history = 200ms;
+    o.poll.funding_rows = 20;
+    o.poll.account_ratio = 200ms;
+    o.poll.account_ratio_rows = 12;
+    o.poll.risk_limits = 200ms;
+    start(std::move(o));
+    const auto market = [&] {
+        return test::http_request(gw_->http_port(), http::verb::get,
+                                  "/v1/market/linear/BTCUSDT?allow_stale=1")
+            .second;
+    };
+    ASSERT_TRUE(eventually([&] {
+        return market().find(R"("funding_history":{)") != std::string::npos &&
+               market().find(R"("account_ratio":{)") != std::string::npos;
+    })) << market();
+    // Risk limits fail: reported, not shown.
+    ASSERT_TRUE(eventually([&] {
+        return metric(R"(mdgate_rest_polls_total{kind="risk_limits",outcome="failed"})") >= 1;
+    }));
+    EXPECT_NE(market().find(R"("risk_limits":null)"), std::string::npos) << market();
+    EXPECT_NE(status_json().find(R"("kind":"risk_limits","symbol":"BTCUSDT","failures")"),
+              std::string::npos)
+        << status_json();
+
+    control(
+        R"({"action":"rest","path":"/v5/market/risk-limit","mode":"slow","delay":"1ms","seconds":"1ms"})");
+    ASSERT_TRUE(eventually([&] {
+        return market().find(R"("risk_limits":{)") != std::string::npos;
+    })) << market();
+    EXPECT_NE(status_json().find(R"("failing":[])"), std::string::npos) << status_json();
+
+    // What the answer holds equals the venue's own answers, decoded.
+    simdjson::dom::parser parser;
+    const auto body = market();
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(body).get(doc), simdjson::SUCCESS);
+    const auto venue = [&](const std::string& target) {
+        return test::http_request(port_, http::verb::get, target).second;
+    };
+    std::string why;
+    const auto funding = exchange::bybit::parse_rest_funding_history(
+        venue("/v5/market/funding/history?category=linear&symbol=BTCUSDT&limit=20"), "BTCUSDT",
+        why);
+    ASSERT_TRUE(funding) << why;
+    simdjson::dom::array list;
+    ASSERT_EQ(doc["funding_history"]["list"].get(list), simdjson::SUCCESS);
+    ASSERT_EQ(list.size(), funding->size());
+    std::size_t i = 0;
+    for (auto f : list) {
+        EXPECT_EQ(std::int64_t(f["ts"]), (*funding)[i].ts.value / 1000) << i;
+        EXPECT_EQ(std::string_view(f["rate"]), api::canonical((*funding)[i].rate)) << i;
+        ++i;
+    }
+    ASSERT_EQ(doc["account_ratio"]["list"].get(list), simdjson::SUCCESS);
+    EXPECT_EQ(list.size(), 12U);
+    double age = -1;
+    ASSERT_EQ(doc["account_ratio"]["age_seconds"].get(age), simdjson::SUCCESS);
+    EXPECT_GE(age, 0.0);
+    const auto tiers = exchange::bybit::parse_rest_risk_limits(
+        venue("/v5/market/risk-limit?category=linear&symbol=BTCUSDT"), "BTCUSDT", why);
+    ASSERT_TRUE(tiers) << why;
+    ASSERT_EQ(doc["risk_limits"]["list"].get(list), simdjson::SUCCESS);
+    EXPECT_EQ(list.size(), tiers->size());
+    EXPECT_GE(metric(R"(mdgate_rest_polls_total{kind="funding_history",outcome="ok"})"), 1U);
 }
 
 // No REST client, no history: the gateway runs as before when the backfill is off.

@@ -67,6 +67,7 @@ using api_s = gc::api_t;
 using rec_s = gc::record_t;
 using rest_s = gc::rest_t;
 using bf_s = gc::backfill_t;
+using poll_s = gc::poll_t;
 
 // The bounds are generous sanity limits, not tuning advice; docs/configuration.md explains
 // each. Bybit caps: 500 new connections per 5 minutes per IP, 2000 args per option connection,
@@ -108,6 +109,12 @@ inline const auto scalar_sections = std::make_tuple(
                  field<bf_s>{"trades", &bf_s::trades, 0, 1000},
                  field<bf_s>{"retry_base", &bf_s::retry_base, 100, hour},
                  field<bf_s>{"retry_cap", &bf_s::retry_cap, 100, 24 * hour}),
+    make_section("poll", &gc::poll,
+                 field<poll_s>{"funding_history", &poll_s::funding_history, 0, 24 * hour},
+                 field<poll_s>{"funding_rows", &poll_s::funding_rows, 1, 200},
+                 field<poll_s>{"account_ratio", &poll_s::account_ratio, 0, 24 * hour},
+                 field<poll_s>{"account_ratio_rows", &poll_s::account_ratio_rows, 1, 500},
+                 field<poll_s>{"risk_limits", &poll_s::risk_limits, 0, 24 * hour}),
     make_section("freshness", &gc::freshness,
                  field<fresh>{"orderbook", &fresh::orderbook, 0, 24 * hour},
                  field<fresh>{"tickers", &fresh::tickers, 0, 24 * hour},
@@ -157,9 +164,9 @@ inline const auto scalar_sections = std::make_tuple(
                  field<log_s>{"summary_interval", &log_s::summary_interval, sec, 24 * hour}));
 
 /// Keys of the tables read by hand.
-inline constexpr std::array<std::string_view, 13> root_keys{
-    "venue",     "topics",   "symbols", "connections", "probe",  "rest", "backfill",
-    "freshness", "dispatch", "http",    "api",         "record", "log"};
+inline constexpr std::array<std::string_view, 14> root_keys{
+    "venue", "topics",    "symbols",  "connections", "probe", "rest",   "backfill",
+    "poll",  "freshness", "dispatch", "http",        "api",   "record", "log"};
 inline constexpr std::array<std::string_view, 6> venue_keys{"name",   "category", "symbols",
                                                             "ws_url", "rest_url", "ca_file"};
 inline constexpr std::array<std::string_view, 5> topic_keys{"tickers", "klines", "orderbook_depths",

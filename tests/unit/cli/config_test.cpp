@@ -113,6 +113,11 @@ TEST(ConfigTest, DefaultsAreTheDocumentedValues) {
     EXPECT_EQ(c.backfill.kline_default, 200U);
     EXPECT_EQ(c.backfill.open_interest, 288U);
     EXPECT_EQ(c.backfill.trades, 1000U);
+    EXPECT_EQ(c.poll.funding_history, 1h);
+    EXPECT_EQ(c.poll.funding_rows, 100U);
+    EXPECT_EQ(c.poll.account_ratio, 5min);
+    EXPECT_EQ(c.poll.account_ratio_rows, 288U);
+    EXPECT_EQ(c.poll.risk_limits, 1h);
     EXPECT_EQ(c.backfill.retry_base, 2s);
     EXPECT_EQ(c.backfill.retry_cap, 5min);
 }
