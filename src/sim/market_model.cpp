@@ -14,6 +14,7 @@
 #include "exchange/bybit/topic.hpp"
 #include "sim/detail/json_text.hpp"
 #include "sim/detail/kline_period.hpp"
+#include "sim/detail/rest_params.hpp"
 #include "sim/detail/rng.hpp"
 #include "sim/detail/symbol_market.hpp"
 
@@ -1262,10 +1263,12 @@ std::optional<std::string> market_model::rest_orderbook(std::string_view symbol,
     }
     const symbol_market& s = m.symbols[it->second];
     if (limit == 0) {
-        limit = m.spot() ? 1 : 25; // the venue's defaults (§12)
+        limit = static_cast<std::size_t>(detail::orderbook_limit(m.cfg.cat).fallback);
     }
     limit = std::min(limit, max_rest_levels);
-    // `u` belongs to the 1000-level stream (§12).
+    // The book now, which every book topic of the symbol sends at its next push. `u` is the one
+    // /sim/truth/book reports for the deepest topic (§12): informative only, a client must not
+    // splice deltas onto this book by it (docs/simulator.md).
     const std::string key = "orderbook.1000." + s.name();
     const auto topic = m.topics.find(key);
     const std::uint64_t u =

@@ -113,7 +113,11 @@ class market_model {
     void restart();
 
     // --- REST --------------------------------------------------------------------------------
-    /// `result` object of GET /v5/market/orderbook (s, b, a, ts, u, seq, cts), limit levels.
+    /// `result` object of GET /v5/market/orderbook (s, b, a, ts, u, seq, cts): the book now,
+    /// `limit` levels per side (0: the category's default), best first, formatted as the
+    /// streams format it; `ts` = now, `u` = what truth() reports for orderbook.1000.{symbol},
+    /// `seq` = the symbol's cross sequence now, `cts` = its last market event. nullopt: unknown
+    /// symbol.
     [[nodiscard]] std::optional<std::string>
     rest_orderbook(std::string_view symbol, std::size_t limit, unix_nanos now) const;
     /// `result` object of GET /v5/market/tickers (category, list[...]); symbol empty = all.

@@ -247,6 +247,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     void load_replay();
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> run_market(category_runtime& m);
+    // Pushes what changed since its last push on every subscribed topic of `m` that is due
+    // (every subscribed topic when `all`).
+    void push_topics(category_runtime& m, unix_nanos now, steady::time_point now_steady, bool all);
     asio::awaitable<void> run_replay();
     asio::awaitable<void> run_script();
 
@@ -865,14 +868,19 @@ asio::awaitable<void> server::impl::run_market(category_runtime& m) {
             m.model->step(now);
         }
         stats.market_steps += steps;
-        for (auto& [name, ts] : m.topics) {
-            if (ts.subscribers.empty() || (!max_rate && now_steady < ts.next_push)) {
-                continue;
-            }
-            ts.next_push = now_steady + ts.interval;
-            if (auto frame = m.model->push_frame(name, now)) {
-                publish(&m, name, std::make_shared<const std::string>(std::move(*frame)));
-            }
+        push_topics(m, now, now_steady, max_rate);
+    }
+}
+
+void server::impl::push_topics(category_runtime& m, unix_nanos now, steady::time_point now_steady,
+                               bool all) {
+    for (auto& [name, ts] : m.topics) {
+        if (ts.subscribers.empty() || (!all && now_steady < ts.next_push)) {
+            continue;
+        }
+        ts.next_push = now_steady + ts.interval;
+        if (auto frame = m.model->push_frame(name, now)) {
+            publish(&m, name, std::make_shared<const std::string>(std::move(*frame)));
         }
     }
 }
@@ -1076,6 +1084,15 @@ boost::system::error_code server::impl::apply(const action& a, std::string& reas
         refuse_ws_until = now_steady + a.duration;
         break;
     case action_kind::pause:
+        if (!paused) {
+            // Every stream sends what changed since its last push: once paused, the streams,
+            // /sim/truth/book and the REST answers all show the same market.
+            for (auto& mk : markets) {
+                if (mk) {
+                    push_topics(*mk, clock.now(), now_steady, true);
+                }
+            }
+        }
         paused = true;
         break;
     case action_kind::resume:
@@ -1177,18 +1194,6 @@ std::string server::impl::market_rest(std::string_view path, const query_params&
     }
     const auto cat = model::parse_category(query.get("category"));
     category_runtime* m = cat ? market(*cat) : nullptr;
-    if (path == "/v5/market/orderbook") {
-        std::size_t limit = 25;
-        if (auto l = query.get("limit"); !l.empty()) {
-            // As before: garbage reads as 0, then 1; more than 1000 is 1000.
-            limit = static_cast<std::size_t>(
-                detail::parse_int_param(l, 0, detail::max_query_ms).value_or(0));
-            limit = std::clamp<std::size_t>(limit, 1, 1000);
-        }
-        auto r =
-            m != nullptr ? m->model->rest_orderbook(query.get("symbol"), limit, now) : std::nullopt;
-        return r ? rest_envelope(*r) : bybit_error("params error: symbol invalid");
-    }
     if (path == "/v5/market/tickers" || path == "/v5/market/instruments-info") {
         if (m == nullptr) {
             return bybit_error("params error: category invalid");
@@ -1197,13 +1202,14 @@ std::string server::impl::market_rest(std::string_view path, const query_params&
                                  ? m->model->rest_tickers(query.get("symbol"))
                                  : m->model->rest_instruments(query.get("symbol")));
     }
+    const bool book = path == "/v5/market/orderbook";
     const bool kline = path == "/v5/market/kline";
     const bool open_interest = path == "/v5/market/open-interest";
     const bool recent = path == "/v5/market/recent-trade";
     const bool ratio = path == "/v5/market/account-ratio";
     const bool funding = path == "/v5/market/funding/history";
     const bool risk = path == "/v5/market/risk-limit";
-    if (!kline && !open_interest && !recent && !ratio && !funding && !risk) {
+    if (!book && !kline && !open_interest && !recent && !ratio && !funding && !risk) {
         known = false;
         return R"({"error":"not found"})";
     }
@@ -1217,7 +1223,7 @@ std::string server::impl::market_rest(std::string_view path, const query_params&
     if (m == nullptr) {
         return bybit_error("params error: category invalid");
     }
-    if (!kline && !recent && m->cat == model::category::spot) {
+    if (!book && !kline && !recent && m->cat == model::category::spot) {
         return bybit_error("params error: category only supports linear and inverse");
     }
     const std::string_view symbol = query.get("symbol");
@@ -1235,15 +1241,21 @@ std::string server::impl::market_rest(std::string_view path, const query_params&
             return fallback;
         }
         auto v = detail::parse_int_param(text, lo, hi);
-        if (!v) {
+        if (!v && why.empty()) { // the first bad parameter is the one named
             why = lo == 0 ? fmt::format("params error: {} must be a time in ms", key)
                           : fmt::format("params error: {} must be from {} to {}", key, lo, hi);
         }
         return v;
     };
     const bool spot = m->cat == model::category::spot;
-    const std::int64_t max_limit = recent ? (spot ? 60 : 1000) : kline ? 1000 : ratio ? 500 : 200;
-    const std::int64_t default_limit = recent    ? (spot ? 60 : 500)
+    const auto book_limit = detail::orderbook_limit(m->cat);
+    const std::int64_t max_limit = book     ? book_limit.max
+                                   : recent ? (spot ? 60 : 1000)
+                                   : kline  ? 1000
+                                   : ratio  ? 500
+                                            : 200;
+    const std::int64_t default_limit = book      ? book_limit.fallback
+                                       : recent  ? (spot ? 60 : 500)
                                        : kline   ? 200
                                        : funding ? 200
                                                  : 50;
@@ -1261,6 +1273,9 @@ std::string server::impl::market_rest(std::string_view path, const query_params&
             fmt::format("params error: {} must not be after {}", start_key, end_key));
     }
     const auto count = static_cast<std::size_t>(*limit);
+    if (book) {
+        return rest_envelope(*m->model->rest_orderbook(symbol, count, now));
+    }
     if (kline) {
         const auto iv = model::parse_kline_interval(query.get("interval"));
         if (!iv) {

@@ -76,6 +76,58 @@ std::vector<std::pair<row, bool>> frame_candles(const std::string& frame) {
     return out;
 }
 
+using levels = std::vector<std::pair<std::string, std::string>>; // [price, size], best first
+
+levels level_list(simdjson::dom::element side) {
+    levels out;
+    for (auto l : side.get_array()) {
+        out.emplace_back(std::string_view(l.at(0)), std::string_view(l.at(1)));
+    }
+    return out;
+}
+
+// A book built from a topic's snapshot and deltas, as a client holds it.
+struct stream_book {
+    std::map<double, std::pair<std::string, std::string>> bids; // by price: best last
+    std::map<double, std::pair<std::string, std::string>> asks; // best first
+    std::uint64_t seq = 0;
+
+    void apply(const std::string& frame) {
+        simdjson::dom::parser p;
+        simdjson::dom::element doc;
+        ASSERT_EQ(p.parse(frame).get(doc), simdjson::SUCCESS) << frame;
+        if (std::string_view(doc["type"]) == "snapshot") {
+            bids.clear();
+            asks.clear();
+        }
+        const auto merge = [](auto& side, simdjson::dom::element changes) {
+            for (auto& [px, qty] : level_list(changes)) {
+                if (qty == "0") {
+                    side.erase(std::stod(px));
+                } else {
+                    side[std::stod(px)] = {px, qty};
+                }
+            }
+        };
+        merge(bids, doc["data"]["b"]);
+        merge(asks, doc["data"]["a"]);
+        seq = std::uint64_t(doc["data"]["seq"]);
+    }
+    [[nodiscard]] levels top_bids(std::size_t n) const {
+        return top(bids.rbegin(), bids.rend(), n);
+    }
+    [[nodiscard]] levels top_asks(std::size_t n) const { return top(asks.begin(), asks.end(), n); }
+
+  private:
+    template <class It> static levels top(It first, It last, std::size_t n) {
+        levels out;
+        for (; first != last && out.size() < n; ++first) {
+            out.push_back(first->second);
+        }
+        return out;
+    }
+};
+
 struct http_answer {
     unsigned status = 0; // 0: no answer (connection closed or refused)
     std::string body;
@@ -189,6 +241,20 @@ class SimRestTest : public ::testing::Test {
         c->send(R"({"op":"subscribe","args":[")" + topic + R"("]})");
         EXPECT_TRUE(read_until(*c, R"("op":"subscribe")"));
         return c;
+    }
+    // What /sim/truth/book serves for a book topic.
+    book_truth truth_book(const std::string& category, const std::string& topic) {
+        const auto a = get("/sim/truth/book?category=" + category + "&topic=" + topic);
+        EXPECT_EQ(a.status, 200U) << topic << ": " << a.body;
+        simdjson::dom::parser p;
+        simdjson::dom::element doc;
+        book_truth t;
+        if (p.parse(a.body).get(doc) == simdjson::SUCCESS) {
+            t.u = std::uint64_t(doc["u"]);
+            t.bids = level_list(doc["bids"]);
+            t.asks = level_list(doc["asks"]);
+        }
+        return t;
     }
 
     core::manual_clock clock_{unix_nanos::from_millis(t0_ms + 1000)};
@@ -507,6 +573,163 @@ TEST_F(SimRestTest, MoreThanTheIpLimitIn5SecondsGets403AndIsCounted) {
     EXPECT_GE(std::uint64_t(doc["rest"]["requests"]["/v5/market/tickers"]), 300U);
     // /sim/ paths are not limited.
     EXPECT_EQ(get("/sim/status").status, 200U);
+}
+
+TEST_F(SimRestTest, OrderbookIsTheStreamBookCutToTheLimitOncePaused) {
+    start();
+    auto ws = subscribe("orderbook.50.BTCUSDT");
+    stream_book book;
+    for (int frames = 0; frames < 20; ++frames) {
+        auto f = read_until(*ws, R"("topic":"orderbook.50.BTCUSDT")");
+        ASSERT_TRUE(f);
+        book.apply(*f);
+    }
+    // The market moves past the stream's last push (steps every 5 ms, a push every 20 ms); the
+    // pause sends what changed since then, and nothing moves after it.
+    std::this_thread::sleep_for(12ms);
+    ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
+    while (auto f = ws->read(300ms)) {
+        if (f->find(R"("topic":"orderbook.50.BTCUSDT")") != std::string::npos) {
+            book.apply(*f);
+        }
+    }
+    ASSERT_EQ(book.top_bids(100).size(), 50U);
+    ASSERT_EQ(book.top_asks(100).size(), 50U);
+    const auto truth50 = truth_book("linear", "orderbook.50.BTCUSDT");
+    EXPECT_EQ(truth50.bids, book.top_bids(50));
+    EXPECT_EQ(truth50.asks, book.top_asks(50));
+    const auto deepest = truth_book("linear", "orderbook.1000.BTCUSDT"); // `u` is its u
+    ASSERT_GE(deepest.bids.size(), 50U);
+    EXPECT_EQ(levels(deepest.bids.begin(), deepest.bids.begin() + 50), book.top_bids(50));
+    for (const std::size_t limit : {50U, 5U}) {
+        auto r = result(
+            fmt::format("/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit={}", limit));
+        EXPECT_EQ(std::string_view(r["s"]), "BTCUSDT");
+        EXPECT_EQ(level_list(r["b"]), book.top_bids(limit)) << limit; // every level, best first
+        EXPECT_EQ(level_list(r["a"]), book.top_asks(limit)) << limit;
+        EXPECT_EQ(std::int64_t(r["ts"]), t0_ms + 1000); // the simulator's clock
+        EXPECT_EQ(std::uint64_t(r["u"]), deepest.u);
+        EXPECT_GE(std::uint64_t(r["seq"]), book.seq);
+        EXPECT_LE(std::int64_t(r["cts"]), t0_ms + 1000);
+    }
+    EXPECT_EQ(result("/v5/market/orderbook?category=linear&symbol=BTCUSDT")["b"].get_array().size(),
+              25U); // the linear default
+    // Spot writes the levels the way its stream does (trimmed), from the same truth.
+    const auto spot = truth_book("spot", "orderbook.200.BTCUSDT");
+    auto r = result("/v5/market/orderbook?category=spot&symbol=BTCUSDT&limit=200");
+    EXPECT_EQ(level_list(r["b"]), spot.bids);
+    EXPECT_EQ(level_list(r["a"]), spot.asks);
+}
+
+TEST_F(SimRestTest, OrderbookLimitsAndCategoriesAreCheckedAsOnBybit) {
+    start();
+    for (const std::string query : {
+             "symbol=BTCUSDT",                 // no category
+             "category=option&symbol=BTCUSDT", // not simulated
+             "category=futures&symbol=BTCUSDT",
+             "category=linear", // no symbol
+             "category=linear&symbol=NOPE",
+             "category=linear&symbol=BTCUSDT&limit=0",
+             "category=linear&symbol=BTCUSDT&limit=501",
+             "category=inverse&symbol=BTCUSDT&limit=501",
+             "category=linear&symbol=BTCUSDT&limit=-1",
+             "category=linear&symbol=BTCUSDT&limit=abc",
+             "category=linear&symbol=BTCUSDT&limit=2.5",
+             "category=spot&symbol=BTCUSDT&limit=201",
+         }) {
+        const auto a = get("/v5/market/orderbook?" + query);
+        ASSERT_EQ(a.status, 200U) << query;
+        simdjson::dom::element doc;
+        ASSERT_EQ(parser_.parse(a.body).get(doc), simdjson::SUCCESS) << a.body;
+        EXPECT_EQ(std::int64_t(doc["retCode"]), 10001) << query << ": " << a.body;
+        EXPECT_TRUE(std::string_view(doc["retMsg"]).starts_with("params error:")) << a.body;
+    }
+    EXPECT_NE(get("/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=501")
+                  .body.find(R"("retMsg":"params error: limit must be from 1 to 500")"),
+              std::string::npos);
+    // Each category's largest limit and its default.
+    for (const auto& [query, depth] : std::vector<std::pair<std::string, std::size_t>>{
+             {"category=linear&symbol=BTCUSDT&limit=500", 500},
+             {"category=inverse&symbol=ETHUSDT&limit=500", 500},
+             {"category=spot&symbol=BTCUSDT&limit=200", 200},
+             {"category=linear&symbol=ETHUSDT&limit=1", 1},
+             {"category=inverse&symbol=BTCUSDT", 25},
+             {"category=spot&symbol=ETHUSDT", 1},
+         }) {
+        auto r = result("/v5/market/orderbook?" + query);
+        EXPECT_EQ(r["b"].get_array().size(), depth) << query;
+        EXPECT_EQ(r["a"].get_array().size(), depth) << query;
+    }
+}
+
+TEST_F(SimRestTest, RestFaultsAndTheIpLimitApplyToTheOrderbook) {
+    server_options opts;
+    opts.rest_limit_per_5s = 4;
+    start(std::move(opts));
+    const std::string book = "/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=50";
+    ASSERT_EQ(control(R"({"action":"rest","mode":"error","seconds":60,)"
+                      R"("path":"/v5/market/orderbook"})"),
+              200U);
+    auto a = get(book);
+    EXPECT_EQ(a.status, 503U);
+    EXPECT_NE(a.body.find("503"), std::string::npos);
+    EXPECT_EQ(get("/v5/market/tickers?category=linear&symbol=BTCUSDT").status, 200U);
+    ASSERT_EQ(control(R"({"action":"rest","mode":"error","seconds":0.001,)"
+                      R"("path":"/v5/market/orderbook"})"),
+              200U);
+    std::this_thread::sleep_for(10ms); // let the millisecond fault expire
+    EXPECT_EQ(get(book).status, 200U);
+    EXPECT_EQ(get(book).status, 200U); // the 4th market request in 5 s
+    a = get(book);
+    EXPECT_EQ(a.status, 403U);
+    EXPECT_EQ(a.body, "access too frequent");
+    auto doc = status_doc();
+    EXPECT_EQ(std::uint64_t(doc["rest"]["requests"]["/v5/market/orderbook"]), 4U) << status_body_;
+    EXPECT_EQ(std::uint64_t(doc["stats"]["rest_faulted"]), 1U);
+    EXPECT_EQ(std::uint64_t(doc["stats"]["rest_refused_by_limit"]), 1U);
+}
+
+TEST_F(SimRestTest, TickersAnswerTheStreamsLatestTickerOncePaused) {
+    start();
+    auto ws = subscribe("tickers.BTCUSDT");
+    std::map<std::string, std::string> stream; // the snapshot with every delta merged
+    simdjson::dom::parser p;
+    const auto merge = [&](const std::string& f) {
+        simdjson::dom::element doc;
+        ASSERT_EQ(p.parse(f).get(doc), simdjson::SUCCESS) << f;
+        for (auto [key, value] : doc["data"].get_object()) {
+            stream[std::string(key)] = std::string(std::string_view(value));
+        }
+    };
+    for (int frames = 0; frames < 10; ++frames) {
+        auto f = read_until(*ws, R"("topic":"tickers.BTCUSDT")");
+        ASSERT_TRUE(f);
+        merge(*f);
+    }
+    std::this_thread::sleep_for(30ms); // past the last push (every 100 ms): the pause sends it
+    ASSERT_EQ(control(R"({"action":"pause"})"), 200U);
+    while (auto f = ws->read(300ms)) {
+        if (f->find(R"("topic":"tickers.BTCUSDT")") != std::string::npos) {
+            merge(*f);
+        }
+    }
+    auto entry = result("/v5/market/tickers?category=linear&symbol=BTCUSDT")["list"].at(0);
+    std::size_t shared = 0;
+    for (auto [key, value] : entry.get_object()) {
+        if (const auto it = stream.find(std::string(key)); it != stream.end()) {
+            EXPECT_EQ(std::string_view(value), it->second) << key;
+            ++shared;
+        }
+    }
+    // What a gateway needs to refresh a ticker over REST: all carried by the stream too.
+    for (const char* key :
+         {"lastPrice", "bid1Price", "bid1Size", "ask1Price", "ask1Size", "markPrice", "indexPrice",
+          "openInterest", "openInterestValue", "fundingRate", "nextFundingTime", "volume24h",
+          "turnover24h", "price24hPcnt", "highPrice24h", "lowPrice24h", "prevPrice24h"}) {
+        EXPECT_FALSE(std::string_view(entry[key]).empty()) << key;
+        EXPECT_TRUE(stream.contains(key)) << key;
+    }
+    EXPECT_GE(shared, 18U); // those, the symbol and more
 }
 
 TEST_F(SimRestTest, SetTurnoverRotatesTheTurnoverRanking) {

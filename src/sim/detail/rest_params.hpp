@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "model/instrument.hpp"
+
 namespace mdg::sim::detail {
 
 /// Latest time a REST query may name (ms, year 2286): anything later is a typo or an attack.
@@ -30,6 +32,27 @@ parse_int_param(std::string_view s, std::int64_t lo, std::int64_t hi) noexcept {
         return std::nullopt;
     }
     return v;
+}
+
+/// The `limit` of GET /v5/market/orderbook in a category, as Bybit documents it: levels per side
+/// from 1 to `max`, `fallback` when the request names none (spot 1-200, default 1; linear and
+/// inverse 1-500, default 25; option 1-25, default 1).
+struct limit_range {
+    std::int64_t max = 0;
+    std::int64_t fallback = 0;
+};
+
+[[nodiscard]] constexpr limit_range orderbook_limit(model::category c) noexcept {
+    switch (c) {
+    case model::category::spot:
+        return {200, 1};
+    case model::category::option:
+        return {25, 1};
+    case model::category::linear:
+    case model::category::inverse:
+        break;
+    }
+    return {500, 25};
 }
 
 /// Bucket length of an open-interest `intervalTime` or account-ratio `period`

@@ -345,6 +345,77 @@ TEST(MarketRestTest, RatioFundingAndRiskLimitAreDeterministic) {
     EXPECT_EQ(doc["list"].get_array().size(), 20U);
 }
 
+// The `b`, `a` and `u` of a REST order book (levels as text pairs, best first).
+book_truth rest_book(const market_model& m, std::size_t limit, std::int64_t now_ms) {
+    simdjson::dom::parser p;
+    simdjson::dom::element doc;
+    const auto text = m.rest_orderbook("BTCUSDT", limit, at_ms(now_ms));
+    book_truth out;
+    if (!text || p.parse(*text).get(doc) != simdjson::SUCCESS) {
+        ADD_FAILURE() << text.value_or("no answer");
+        return out;
+    }
+    const auto side = [](simdjson::dom::element levels, auto& into) {
+        for (auto l : levels.get_array()) {
+            into.emplace_back(std::string_view(l.at(0)), std::string_view(l.at(1)));
+        }
+    };
+    side(doc["b"], out.bids);
+    side(doc["a"], out.asks);
+    out.u = std::uint64_t(doc["u"]);
+    EXPECT_EQ(std::int64_t(doc["ts"]), now_ms);
+    return out;
+}
+
+template <class Levels> Levels first(const Levels& levels, std::size_t n) {
+    return Levels(levels.begin(), levels.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+TEST(MarketRestTest, OrderbookIsTheBookNowWithTheDeepestTopicsUpdateId) {
+    for (const auto cat :
+         {model::category::spot, model::category::linear, model::category::inverse}) {
+        SCOPED_TRACE(std::string(model::to_string(cat)));
+        market_model m{config(cat)};
+        const std::string topic = "orderbook.50.BTCUSDT";
+        const std::string deepest = "orderbook.1000.BTCUSDT";
+        std::int64_t now = t0_ms;
+        ASSERT_TRUE(m.subscribe_frame(topic, at_ms(now)));
+        const std::uint64_t unused_u = m.truth(deepest)->u; // the id it would start from
+        for (int round = 0; round < 3; ++round) {
+            for (int i = 0; i < 200; ++i) {
+                m.step(at_ms(now += 5));
+            }
+            (void)m.push_frame(topic, at_ms(now)); // the stream catches up with the book
+            const auto truth = *m.truth(topic);
+            ASSERT_EQ(truth.bids.size(), 50U);
+            for (const std::size_t limit : {50U, 7U}) {
+                const auto rest = rest_book(m, limit, now);
+                EXPECT_EQ(rest.bids, first(truth.bids, limit)); // formatted as the stream's
+                EXPECT_EQ(rest.asks, first(truth.asks, limit));
+                EXPECT_EQ(rest.u, unused_u);
+            }
+        }
+        // Once the deepest topic is used, u is the one it last sent, whatever the book does.
+        ASSERT_TRUE(m.push_frame(deepest, at_ms(now)));
+        m.step(at_ms(now += 5));
+        (void)m.push_frame(deepest, at_ms(now));
+        const std::uint64_t sent_u = m.truth(deepest)->u;
+        EXPECT_EQ(rest_book(m, 5, now).u, sent_u);
+        for (int i = 0; i < 50; ++i) {
+            m.step(at_ms(now += 5));
+        }
+        (void)m.push_frame(topic, at_ms(now));
+        const auto later = rest_book(m, 50, now);
+        EXPECT_EQ(later.bids, m.truth(topic)->bids); // the book now...
+        EXPECT_EQ(later.u, sent_u); // ...with the id the deepest topic sent before: no splicing
+        // No limit: the category's default.
+        const auto dflt = rest_book(m, 0, now);
+        EXPECT_EQ(static_cast<std::int64_t>(dflt.bids.size()),
+                  detail::orderbook_limit(cat).fallback);
+        EXPECT_FALSE(m.rest_orderbook("NOPE", 5, at_ms(now)));
+    }
+}
+
 // --- REST parameter helpers --------------------------------------------------------------------
 
 TEST(RestParamsTest, IntegersAreWholeDecimalsWithinBounds) {
@@ -368,6 +439,17 @@ TEST(RestParamsTest, BucketNamesAndCursorsRoundTrip) {
     for (const char* bad : {"", "zz", "ffffffffffffffffff", "-1", "12 "}) {
         EXPECT_FALSE(detail::decode_cursor(bad, 300'000)) << bad;
     }
+}
+
+TEST(RestParamsTest, OrderbookLimitsAreBybitsPerCategory) {
+    EXPECT_EQ(detail::orderbook_limit(model::category::spot).max, 200);
+    EXPECT_EQ(detail::orderbook_limit(model::category::spot).fallback, 1);
+    for (const auto cat : {model::category::linear, model::category::inverse}) {
+        EXPECT_EQ(detail::orderbook_limit(cat).max, 500);
+        EXPECT_EQ(detail::orderbook_limit(cat).fallback, 25);
+    }
+    EXPECT_EQ(detail::orderbook_limit(model::category::option).max, 25);
+    EXPECT_EQ(detail::orderbook_limit(model::category::option).fallback, 1);
 }
 
 TEST(RestParamsTest, WindowLimiterAdmitsAtMostTheLimitInAnyWindow) {
