@@ -76,6 +76,9 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     o.poll.account_ratio = cfg.poll.account_ratio;
     o.poll.account_ratio_rows = cfg.poll.account_ratio_rows;
     o.poll.risk_limits = cfg.poll.risk_limits;
+    o.refresh.orderbook = cfg.refresh.orderbook;
+    o.refresh.tickers = cfg.refresh.tickers;
+    o.refresh.min_interval = cfg.refresh.min_interval;
     o.history.enabled = cfg.backfill.enabled;
     o.history.klines = cfg.backfill.klines;
     o.history.kline_default = cfg.backfill.kline_default;

@@ -302,6 +302,7 @@ void data_api::write_ticker(json_writer& j, const instrument_entry& e,
     head(j, e);
     const auto& t = d.ticker;
     j.field("state", d.ticker_stale || t.stale() ? "stale" : "live");
+    j.field("source", dispatch::to_string(d.ticker_source));
     j.field(
         "age_seconds",
         std::chrono::duration<double>(std::chrono::steady_clock::now() - d.ticker_applied).count());

@@ -51,6 +51,7 @@ void write_book_fields(core::json_writer& j, const dispatch::book_view& b, std::
     j.field("u", b.update_id);
     j.field("cross_seq", b.seq); // "seq" is the stream's own numbering
     j.field("state", book::to_string(b.state));
+    j.field("source", dispatch::to_string(b.source));
     j.field("ts_exchange", micros(b.ts_exchange));
     j.field("ts_recv", micros(b.ts_recv));
     j.key("bids");
@@ -64,6 +65,7 @@ void write_empty_book_fields(core::json_writer& j) {
     j.field("u", 0);
     j.field("cross_seq", 0);
     j.field("state", book::to_string(book::book_state::syncing));
+    j.field("source", dispatch::to_string(dispatch::data_source::stream));
     j.field("ts_exchange", 0);
     j.field("ts_recv", 0);
     j.key("bids");

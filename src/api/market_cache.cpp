@@ -96,6 +96,7 @@ void market_cache::on_ticker(const dispatch::ticker_view& t, std::stop_token /*s
         u.fields = t.fields;
         std::lock_guard lk(s->mu);
         s->data.ticker_stale = t.stale;
+        s->data.ticker_source = t.source;
         if (t.stale && s->data.has_ticker && t.ts_recv == s->data.ticker.ts_recv()) {
             // Only the flag changed (its channel went silent or its connection dropped): the
             // fields and the age stay those of the last update. A stale view with a newer

@@ -56,6 +56,8 @@ struct instrument_data {
     market::ticker_state ticker;
     bool has_ticker = false;
     bool ticker_stale = false;
+    /// rest: the fields are a REST answer's (the stream is stale; docs/rest.md)
+    dispatch::data_source ticker_source = dispatch::data_source::stream;
     std::uint64_t ticker_cross_seq = 0; ///< the shard's (the cache applies with cs 0)
     std::chrono::steady_clock::time_point ticker_applied{};
     /// One series per subscribed interval, in the catalog entry's order.

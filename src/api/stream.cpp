@@ -374,7 +374,7 @@ void stream::impl::publish_book(channel& ch, const book_ptr& b) {
 }
 
 // Sends `newest` to the channel's subscribers: as a delta from `last` (what they have), or a
-// snapshot when there is no `last` or the venue restarted. Under mu.
+// snapshot when there is no `last`, the venue restarted or the source changed. Under mu.
 void stream::impl::send_book(channel& ch, steady::time_point now) {
     ch.dirty = false;
     ch.published_at = now;
@@ -386,8 +386,10 @@ void stream::impl::send_book(channel& ch, steady::time_point now) {
     }
     std::shared_ptr<const std::string> body;
     entry_kind kind = entry_kind::delta;
-    if (!prev || b->update_id < prev->update_id) {
-        kind = entry_kind::snapshot; // first version, or the venue restarted (u went back)
+    if (!prev || b->update_id < prev->update_id || b->source != prev->source) {
+        // First version, the venue restarted (u went back), or the book switched between the
+        // stream and a REST answer (docs/rest.md): their `u` are not one sequence.
+        kind = entry_kind::snapshot;
         body = snapshot_body(ch);
     } else {
         const auto cut = [&](const std::vector<model::level>& v) {
@@ -406,6 +408,7 @@ void stream::impl::send_book(channel& ch, steady::time_point now) {
         j.begin_object();
         j.field("u", b->update_id);
         j.field("state", book::to_string(b->state));
+        j.field("source", dispatch::to_string(b->source));
         j.field("ts_exchange", micros(b->ts_exchange));
         j.field("ts_recv", micros(b->ts_recv));
         j.key("bids");
@@ -1240,6 +1243,7 @@ void stream::on_ticker(const instrument_entry& e, const dispatch::ticker_view& t
                          [&](json_writer& j, const instrument_entry&) {
                              j.begin_object();
                              j.field("state", t.stale ? "stale" : "live");
+                             j.field("source", dispatch::to_string(t.source));
                              j.field("cross_seq", t.cross_seq);
                              j.field("ts_exchange", micros(t.ts_exchange));
                              j.field("ts_recv", micros(t.ts_recv));

@@ -129,6 +129,15 @@ struct gateway_config {
         friend bool operator==(const poll_t&, const poll_t&) = default;
     } poll;
 
+    /// [refresh]: the emergency refresh (docs/rest.md): a book or ticker whose stream data is
+    /// older than this is fetched over REST; 0 = never.
+    struct refresh_t {
+        ms orderbook{std::chrono::seconds{10}};
+        ms tickers{std::chrono::seconds{20}};
+        ms min_interval{std::chrono::seconds{10}}; ///< between two refreshes of one topic
+        friend bool operator==(const refresh_t&, const refresh_t&) = default;
+    } refresh;
+
     /// [freshness]: age after which a channel's data counts as stale; 0 = never stale.
     struct freshness_t {
         ms orderbook{std::chrono::seconds{5}};

@@ -28,6 +28,12 @@ enum class channel_bit : std::uint8_t {
 };
 inline constexpr std::uint8_t all_channels = 0x3f;
 
+/// Where a book or ticker view's contents come from: the WebSocket stream, or a REST answer
+/// fetched while the stream was stale (the emergency refresh, docs/rest.md). A view from REST
+/// is never `live`: its book keeps the stream's state (stale, resyncing, syncing).
+enum class data_source : std::uint8_t { stream, rest };
+[[nodiscard]] std::string_view to_string(data_source s) noexcept;
+
 /// The latest state of one order book (the top `consumer_options::book_levels` levels per
 /// side), as a consumer sees it. Book updates conflate: a consumer that falls behind gets the
 /// newest state, never a stale sequence of deltas. `state` says whether the book can be
@@ -36,6 +42,7 @@ struct book_view {
     model::instrument_id instrument;
     std::uint16_t depth = 0;
     book::book_state state = book::book_state::syncing;
+    data_source source = data_source::stream; ///< rest: the levels and `u` are a REST answer's
     std::uint64_t update_id = 0;
     std::uint64_t seq = 0;
     unix_nanos ts_exchange;
@@ -50,6 +57,7 @@ struct ticker_view {
     model::instrument_id instrument;
     std::uint64_t cross_seq = 0;
     bool stale = false;
+    data_source source = data_source::stream; ///< rest: the fields are a REST answer's
     unix_nanos ts_exchange;
     unix_nanos ts_recv;
     std::chrono::steady_clock::time_point applied;

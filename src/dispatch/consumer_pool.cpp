@@ -118,6 +118,10 @@ class index_ring {
 
 } // namespace
 
+std::string_view to_string(data_source s) noexcept {
+    return s == data_source::rest ? "rest" : "stream";
+}
+
 std::string_view to_string(venue_data::kind k) noexcept {
     switch (k) {
     case venue_data::kind::funding_history:
@@ -317,6 +321,7 @@ struct consumer_pool::core : std::enable_shared_from_this<consumer_pool::core> {
             s.book_scratch.seq = c.book.seq;
             s.book_scratch.ts_exchange = c.book.ts_exchange;
             s.book_scratch.ts_recv = c.book.ts_recv;
+            s.book_scratch.source = c.book.source;
             s.book_scratch.applied = c.book.applied;
             s.book_scratch.bids.assign(c.book.bids.begin(), c.book.bids.end());
             s.book_scratch.asks.assign(c.book.asks.begin(), c.book.asks.end());
@@ -686,11 +691,29 @@ void consumer_pool::publish_book(model::instrument_id id, std::uint16_t depth,
             b.instrument = id;
             b.depth = depth;
             b.state = e.book.state();
+            b.applied = applied;
+            if (e.rest && e.book.state() != book::book_state::live) {
+                // The REST answer fetched while the stream is not live, under the stream's
+                // (non-live) state.
+                const auto& r = *e.rest;
+                b.source = data_source::rest;
+                b.update_id = r.update_id;
+                b.seq = 0;
+                b.ts_exchange = r.ts_exchange;
+                b.ts_recv = r.ts_recv;
+                b.bids.assign(r.bids.begin(),
+                              r.bids.begin() + static_cast<std::ptrdiff_t>(
+                                                   std::min(r.bids.size(), s.opts.book_levels)));
+                b.asks.assign(r.asks.begin(),
+                              r.asks.begin() + static_cast<std::ptrdiff_t>(
+                                                   std::min(r.asks.size(), s.opts.book_levels)));
+                return;
+            }
+            b.source = data_source::stream;
             b.update_id = e.book.update_id();
             b.seq = e.book.seq();
             b.ts_exchange = e.ts_exchange;
             b.ts_recv = e.ts_recv;
-            b.applied = applied;
             const auto nb = std::min(e.book.bid_count(), s.opts.book_levels);
             const auto na = std::min(e.book.ask_count(), s.opts.book_levels);
             b.bids.resize(nb);
@@ -721,6 +744,7 @@ void consumer_pool::publish_ticker(model::instrument_id id, const market::ticker
             v.instrument = id;
             v.cross_seq = t.cross_seq();
             v.stale = t.stale();
+            v.source = t.from_rest() ? data_source::rest : data_source::stream;
             v.ts_exchange = t.ts_exchange();
             v.ts_recv = t.ts_recv();
             v.applied = applied;

@@ -383,6 +383,20 @@ void shard::process(shard_item& it) {
             pool_->publish_kline_history(it.klines);
         }
         return;
+    case item_kind::rest_book:
+        if (state_.on_rest_book(it.book)) {
+            if (const auto* e = state_.book(it.book.instrument, it.book.depth)) {
+                publish_state(it.book.instrument, it.book.depth, *e, now);
+            }
+        }
+        return;
+    case item_kind::rest_ticker:
+        (void)state_.on_rest_ticker(*it.ticker);
+        if (const auto* t = state_.ticker(it.ticker->instrument);
+            t != nullptr && pool_ != nullptr) {
+            pool_->publish_ticker(it.ticker->instrument, *t, now);
+        }
+        return;
     case item_kind::trade_history:
         (void)state_.merge_trades(it.trades);
         if (pool_ != nullptr) {

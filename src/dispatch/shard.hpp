@@ -41,6 +41,8 @@ enum class item_kind : std::uint8_t {
     kline_history, ///< `klines`: candles of one (instrument, interval) from REST, oldest first
     open_interest_history, ///< `open_interest` of `instrument` from REST, oldest first
     trade_history,         ///< `trades` of one instrument from REST, oldest first
+    rest_book,             ///< `book`: a REST book of an expected book whose stream is not live
+    rest_ticker,           ///< `ticker`: a REST ticker
 };
 
 /// Which state a stale mark is about.

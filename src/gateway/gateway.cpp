@@ -36,7 +36,7 @@ namespace {
 // Hands the backfill's history to the shard that owns its instrument, where it merges with the
 // stream's updates in queue order. Runs on the I/O thread, the single producer of every shard
 // queue; a full queue refuses the batch without counting a drop (the backfill offers it again).
-class shard_history_sink final : public history_sink {
+class shard_history_sink final : public history_sink, public refresh_sink {
   public:
     explicit shard_history_sink(std::span<const std::unique_ptr<dispatch::shard>> shards)
         : shards_(shards) {}
@@ -59,6 +59,31 @@ class shard_history_sink final : public history_sink {
             it.kind = dispatch::item_kind::open_interest_history;
             it.instrument = id;
             it.open_interest = copy;
+        });
+    }
+
+    bool rest_book(const model::book_update& b) override {
+        auto& sh = *shards_[b.instrument.value % shards_.size()];
+        auto* it = sh.claim(dispatch::payload_size<model::level>(b.bids.size()) +
+                                dispatch::payload_size<model::level>(b.asks.size()),
+                            dispatch::shard::if_full::retry);
+        if (it == nullptr) {
+            return false;
+        }
+        std::size_t at = 0;
+        it->kind = dispatch::item_kind::rest_book;
+        it->source = 0;
+        it->read_ns = 0;
+        it->book = b;
+        it->book.bids = dispatch::put_payload(*it, at, b.bids);
+        it->book.asks = dispatch::put_payload(*it, at, b.asks);
+        sh.commit();
+        return true;
+    }
+    bool rest_ticker(const model::ticker_update& t) override {
+        return offer(t.instrument, std::span{&t, 1}, [](dispatch::shard_item& it, auto copy) {
+            it.kind = dispatch::item_kind::rest_ticker;
+            it.ticker = copy.data();
         });
     }
 
@@ -144,6 +169,7 @@ struct gateway::impl {
     std::unique_ptr<shard_history_sink> history_sink;
     std::unique_ptr<backfill> history;
     std::unique_ptr<rest_poller> polls;
+    std::unique_ptr<emergency_refresh> refresh;
     // Before the connections, which keep a pointer to it (destroyed after them).
     std::unique_ptr<record::recorder> recorder;
     std::vector<std::unique_ptr<exchange::connection>> conns;
@@ -160,6 +186,7 @@ struct gateway::impl {
     std::vector<pending_consumer> consumers;
     asio::steady_timer summary_timer{ioc};
     asio::steady_timer freshness_timer{ioc};
+    asio::steady_timer refresh_timer{ioc};
     asio::steady_timer watchdog_timer{ioc};
     asio::steady_timer status_timer{ioc};
     std::uint64_t status_frames = 0; // data frames at the last STATUS= line
@@ -197,6 +224,7 @@ struct gateway::impl {
     void setup_metrics();
     void schedule_summary();
     void schedule_freshness(std::chrono::milliseconds every);
+    void schedule_refresh();
     void schedule_watchdog(std::chrono::microseconds interval);
     void schedule_status();
     void send_status();
@@ -219,7 +247,8 @@ bool gateway::impl::start_rest(std::string& error) {
     if (co.url.empty()) {
         co.url = opts.probe.url;
     }
-    if ((jobs.empty() && poll_jobs.empty()) || co.url.empty()) {
+    const bool refreshing = opts.refresh.orderbook.count() > 0 || opts.refresh.tickers.count() > 0;
+    if ((jobs.empty() && poll_jobs.empty() && !refreshing) || co.url.empty()) {
         return true;
     }
     rest_limiter = std::make_unique<net::rate_limiter>(opts.rest.limits);
@@ -240,10 +269,14 @@ bool gateway::impl::start_rest(std::string& error) {
                 pool->publish_venue_data(std::move(d));
             });
     }
+    history_sink = std::make_unique<shard_history_sink>(shards);
+    if (refreshing) {
+        refresh = std::make_unique<emergency_refresh>(ioc.get_executor(), *rest, registry, opts.cat,
+                                                      *history_sink, opts.refresh, steady::now());
+    }
     if (jobs.empty()) {
         return true;
     }
-    history_sink = std::make_unique<shard_history_sink>(shards);
     backfill_options bo;
     bo.cat = opts.cat;
     bo.jobs = std::move(jobs);
@@ -270,7 +303,8 @@ gateway_view gateway::impl::view() const {
                        probe ? probe->stats().validation_failures : std::uint64_t{0},
                    .history = history.get(),
                    .rest = rest.get(),
-                   .polls = polls.get()};
+                   .polls = polls.get(),
+                   .refresh = refresh.get()};
     v.connections.reserve(conns.size());
     for (const auto& c : conns) {
         v.connections.push_back(view_of(*c));
@@ -319,6 +353,24 @@ void gateway::impl::schedule_freshness(std::chrono::milliseconds every) {
             }
         }
         schedule_freshness(every);
+    });
+}
+
+// Every 250 ms: each connection that is up or reconnecting has its stale books and tickers
+// fetched over REST (emergency_refresh decides which, and how often).
+void gateway::impl::schedule_refresh() {
+    refresh_timer.expires_after(250ms);
+    refresh_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped) {
+            return;
+        }
+        const auto now = steady::now();
+        for (const auto& c : conns) {
+            if (c->state() != exchange::connection_state::stopped) {
+                refresh->check(c->subscriptions(), now);
+            }
+        }
+        schedule_refresh();
     });
 }
 
@@ -593,6 +645,9 @@ bool gateway::start(std::string& error, start_failure* kind) {
     if (m.polls) {
         m.polls->start();
     }
+    if (m.refresh) {
+        m.schedule_refresh();
+    }
     m.summary_last = 0;
     m.schedule_summary();
     if (const auto every = freshness_check_interval(o.freshness); every.count() > 0) {
@@ -662,6 +717,10 @@ bool gateway::stop() {
         if (m.polls) {
             m.polls->stop();
         }
+        if (m.refresh) {
+            m.refresh->stop();
+        }
+        m.refresh_timer.cancel();
         if (m.rest) {
             m.rest->stop();
         }

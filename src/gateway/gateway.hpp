@@ -19,6 +19,7 @@
 #include "exchange/feed/connection.hpp"
 #include "gateway/api_host.hpp"
 #include "gateway/backfill.hpp"
+#include "gateway/emergency_refresh.hpp"
 #include "gateway/health.hpp"
 #include "gateway/rest_poller.hpp"
 #include "http/server.hpp"
@@ -46,7 +47,7 @@ struct gateway_options {
     net::probe_options probe; ///< `url` is the REST base URL
     /// The market-data REST client (`[rest]`, docs/rest.md): every market REST request goes
     /// through it and its one rate limiter. On when `enabled`, something needs it (the
-    /// backfill, the polls) and there is a REST URL (`client.url`, else `probe.url`).
+    /// backfill, the polls, the refresh) and there is a REST URL (`client.url`, else `probe.url`).
     struct rest_settings {
         bool enabled = false;
         net::rest_client_options client; ///< `url` empty: probe.url
@@ -55,6 +56,9 @@ struct gateway_options {
     /// Polling of REST-only data (`[poll]`, docs/rest.md): off while every interval is 0;
     /// needs the REST client.
     poll_settings poll;
+    /// The emergency refresh of stale books and tickers over REST (`[refresh]`, docs/rest.md):
+    /// off while both thresholds are 0; needs the REST client.
+    refresh_settings refresh;
     /// History at start (`[backfill]`, docs/rest.md); needs the REST client.
     struct history_settings {
         bool enabled = false;

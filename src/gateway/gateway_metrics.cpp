@@ -39,6 +39,8 @@ using detail::seconds;
     case dispatch::item_kind::kline_history:
     case dispatch::item_kind::open_interest_history:
     case dispatch::item_kind::trade_history:
+    case dispatch::item_kind::rest_book:
+    case dispatch::item_kind::rest_ticker:
         break;
     }
     return "other";
@@ -392,6 +394,19 @@ void collect(metrics::family_writer& w, const gateway_view& v) {
     }
     if (v.polls != nullptr) {
         collect_polls(w, *v.polls, v.now);
+    }
+    if (v.refresh != nullptr) {
+        const auto& c = v.refresh->counters();
+        w.begin("mdgate_rest_refreshes_total",
+                "Emergency refreshes of stale channels over REST by channel (orderbook, tickers) "
+                "and outcome (ok; failed: the request or the answer; dropped: a full shard queue)",
+                metrics::metric_type::counter);
+        for (std::size_t i = 0; i < c.size(); ++i) {
+            const std::string ch = i == 0 ? "orderbook" : "tickers";
+            w.sample({{"channel", ch}, {"outcome", "ok"}}, c[i].ok);
+            w.sample({{"channel", ch}, {"outcome", "failed"}}, c[i].failed);
+            w.sample({{"channel", ch}, {"outcome", "dropped"}}, c[i].dropped);
+        }
     }
     w.begin("mdgate_log_messages_total", "Log lines written, by level",
             metrics::metric_type::counter);

@@ -12,6 +12,7 @@
 #include "dispatch/shard.hpp"
 #include "exchange/feed/connection.hpp"
 #include "gateway/backfill.hpp"
+#include "gateway/emergency_refresh.hpp"
 #include "gateway/rest_poller.hpp"
 #include "model/instrument.hpp"
 
@@ -52,6 +53,7 @@ struct gateway_view {
     const backfill* history = nullptr;             ///< null: no backfill configured
     const net::rest_client* rest = nullptr;        ///< null: no market REST client
     const rest_poller* polls = nullptr;            ///< null: nothing polled
+    const emergency_refresh* refresh = nullptr;    ///< null: no emergency refresh
 };
 
 } // namespace mdg::gateway

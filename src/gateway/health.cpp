@@ -324,6 +324,23 @@ std::string status_document(const gateway_view& v, const freshness& f) {
     if (v.polls != nullptr) {
         write_polls(j, *v.polls, v.registry, v.now);
     }
+    if (v.refresh != nullptr) {
+        // The emergency refresh's counts per channel.
+        j.key("refresh");
+        j.begin_object();
+        const auto& c = v.refresh->counters();
+        for (std::size_t i = 0; i < c.size(); ++i) {
+            j.key(i == 0 ? "orderbook" : "tickers");
+            j.begin_object();
+            j.field("started", c[i].started);
+            j.field("ok", c[i].ok);
+            j.field("failed", c[i].failed);
+            j.field("dropped", c[i].dropped);
+            j.end_object();
+        }
+        j.field("in_flight", v.refresh->in_flight());
+        j.end_object();
+    }
     j.end_object();
     return j.str();
 }

@@ -48,6 +48,9 @@ apply_status market_state::on_book(const model::book_update& u) {
     }
     const book_state before = e.book.state();
     const apply_status status = e.book.apply(u);
+    if (e.rest && e.book.state() == book_state::live) {
+        e.rest.reset(); // the stream is live again: its book, not the REST one
+    }
     switch (status) {
     case apply_status::applied:
         e.ts_exchange = u.ts_exchange;
@@ -80,6 +83,30 @@ ticker_state& market_state::ticker_for(model::instrument_id instrument) {
                  .first;
     }
     return it->second;
+}
+
+bool market_state::on_rest_book(const model::book_update& u) {
+    const auto it = books_.find(book_key(u.instrument, u.depth));
+    if (it == books_.end() || it->second.book.state() == book_state::live) {
+        return false;
+    }
+    auto& e = it->second;
+    rest_snapshot r;
+    const auto depth = static_cast<std::size_t>(u.depth);
+    r.bids.assign(u.bids.begin(),
+                  u.bids.begin() + static_cast<std::ptrdiff_t>(std::min(depth, u.bids.size())));
+    r.asks.assign(u.asks.begin(),
+                  u.asks.begin() + static_cast<std::ptrdiff_t>(std::min(depth, u.asks.size())));
+    r.update_id = u.update_id;
+    r.ts_exchange = u.ts_exchange;
+    r.ts_recv = u.ts_recv;
+    e.rest = std::move(r);
+    ++e.rest_books;
+    return true;
+}
+
+ticker_status market_state::on_rest_ticker(const model::ticker_update& u) {
+    return ticker_for(u.instrument).apply_rest(u);
 }
 
 ticker_status market_state::on_ticker(const model::ticker_update& u) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -34,6 +35,16 @@ struct market_limits {
 
 /// One order book topic (instrument + depth) with its bookkeeping. Timestamps are those of the
 /// last update the book applied (`applied`); counters count every update offered.
+/// A book fetched over REST while its stream was not live (docs/rest.md, emergency refresh):
+/// fresh levels with their own `u`, kept beside the stream's book and never applied to it.
+struct rest_snapshot {
+    std::vector<model::level> bids; ///< best first
+    std::vector<model::level> asks;
+    std::uint64_t update_id = 0; ///< the REST answer's `u` (not the stream's sequence)
+    unix_nanos ts_exchange;
+    unix_nanos ts_recv;
+};
+
 struct book_entry {
     explicit book_entry(std::size_t depth) : book(depth) {}
 
@@ -53,6 +64,10 @@ struct book_entry {
     /// Continuity was lost (its connection dropped): deltas are refused as awaiting_snapshot,
     /// whatever their `u`, until the next snapshot. Silence alone never sets it.
     bool needs_snapshot = false;
+    /// The latest REST book while the stream's book is not live; dropped as soon as the
+    /// stream's book is live again.
+    std::optional<rest_snapshot> rest;
+    std::uint64_t rest_books = 0; ///< REST books kept
 };
 
 /// Result of market_state::on_klines: how many candles took each kline_status.
@@ -85,6 +100,13 @@ class market_state {
     /// and only bumps zero_depth_count().
     mdg::book::apply_status on_book(const model::book_update& u);
     ticker_status on_ticker(const model::ticker_update& u);
+    /// A book fetched over REST for an expected book whose stream is not live (the emergency
+    /// refresh): kept as the entry's `rest` snapshot (its levels cut to the book's depth),
+    /// never applied to the stream's book, which keeps its state. Returns false, keeping
+    /// nothing, when the book is live (the stream came back meanwhile) or was never seen.
+    bool on_rest_book(const model::book_update& u);
+    /// A ticker fetched over REST (ticker_state::apply_rest).
+    ticker_status on_rest_ticker(const model::ticker_update& u);
     /// Returns the number of trades accepted (not duplicates).
     std::size_t on_trades(std::span<const model::trade> trades);
     kline_counts on_klines(std::span<const model::kline> klines);

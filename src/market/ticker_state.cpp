@@ -41,7 +41,17 @@ ticker_status ticker_state::apply(const model::ticker_update& u) noexcept {
     ts_exchange_ = u.ts_exchange;
     ts_recv_ = u.ts_recv;
     stale_ = false;
+    from_rest_ = false;
     track_open_interest(u);
+    return ticker_status::applied;
+}
+
+ticker_status ticker_state::apply_rest(const model::ticker_update& u) noexcept {
+    fields_ = u.fields;
+    has_snapshot_ = true;
+    ts_exchange_ = u.ts_exchange;
+    ts_recv_ = u.ts_recv;
+    from_rest_ = true;
     return ticker_status::applied;
 }
 

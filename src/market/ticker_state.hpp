@@ -55,6 +55,15 @@ class ticker_state {
     /// its change counters are the stream's alone. Returns the buckets filled. Never allocates.
     std::size_t merge_open_interest(std::span<const model::open_interest_point> points) noexcept;
 
+    /// A ticker fetched over REST while the stream was stale (the emergency refresh): its
+    /// fields replace the current ones (a REST answer carries them all) and its times become
+    /// the ticker's, but the stale flag stays as it is: the stream has not come back. It is
+    /// marked as from REST (from_rest()) until the next stream update. The `cs` floor and the
+    /// open-interest tracking are the stream's alone. Always `applied`.
+    ticker_status apply_rest(const model::ticker_update& u) noexcept;
+    /// Whether the last applied update came from REST, not the stream.
+    [[nodiscard]] bool from_rest() const noexcept { return from_rest_; }
+
     /// The feed was lost (reconnect): flag the contents as possibly old until the next applied
     /// update. The fields and the `cs` floor are kept.
     void mark_stale() noexcept { stale_ = true; }
@@ -105,6 +114,7 @@ class ticker_state {
     std::uint64_t oi_changes_ = 0;
     std::uint64_t oi_rejected_ = 0;
     bool has_snapshot_ = false;
+    bool from_rest_ = false;
     bool stale_ = false;
 };
 

@@ -1,14 +1,17 @@
 // Fuzz target: the decoders of the venue's REST answers (exchange/bybit/rest_parse.cpp) on one
 // body: as a kline list (a fixed interval and a calendar month) merged into a small series, as
 // an open-interest page merged into a ticker's buckets, as a recent-trade list merged into a
-// small trade ring, and as a funding history, an account-ratio list and risk-limit tiers.
+// small trade ring, as a funding history, an account-ratio list and risk-limit tiers, and as
+// an order book and a ticker (the emergency refresh's answers).
 // Invariants: decoded candles are oldest first with strictly increasing starts, end after
 // start, low <= open, close <= high; a failure has a reason; a series after merging stays in
 // order and within its capacity; open-interest points strictly increase; trades are oldest
 // first with positive prices and sizes and non-empty ids, and the ring after merging is in time
 // order, within its capacity, each id once; funding rates and account ratios are oldest first
 // with strictly increasing times, rates within [-1, 1], ratios within [0, 1]; risk tiers are by
-// ascending limit, positive, with a max leverage of at least 1, each id once.
+// ascending limit, positive, with a max leverage of at least 1, each id once; a REST book has
+// bids strictly descending, asks strictly ascending, positive levels within the limit, and is
+// not crossed; a REST ticker is a snapshot of the asked instrument.
 
 #include <cstddef>
 #include <cstdint>
@@ -141,6 +144,37 @@ void risk_limits(std::string_view body) {
     }
 }
 
+void book_and_ticker(std::string_view body) {
+    std::string reason;
+    constexpr std::size_t limit = 50;
+    if (const auto b = bybit::parse_rest_orderbook(body, "BTCUSDT", model::instrument_spec{2, 3},
+                                                   limit, reason)) {
+        fuzz::check(b->bids.size() <= limit && b->asks.size() <= limit, "levels within the limit");
+        for (std::size_t i = 0; i < b->bids.size(); ++i) {
+            fuzz::check(b->bids[i].px.raw > 0 && b->bids[i].sz.raw > 0, "positive bid");
+            fuzz::check(i == 0 || b->bids[i - 1].px.raw > b->bids[i].px.raw, "bids descend");
+        }
+        for (std::size_t i = 0; i < b->asks.size(); ++i) {
+            fuzz::check(b->asks[i].px.raw > 0 && b->asks[i].sz.raw > 0, "positive ask");
+            fuzz::check(i == 0 || b->asks[i - 1].px.raw < b->asks[i].px.raw, "asks ascend");
+        }
+        fuzz::check(b->bids.empty() || b->asks.empty() ||
+                        b->bids.front().px.raw < b->asks.front().px.raw,
+                    "not crossed");
+    } else {
+        fuzz::check(!reason.empty(), "a refused book has a reason");
+    }
+    reason.clear();
+    if (const auto t = bybit::parse_rest_ticker(body, "BTCUSDT", model::instrument_id{1},
+                                                unix_nanos{1}, reason)) {
+        fuzz::check(t->instrument == model::instrument_id{1} &&
+                        t->kind == model::update_kind::snapshot && t->cross_seq == 0,
+                    "a snapshot of the asked instrument");
+    } else {
+        fuzz::check(!reason.empty(), "a refused ticker has a reason");
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -165,5 +199,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     funding(body);
     account_ratio(body);
     risk_limits(body);
+    book_and_ticker(body);
     return 0;
 }

@@ -22,6 +22,7 @@
 #include "core/clock.hpp"
 #include "exchange/bybit/rest_parse.hpp"
 #include "gateway/gateway.hpp"
+#include "model/fixed_point.hpp"
 #include "sim/server.hpp"
 #include "support/sim_harness.hpp"
 #include "support/ws_test_client.hpp"
@@ -371,6 +372,80 @@ TEST_F(BackfillTest, PolledFundingRatiosAndRiskLimitsReachTheMarketAnswerWithThe
     ASSERT_EQ(doc["risk_limits"]["list"].get(list), simdjson::SUCCESS);
     EXPECT_EQ(list.size(), tiers->size());
     EXPECT_GE(metric(R"(mdgate_rest_polls_total{kind="funding_history",outcome="ok"})"), 1U);
+}
+
+// The emergency refresh: a book and a ticker whose stream went silent (the connection stays
+// up) are fetched over REST and served as such, never as live; the stream's return ends it.
+TEST_F(BackfillTest, AStaleBookAndTickerAreRefreshedOverRestAndNeverShownLive) {
+    auto o = options();
+    o.history.enabled = false;
+    o.freshness.orderbook = 500ms;
+    o.freshness.tickers = 500ms;
+    o.refresh.orderbook = 1s;
+    o.refresh.tickers = 1s;
+    o.refresh.min_interval = 1s;
+    start(std::move(o));
+    const auto* cache = gw_->market_cache();
+    const auto book = [&] {
+        return cache->book(btc_, 50);
+    };
+    ASSERT_TRUE(eventually([&] {
+        const auto b = book();
+        return b && b->state == book::book_state::live;
+    }));
+    // The stream goes silent (nothing sent, the socket stays open), then the market stops, so
+    // that the venue's answers are the market as it now stands.
+    control(R"({"action":"stall","seconds":8})");
+    control(R"({"action":"pause"})");
+    ASSERT_TRUE(eventually([&] {
+        const auto b = book();
+        return b && b->source == dispatch::data_source::rest;
+    }));
+    const auto b = book();
+    EXPECT_NE(b->state, book::book_state::live);
+    auto [status, body] = test::http_request(
+        port_, http::verb::get, "/sim/truth/book?category=linear&topic=orderbook.50.BTCUSDT");
+    ASSERT_EQ(status, 200U);
+    simdjson::dom::parser p;
+    simdjson::dom::element doc;
+    ASSERT_EQ(p.parse(body).get(doc), simdjson::SUCCESS);
+    for (const char* side : {"bids", "asks"}) {
+        const auto& mine = std::string_view(side) == "bids" ? b->bids : b->asks;
+        simdjson::dom::array levels;
+        ASSERT_EQ(doc[side].get(levels), simdjson::SUCCESS);
+        ASSERT_EQ(levels.size(), mine.size()) << side;
+        std::size_t i = 0;
+        for (auto l : levels) {
+            EXPECT_EQ(mine[i].px.raw, *model::parse_fixed(std::string_view(l.at(0)), 8, false))
+                << side << i;
+            ++i;
+        }
+    }
+    ASSERT_TRUE(eventually([&] {
+        dispatch::data_source src{};
+        (void)cache->read(btc_, [&](const api::instrument_data& d) { src = d.ticker_source; });
+        return src == dispatch::data_source::rest;
+    }));
+    // The API says where it comes from, and never serves it as live.
+    const auto api = [&](const std::string& target) {
+        return test::http_request(gw_->http_port(), http::verb::get, target);
+    };
+    const auto stale_book = api("/v1/book/linear/BTCUSDT?allow_stale=1");
+    EXPECT_NE(stale_book.second.find(R"("source":"rest")"), std::string::npos) << stale_book.second;
+    EXPECT_EQ(api("/v1/book/linear/BTCUSDT").first, 503U);
+    const auto ticker = api("/v1/ticker/linear/BTCUSDT");
+    EXPECT_NE(ticker.second.find(R"("state":"stale","source":"rest")"), std::string::npos)
+        << ticker.second;
+    EXPECT_GE(metric(R"(mdgate_rest_refreshes_total{channel="orderbook",outcome="ok"})"), 1U);
+    EXPECT_GE(metric(R"(mdgate_rest_refreshes_total{channel="tickers",outcome="ok"})"), 1U);
+
+    // The stream comes back: its book is live again, and it is the stream's.
+    control(R"({"action":"resume"})");
+    ASSERT_TRUE(eventually([&] {
+        const auto v = book();
+        return v && v->state == book::book_state::live &&
+               v->source == dispatch::data_source::stream;
+    }));
 }
 
 // No REST client, no history: the gateway runs as before when the backfill is off.

@@ -68,6 +68,7 @@ using rec_s = gc::record_t;
 using rest_s = gc::rest_t;
 using bf_s = gc::backfill_t;
 using poll_s = gc::poll_t;
+using refresh_s = gc::refresh_t;
 
 // The bounds are generous sanity limits, not tuning advice; docs/configuration.md explains
 // each. Bybit caps: 500 new connections per 5 minutes per IP, 2000 args per option connection,
@@ -115,6 +116,10 @@ inline const auto scalar_sections = std::make_tuple(
                  field<poll_s>{"account_ratio", &poll_s::account_ratio, 0, 24 * hour},
                  field<poll_s>{"account_ratio_rows", &poll_s::account_ratio_rows, 1, 500},
                  field<poll_s>{"risk_limits", &poll_s::risk_limits, 0, 24 * hour}),
+    make_section("refresh", &gc::refresh,
+                 field<refresh_s>{"orderbook", &refresh_s::orderbook, 0, hour},
+                 field<refresh_s>{"tickers", &refresh_s::tickers, 0, hour},
+                 field<refresh_s>{"min_interval", &refresh_s::min_interval, sec, hour}),
     make_section("freshness", &gc::freshness,
                  field<fresh>{"orderbook", &fresh::orderbook, 0, 24 * hour},
                  field<fresh>{"tickers", &fresh::tickers, 0, 24 * hour},
@@ -164,9 +169,9 @@ inline const auto scalar_sections = std::make_tuple(
                  field<log_s>{"summary_interval", &log_s::summary_interval, sec, 24 * hour}));
 
 /// Keys of the tables read by hand.
-inline constexpr std::array<std::string_view, 14> root_keys{
-    "venue", "topics",    "symbols",  "connections", "probe", "rest",   "backfill",
-    "poll",  "freshness", "dispatch", "http",        "api",   "record", "log"};
+inline constexpr std::array<std::string_view, 15> root_keys{
+    "venue",   "topics",    "symbols",  "connections", "probe", "rest",   "backfill", "poll",
+    "refresh", "freshness", "dispatch", "http",        "api",   "record", "log"};
 inline constexpr std::array<std::string_view, 6> venue_keys{"name",   "category", "symbols",
                                                             "ws_url", "rest_url", "ca_file"};
 inline constexpr std::array<std::string_view, 5> topic_keys{"tickers", "klines", "orderbook_depths",

@@ -747,6 +747,13 @@ void classify_reject(control_frame& c) noexcept {
 
 } // namespace
 
+std::optional<model::ticker_field> ticker_field_of(std::string_view json_key) noexcept {
+    if (const auto* k = find_ticker_key(json_key)) {
+        return k->field;
+    }
+    return std::nullopt;
+}
+
 // --- decoder ---------------------------------------------------------------------------------
 
 struct decoder::impl {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "core/clock.hpp"
@@ -46,6 +47,11 @@ struct decode_failure {
 /// Decodes Bybit v5 public frames (data of every public topic, and control frames: acks of all
 /// three shapes, pongs, error frames) with simdjson On-Demand into `decoded_frame`.
 ///
+/// The ticker field a Bybit ticker key names ("lastPrice", "bid1Price", ...; the stream's and
+/// the REST answer's spelling), or nullopt for a key that is not a numeric ticker field.
+[[nodiscard]] std::optional<model::ticker_field>
+ticker_field_of(std::string_view json_key) noexcept;
+
 /// Each channel has one pure parse function (parse.cpp); this class only owns what they reuse:
 /// the simdjson parser, a padded copy of the frame and the output buffers. Errors are values:
 /// a bad frame returns an `mdg::errc` and leaves nothing half-applied (the caller applies the

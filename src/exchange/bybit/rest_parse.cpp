@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "exchange/bybit/parse.hpp"
 #include "model/fixed_point.hpp"
 
 namespace mdg::exchange::bybit {
@@ -520,6 +521,147 @@ parse_rest_risk_limits(std::string_view body, std::string_view symbol, std::stri
                                                         : a.id < b.id;
               });
     return out;
+}
+
+namespace {
+// One side of a REST book: [[price, size], ...] strings, best first (`descending` for bids).
+errc book_side(dom::element side, const model::instrument_spec& spec, std::size_t max_levels,
+               bool descending, std::vector<model::level>& out, std::string& reason) {
+    dom::array levels;
+    if (side.get_array().get(levels) != simdjson::SUCCESS) {
+        reason = "a side that is not an array";
+        return errc::wrong_type;
+    }
+    if (levels.size() > max_levels) {
+        reason = fmt::format("{} levels, more than {}", levels.size(), max_levels);
+        return errc::too_many_levels;
+    }
+    for (dom::element l : levels) {
+        dom::array pair;
+        std::string_view px;
+        std::string_view sz;
+        if (l.get_array().get(pair) != simdjson::SUCCESS || pair.size() != 2 ||
+            pair.at(0).get_string().get(px) != simdjson::SUCCESS ||
+            pair.at(1).get_string().get(sz) != simdjson::SUCCESS) {
+            reason = fmt::format("level {}: not a pair of strings", out.size());
+            return errc::wrong_type;
+        }
+        model::level lv;
+        if (auto e = price_of(px, spec, lv.px); e != errc::ok) {
+            reason = fmt::format("level {}: a bad price ({})", out.size(), to_string(e));
+            return e;
+        }
+        if (auto e = qty_of(sz, spec, lv.sz); e != errc::ok) {
+            reason = fmt::format("level {}: a bad size ({})", out.size(), to_string(e));
+            return e;
+        }
+        if (!out.empty() &&
+            (descending ? lv.px.raw >= out.back().px.raw : lv.px.raw <= out.back().px.raw)) {
+            reason = fmt::format("level {}: prices not strictly {}", out.size(),
+                                 descending ? "descending" : "ascending");
+            return errc::invalid_argument;
+        }
+        out.push_back(lv);
+    }
+    return errc::ok;
+}
+} // namespace
+
+result<rest_book> parse_rest_orderbook(std::string_view body, std::string_view symbol,
+                                       const model::instrument_spec& spec, std::size_t max_levels,
+                                       std::string& reason) {
+    dom::parser parser;
+    dom::object res;
+    if (auto e = open_result(parser, body, res, nullptr, reason); e != errc::ok) {
+        return e;
+    }
+    std::string_view s;
+    if (res["s"].get_string().get(s) != simdjson::SUCCESS || s != symbol) {
+        reason = fmt::format("answer for symbol '{}', not {}", s.substr(0, 40), symbol);
+        return errc::symbol_mismatch;
+    }
+    rest_book b;
+    std::int64_t ts = 0;
+    if (res["u"].get_uint64().get(b.update_id) != simdjson::SUCCESS ||
+        res["ts"].get_int64().get(ts) != simdjson::SUCCESS || ts <= 0 || ts > 9'000'000'000'000) {
+        reason = "no integer u or ts";
+        return errc::missing_field;
+    }
+    b.ts_exchange = unix_nanos::from_millis(ts);
+    if (res["seq"].get_uint64().get(b.seq) != simdjson::SUCCESS) {
+        b.seq = 0; // optional
+    }
+    if (std::int64_t cts = 0; res["cts"].get_int64().get(cts) == simdjson::SUCCESS && cts > 0 &&
+                              cts < 9'000'000'000'000) {
+        b.ts_engine = unix_nanos::from_millis(cts);
+    }
+    if (auto e = book_side(res["b"], spec, max_levels, true, b.bids, reason); e != errc::ok) {
+        reason = "bids: " + reason;
+        return e;
+    }
+    if (auto e = book_side(res["a"], spec, max_levels, false, b.asks, reason); e != errc::ok) {
+        reason = "asks: " + reason;
+        return e;
+    }
+    if (!b.bids.empty() && !b.asks.empty() && b.bids.front().px.raw >= b.asks.front().px.raw) {
+        reason = "a crossed book (best bid at or above best ask)";
+        return errc::invalid_argument;
+    }
+    return b;
+}
+
+result<model::ticker_update> parse_rest_ticker(std::string_view body, std::string_view symbol,
+                                               model::instrument_id instrument, unix_nanos ts_recv,
+                                               std::string& reason) {
+    dom::parser parser;
+    dom::object res;
+    unix_nanos server_time = ts_recv;
+    dom::array list;
+    if (auto e = open_result(parser, body, res, &server_time, reason); e != errc::ok) {
+        return e;
+    }
+    if (auto e = open_list(res, list, reason); e != errc::ok) {
+        return e;
+    }
+    for (dom::element item : list) {
+        std::string_view s;
+        if (item["symbol"].get_string().get(s) != simdjson::SUCCESS || s != symbol) {
+            continue;
+        }
+        dom::object obj;
+        if (item.get_object().get(obj) != simdjson::SUCCESS) {
+            break;
+        }
+        model::ticker_update u;
+        u.instrument = instrument;
+        u.kind = model::update_kind::snapshot;
+        u.ts_exchange = server_time;
+        u.ts_recv = ts_recv;
+        for (auto [key, value] : obj) {
+            const auto field = ticker_field_of(key);
+            if (!field) {
+                continue; // symbol, tickDirection, deliveryTime, ...: not numeric fields
+            }
+            std::string_view text;
+            if (value.get_string().get(text) != simdjson::SUCCESS) {
+                reason = fmt::format("{}: not a string", key.substr(0, 40));
+                return errc::wrong_type;
+            }
+            if (text.empty()) {
+                u.fields.set_empty(*field);
+                continue;
+            }
+            model::decimal d;
+            if (auto e = decimal_of(text, d); e != errc::ok) {
+                reason = fmt::format("{}: a bad number ({})", key.substr(0, 40), to_string(e));
+                return e;
+            }
+            u.fields.set(*field, d);
+        }
+        return u;
+    }
+    reason = fmt::format("no ticker for {}", symbol);
+    return errc::missing_field;
 }
 
 } // namespace mdg::exchange::bybit

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "model/decimal.hpp"
 #include "model/events.hpp"
 #include "model/instrument.hpp"
+#include "model/ticker.hpp"
 
 namespace mdg::exchange::bybit {
 
@@ -44,6 +46,37 @@ parse_rest_klines(std::string_view body, std::string_view symbol, model::instrum
 [[nodiscard]] result<std::vector<model::trade>>
 parse_rest_trades(std::string_view body, std::string_view symbol, model::instrument_id instrument,
                   const model::instrument_spec& spec, unix_nanos ts_recv, std::string& reason);
+
+/// A book from GET /v5/market/orderbook: its levels (best first, owned) and its times. `u` is
+/// the REST answer's update id: it does not continue any WebSocket depth's `u`, so a REST book
+/// is a separate snapshot, never spliced with the stream's deltas.
+struct rest_book {
+    std::vector<model::level> bids; ///< best (highest) first
+    std::vector<model::level> asks; ///< best (lowest) first
+    std::uint64_t update_id = 0;    ///< `u`
+    std::uint64_t seq = 0;          ///< `seq`
+    unix_nanos ts_exchange;         ///< `ts`
+    unix_nanos ts_engine;           ///< `cts`, 0 when absent
+};
+
+/// Decodes the `result` of GET /v5/market/orderbook (`{"s","b":[[price,size]...],"a":[...],
+/// "ts","u","seq","cts"}`) for `symbol`. Refused with a one-line `reason`: the envelope, `s`
+/// other than `symbol`, levels that are not pairs of strings, a price or size that is not
+/// positive or has more decimals than the instrument allows, more than `max_levels` per side,
+/// bids not strictly descending or asks not strictly ascending, a crossed book (best bid at or
+/// above best ask), a missing `u` or `ts`. Pure; thread-safe.
+[[nodiscard]] result<rest_book> parse_rest_orderbook(std::string_view body, std::string_view symbol,
+                                                     const model::instrument_spec& spec,
+                                                     std::size_t max_levels, std::string& reason);
+
+/// Decodes the `result` of GET /v5/market/tickers?symbol=... (`list` of one ticker with the
+/// stream's field names: lastPrice, bid1Price, markPrice, openInterest, ...) for `symbol` into
+/// a snapshot update of `instrument` (cross sequence 0: REST has none; `ts_exchange` the
+/// envelope's `time`). A field sent as "" is set empty, as the stream's are. Refused: the
+/// envelope, no entry for `symbol`, a value that is not a decimal string. Pure; thread-safe.
+[[nodiscard]] result<model::ticker_update>
+parse_rest_ticker(std::string_view body, std::string_view symbol, model::instrument_id instrument,
+                  unix_nanos ts_recv, std::string& reason);
 
 /// One bucket of GET /v5/market/open-interest: its `timestamp` and `openInterest`.
 using rest_oi_point = model::open_interest_point;

@@ -118,6 +118,9 @@ TEST(ConfigTest, DefaultsAreTheDocumentedValues) {
     EXPECT_EQ(c.poll.account_ratio, 5min);
     EXPECT_EQ(c.poll.account_ratio_rows, 288U);
     EXPECT_EQ(c.poll.risk_limits, 1h);
+    EXPECT_EQ(c.refresh.orderbook, 10s);
+    EXPECT_EQ(c.refresh.tickers, 20s);
+    EXPECT_EQ(c.refresh.min_interval, 10s);
     EXPECT_EQ(c.backfill.retry_base, 2s);
     EXPECT_EQ(c.backfill.retry_cap, 5min);
 }

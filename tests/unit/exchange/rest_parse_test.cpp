@@ -394,6 +394,82 @@ TEST(RestParseTest, RiskLimitsOfTheSymbolComeByAscendingLimit) {
     EXPECT_NE(reason.find("1001 rows"), std::string::npos) << reason;
 }
 
+// Shaped like the example of Bybit's "Get Orderbook" page.
+const std::string book_body =
+    R"({"retCode":0,"retMsg":"OK","result":{"s":"BTCUSDT",)"
+    R"("b":[["65485.4","47.081"],["65485.3","2.5"]],"a":[["65557.7","16.6"]],)"
+    R"("ts":1716863719031,"u":230704,"seq":1432604333,"cts":1716863718905},)"
+    R"("retExtInfo":{},"time":1716863719382})";
+
+TEST(RestParseTest, AnOrderbookDecodesBestFirstWithItsIdsAndTimes) {
+    constexpr model::instrument_spec book_spec{1, 3};
+    std::string reason;
+    auto b = parse_rest_orderbook(book_body, "BTCUSDT", book_spec, 50, reason);
+    ASSERT_TRUE(b) << reason;
+    ASSERT_EQ(b->bids.size(), 2U);
+    ASSERT_EQ(b->asks.size(), 1U);
+    EXPECT_EQ(b->bids[0].px.raw, 654854);
+    EXPECT_EQ(b->bids[1].px.raw, 654853);
+    EXPECT_EQ(b->asks[0].px.raw, 655577);
+    EXPECT_EQ(b->update_id, 230704U);
+    EXPECT_EQ(b->seq, 1432604333U);
+    EXPECT_EQ(b->ts_exchange, unix_nanos::from_millis(1716863719031));
+    EXPECT_EQ(b->ts_engine, unix_nanos::from_millis(1716863718905));
+
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {with(book_body, R"("s":"BTCUSDT")", R"("s":"ETHUSDT")"), "not BTCUSDT"},
+        {with(book_body, R"("u":230704,)", ""), "no integer u"},
+        {with(book_body, R"(["65485.3","2.5"])", R"(["65485.5","2.5"])"), "strictly descending"},
+        {with(book_body, R"(["65485.3","2.5"])", R"(["65485.35","2.5"])"), "bad price"},
+        {with(book_body, R"(["65485.3","2.5"])", R"(["65485.3","0"])"), "bad size"},
+        {with(book_body, R"(["65485.3","2.5"])", R"(["65485.3"])"), "pair of strings"},
+        {with(book_body, R"(["65557.7","16.6"])", R"(["65485.4","16.6"])"), "crossed"},
+    };
+    for (const auto& [body, why] : cases) {
+        reason.clear();
+        EXPECT_FALSE(parse_rest_orderbook(body, "BTCUSDT", book_spec, 50, reason)) << body;
+        EXPECT_NE(reason.find(why), std::string::npos) << reason << " / " << why;
+    }
+    EXPECT_FALSE(parse_rest_orderbook(book_body, "BTCUSDT", book_spec, 1, reason)); // 2 bids
+    EXPECT_NE(reason.find("more than 1"), std::string::npos) << reason;
+}
+
+const std::string ticker_body =
+    R"({"retCode":0,"retMsg":"OK","result":{"category":"linear","list":[)"
+    R"({"symbol":"ETHUSDT","lastPrice":"3000"},)"
+    R"({"symbol":"BTCUSDT","lastPrice":"65000.1","bid1Price":"65000","bid1Size":"2",)"
+    R"("markPrice":"65000.05","openInterest":"51234.5","deliveryTime":"","predictedDeliveryPrice":"",)"
+    R"("fundingRate":"-0.0001","nextFundingTime":"1765008000000","tickDirection":"PlusTick"}]},)"
+    R"("retExtInfo":{},"time":1765000000125})";
+
+TEST(RestParseTest, ATickerDecodesAsASnapshotOfTheStreamsFields) {
+    std::string reason;
+    const auto recv = unix_nanos::from_millis(1765000000200);
+    auto t = parse_rest_ticker(ticker_body, "BTCUSDT", btc, recv, reason);
+    ASSERT_TRUE(t) << reason;
+    using f = model::ticker_field;
+    EXPECT_EQ(t->instrument, btc);
+    EXPECT_EQ(t->kind, model::update_kind::snapshot);
+    EXPECT_EQ(t->cross_seq, 0U);
+    EXPECT_EQ(t->ts_exchange, unix_nanos::from_millis(1765000000125));
+    EXPECT_EQ(t->ts_recv, recv);
+    EXPECT_EQ(t->fields.get(f::last_price).to_string(), "65000.1");
+    EXPECT_EQ(t->fields.get(f::funding_rate).to_string(), "-0.0001");
+    EXPECT_EQ(t->fields.get(f::open_interest).to_string(), "51234.5");
+    EXPECT_TRUE(t->fields.has(f::predicted_delivery_price));
+    EXPECT_TRUE(t->fields.is_empty(f::predicted_delivery_price));
+    EXPECT_FALSE(t->fields.has(f::ask1_price));
+
+    EXPECT_FALSE(parse_rest_ticker(ticker_body, "SOLUSDT", btc, recv, reason));
+    EXPECT_NE(reason.find("no ticker for SOLUSDT"), std::string::npos) << reason;
+    EXPECT_FALSE(parse_rest_ticker(with(ticker_body, R"("65000.05")", "65000.05"), "BTCUSDT", btc,
+                                   recv, reason));
+    EXPECT_NE(reason.find("markPrice: not a string"), std::string::npos) << reason;
+    EXPECT_FALSE(parse_rest_ticker(with(ticker_body, R"("51234.5")", R"("5x")"), "BTCUSDT", btc,
+                                   recv, reason));
+    EXPECT_NE(reason.find("openInterest: a bad number"), std::string::npos) << reason;
+}
+
 TEST(KlineNextStartTest, FixedIntervalsAndCalendarMonths) {
     const auto t = unix_nanos::from_millis(1670601600000); // 2022-12-09 16:00 UTC
     EXPECT_EQ(model::kline_next_start(kline_interval::m1, t),

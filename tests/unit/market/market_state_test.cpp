@@ -539,5 +539,58 @@ TEST(MarketStateTest, SteadyStateUpdatesDoNotAllocate) {
     EXPECT_EQ(m.ticker(btc)->oi_history().size(), 288U);
 }
 
+// A REST book is kept beside a book that is not live, never applied to it, cut to the book's
+// depth, and dropped as soon as the stream's book is live again.
+TEST(MarketStateTest, RestBookIsKeptBesideANonLiveBookAndDroppedWhenTheStreamIsLive) {
+    market_state m;
+    const book_msg rest{btc,
+                        2,
+                        model::update_kind::snapshot,
+                        900,
+                        {lvl(110, 1), lvl(109, 1), lvl(108, 1)},
+                        {lvl(111, 1)},
+                        5000};
+    EXPECT_FALSE(m.on_rest_book(rest.u)); // no such book yet
+    ASSERT_EQ(snapshot(m, btc, 2, 1), apply_status::applied);
+    EXPECT_FALSE(m.on_rest_book(rest.u)); // live: the stream is fresh, keep nothing
+    EXPECT_FALSE(m.book(btc, 2)->rest.has_value());
+
+    ASSERT_TRUE(m.mark_book_stale(btc, 2, false));
+    ASSERT_TRUE(m.on_rest_book(rest.u));
+    const auto* e = m.book(btc, 2);
+    ASSERT_TRUE(e->rest.has_value());
+    EXPECT_EQ(e->rest->update_id, 900U);
+    EXPECT_EQ(e->rest->bids.size(), 2U); // cut to the depth
+    EXPECT_EQ(e->rest->bids[0].px.raw, 110);
+    EXPECT_EQ(e->rest->ts_exchange, unix_nanos::from_millis(5000));
+    // The stream's book is untouched: still stale at its own u, with its own levels.
+    EXPECT_EQ(e->book.state(), book::book_state::stale);
+    EXPECT_EQ(e->book.update_id(), 1U);
+    EXPECT_EQ(e->book.bid(0).px.raw, 100);
+    EXPECT_EQ(e->rest_books, 1U);
+
+    // The stream continues its sequence: live again, and the REST book is gone.
+    ASSERT_EQ(delta(m, btc, 2, 2), apply_status::applied);
+    EXPECT_EQ(m.book(btc, 2)->book.state(), book::book_state::live);
+    EXPECT_FALSE(m.book(btc, 2)->rest.has_value());
+}
+
+TEST(MarketStateTest, RestTickerReplacesTheFieldsKeepsItStaleAndTheStreamTakesOver) {
+    market_state m;
+    ASSERT_EQ(m.on_ticker(ticker(btc, model::update_kind::snapshot, 7)), ticker_status::applied);
+    ASSERT_TRUE(m.mark_ticker_stale(btc));
+    auto rest = ticker(btc, model::update_kind::snapshot, 0);
+    rest.fields.set(model::ticker_field::last_price, model::decimal{650100, 1});
+    ASSERT_EQ(m.on_rest_ticker(rest), ticker_status::applied);
+    const auto* t = m.ticker(btc);
+    EXPECT_TRUE(t->from_rest());
+    EXPECT_TRUE(t->stale()); // REST does not make the stream fresh
+    EXPECT_EQ(t->fields().get(model::ticker_field::last_price), (model::decimal{650100, 1}));
+    EXPECT_EQ(t->cross_seq(), 7U);
+    ASSERT_EQ(m.on_ticker(ticker(btc, model::update_kind::delta, 8)), ticker_status::applied);
+    EXPECT_FALSE(m.ticker(btc)->from_rest());
+    EXPECT_FALSE(m.ticker(btc)->stale());
+}
+
 } // namespace
 } // namespace mdg::market
