@@ -2,6 +2,7 @@
 #include "apps/mdgate/command_line.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <ostream>
@@ -123,6 +124,23 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
                         ->check(CLI::IsMember({"spot", "linear", "inverse"}));
     auto* sym_opt =
         run_cmd->add_option("--symbols", run_symbols, "comma-separated symbols")->check(non_empty);
+    std::size_t run_top = 0;
+    std::string run_by;
+    auto* top_opt = run_cmd
+                        ->add_option("--top", run_top,
+                                     "at start, follow the N symbols with the most 24 h --by "
+                                     "in the venue's tickers ([select] top; 0 = venue.symbols)")
+                        ->check(count(0, 500));
+    auto* by_opt = run_cmd
+                       ->add_option("--by", run_by,
+                                    "what --top ranks by: turnover24h or volume24h ([select] by)")
+                       ->check(CLI::IsMember({"turnover24h", "volume24h"}));
+    run_cmd->callback([top_opt, sym_opt] {
+        if (top_opt->count() > 0 && sym_opt->count() > 0) {
+            throw CLI::ValidationError(
+                "--top and --symbols are exclusive: --top chooses the symbols");
+        }
+    });
     auto* ws_opt =
         run_cmd->add_option("--ws-url", run_ws_url, "venue WebSocket URL")->check(non_empty);
     auto* rest_opt =
@@ -443,6 +461,12 @@ std::variant<command_line, int> parse_command_line(int argc, const char* const* 
         }
         if (sym_opt->count() > 0) {
             o.symbols = split_commas(run_symbols);
+        }
+        if (top_opt->count() > 0) {
+            o.top = run_top;
+        }
+        if (by_opt->count() > 0) {
+            o.by = run_by;
         }
         if (ws_opt->count() > 0) {
             o.ws_url = run_ws_url;

@@ -207,6 +207,50 @@ bool check_topics(const gateway_config::topics_t& t, const std::string& table, m
     return true;
 }
 
+// A list of symbols (venue.symbols, select.exclude) named by `key`: each a symbol of the
+// category, none twice.
+bool check_symbol_list(const std::vector<std::string>& list, std::string_view key,
+                       model::category cat, const locator& loc, std::string& error) {
+    std::set<std::string_view> seen;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const auto& s = list[i];
+        const auto at = fmt::format("{}[{}]", key, i);
+        if (!valid_symbol(s, cat)) {
+            error = loc.error({at}, fmt::format("'{}': {} is not a symbol (upper-case letters and "
+                                                "digits, e.g. BTCUSDT)",
+                                                key, detail::quoted(s)));
+            return false;
+        }
+        if (!seen.insert(s).second) {
+            error = loc.error({at}, fmt::format("'{}' lists '{}' twice", key, s));
+            return false;
+        }
+    }
+    return true;
+}
+
+// [select]: checked whatever `top` is, so that a file never holds a rule that breaks once
+// selection is turned on.
+bool check_select(const gateway_config& cfg, const locator& loc, std::string& error) {
+    const auto& sel = cfg.select;
+    for (const auto* f : {&select_top, &select_min_turnover}) {
+        const auto value = sel.*std::get<std::size_t select_s::*>(f->m);
+        if (std::cmp_less(value, f->lo) || std::cmp_greater(value, f->hi)) {
+            const auto path = fmt::format("select.{}", f->key);
+            error = loc.error({path}, range_message("select", *f));
+            return false;
+        }
+    }
+    if (std::find(select_by_names.begin(), select_by_names.end(), sel.by) ==
+        select_by_names.end()) {
+        error = loc.error({"select.by"},
+                          fmt::format("'select.by' must be one of {}, got {}",
+                                      fmt::join(select_by_names, ", "), detail::quoted(sel.by)));
+        return false;
+    }
+    return check_symbol_list(sel.exclude, "select.exclude", cfg.venue.category, loc, error);
+}
+
 bool check_venue(gateway_config& cfg, const locator& loc, std::string& error) {
     auto& v = cfg.venue;
     if (v.name != "bybit") {
@@ -215,36 +259,27 @@ bool check_venue(gateway_config& cfg, const locator& loc, std::string& error) {
                                                       detail::quoted(v.name)));
         return false;
     }
-    if (cfg.symbols.empty()) {
+    // [select] chooses the symbols at start: venue.symbols is kept but not used, and an override
+    // applies if its symbol is selected.
+    const bool listed = cfg.select.top == 0;
+    if (listed && cfg.symbols.empty()) {
         error = loc.error({"venue.symbols"}, "'venue.symbols' must not be empty");
         return false;
     }
-    if (cfg.symbols.size() > max_symbols) {
+    if (listed && cfg.symbols.size() > max_symbols) {
         error = loc.error({"venue.symbols"},
                           fmt::format("'venue.symbols' lists {} symbols; at most {} are allowed",
                                       cfg.symbols.size(), max_symbols));
         return false;
     }
-    std::set<std::string_view> seen;
-    for (std::size_t i = 0; i < cfg.symbols.size(); ++i) {
-        const auto& s = cfg.symbols[i];
-        const auto at = fmt::format("venue.symbols[{}]", i);
-        if (!valid_symbol(s, v.category)) {
-            error = loc.error(
-                {at}, fmt::format("'venue.symbols': {} is not a symbol (upper-case letters and "
-                                  "digits, e.g. BTCUSDT)",
-                                  detail::quoted(s)));
-            return false;
-        }
-        if (!seen.insert(s).second) {
-            error = loc.error({at}, fmt::format("'venue.symbols' lists '{}' twice", s));
-            return false;
-        }
+    if (listed && !check_symbol_list(cfg.symbols, "venue.symbols", v.category, loc, error)) {
+        return false;
     }
     for (const auto& [symbol, topics] : cfg.symbol_topics) {
         (void)topics;
         const auto table = "symbols." + symbol;
-        if (seen.find(symbol) == seen.end()) {
+        if (listed &&
+            std::find(cfg.symbols.begin(), cfg.symbols.end(), symbol) == cfg.symbols.end()) {
             error = loc.error({table}, fmt::format("[symbols] entry {} is not in 'venue.symbols'",
                                                    detail::quoted(symbol)));
             return false;
@@ -442,7 +477,7 @@ bool check_http_and_log(const gateway_config& cfg, const locator& loc, std::stri
 } // namespace
 
 bool check(gateway_config& cfg, const locator& loc, std::string& error) {
-    if (!check_venue(cfg, loc, error)) {
+    if (!check_select(cfg, loc, error) || !check_venue(cfg, loc, error)) {
         return false;
     }
     const auto cat = cfg.venue.category;
@@ -465,11 +500,23 @@ bool check(gateway_config& cfg, const locator& loc, std::string& error) {
         (void)count;
         cfg.backfill.klines.try_emplace(interval, cfg.backfill.kline_default);
     }
-    // Last: the topics must fit the venue's per-connection limits under this packing.
+    // Last: the topics must fit the venue's per-connection limits under this packing. With
+    // [select], `top` made-up symbols with the [topics] of every symbol stand for the ones
+    // chosen at start.
     const bybit::plan_options opts{cfg.connections.max_topics_per_connection,
                                    cfg.connections.symbol_aligned};
     std::string reason;
-    if (!bybit::plan_connections(cat, topics_of(cfg), opts, reason)) {
+    auto planned = topics_of(cfg);
+    if (cfg.select.top > 0) {
+        gateway_config stand_in;
+        stand_in.topics = cfg.topics;
+        stand_in.symbols.clear();
+        for (std::size_t i = 0; i < cfg.select.top; ++i) {
+            stand_in.symbols.push_back(fmt::format("SEL{}USDT", i));
+        }
+        planned = topics_of(stand_in);
+    }
+    if (!bybit::plan_connections(cat, planned, opts, reason)) {
         error = loc.error({"connections.max_topics_per_connection", "connections.symbol_aligned"},
                           fmt::format("the topics do not fit on connections: {}", reason));
         return false;
@@ -528,6 +575,10 @@ std::vector<std::string> topics_of(const gateway_config& cfg) {
 }
 
 bool apply_overrides(gateway_config& cfg, const overrides& o, std::string& error) {
+    if (o.symbols && o.top) {
+        error = "--top and --symbols are exclusive: --top chooses the symbols";
+        return false;
+    }
     detail::locator loc;
     if (o.category) {
         const auto old = cfg.venue.category;
@@ -540,13 +591,26 @@ bool apply_overrides(gateway_config& cfg, const overrides& o, std::string& error
         cfg.venue.category = *o.category;
         loc.set("venue.category", "--category");
     }
-    if (o.symbols) {
-        cfg.symbols = *o.symbols;
+    // The symbols come from the list again (the one given, or the file's with --top 0): the
+    // overrides of symbols not in it go, as they would be refused.
+    const auto drop_unlisted_overrides = [&] {
         std::erase_if(cfg.symbol_topics, [&](const auto& entry) {
             return std::find(cfg.symbols.begin(), cfg.symbols.end(), entry.first) ==
                    cfg.symbols.end();
         });
+    };
+    if (o.symbols) {
+        cfg.symbols = *o.symbols;
+        cfg.select.top = 0; // the list given wins over the file's [select]
+        drop_unlisted_overrides();
         loc.set("venue.symbols", "--symbols");
+    }
+    if (o.top) {
+        cfg.select.top = *o.top;
+        if (*o.top == 0) {
+            drop_unlisted_overrides();
+        }
+        loc.set("select.top", "--top");
     }
     const auto set = [&](const std::optional<std::string>& value, std::string& target,
                          std::string path, std::string option) {
@@ -555,6 +619,7 @@ bool apply_overrides(gateway_config& cfg, const overrides& o, std::string& error
             loc.set(std::move(path), std::move(option));
         }
     };
+    set(o.by, cfg.select.by, "select.by", "--by");
     set(o.ws_url, cfg.venue.ws_url, "venue.ws_url", "--ws-url");
     set(o.rest_url, cfg.venue.rest_url, "venue.rest_url", "--rest-url");
     set(o.listen, cfg.http.listen, "http.listen", "--listen");

@@ -17,8 +17,8 @@
 namespace mdg::cli {
 
 /// The 15 liquid USDT perpetuals the gateway follows when no symbols are configured. The old
-/// service picked its 15 by 24 h volume at start-up; mdgate uses a fixed list so that a
-/// restart never changes what is subscribed.
+/// service picked its 15 by 24 h volume at start-up; mdgate uses a fixed list by default so
+/// that a restart never changes what is subscribed ([select] chooses at start instead).
 [[nodiscard]] std::vector<std::string> default_symbols();
 
 /// Everything `mdgate run` needs, read from the TOML file of docs/configuration.md. Each
@@ -44,6 +44,16 @@ struct gateway_config {
     /// [venue] symbols: the instruments to follow, in subscription order.
     std::vector<std::string> symbols = default_symbols();
 
+    /// [select]: choose the symbols at start from the venue's tickers (docs/rest.md) instead of
+    /// venue.symbols: the `top` symbols by `by`, without `exclude`, at least `min_turnover`.
+    struct select_t {
+        std::size_t top = 0;              ///< 0 = use venue.symbols
+        std::string by = "turnover24h";   ///< turnover24h | volume24h
+        std::vector<std::string> exclude; ///< never selected
+        std::size_t min_turnover = 0; ///< 24 h turnover in the quote coin; below it: not selected
+        friend bool operator==(const select_t&, const select_t&) = default;
+    } select;
+
     /// [topics] (the default for every symbol) and [symbols.<SYMBOL>] (an override).
     struct topics_t {
         bool tickers = true;
@@ -54,7 +64,8 @@ struct gateway_config {
         friend bool operator==(const topics_t&, const topics_t&) = default;
     } topics;
 
-    /// Per-symbol replacements of `topics`, keyed by symbol (each must be in `symbols`).
+    /// Per-symbol replacements of `topics`, keyed by symbol (each must be in `symbols` while
+    /// `select.top` is 0; otherwise it applies if its symbol is selected).
     std::map<std::string, topics_t> symbol_topics;
 
     /// [connections]: how topics are spread over sockets and how each socket is kept alive.
@@ -248,6 +259,8 @@ struct gateway_config {
 struct overrides {
     std::optional<model::category> category;         ///< --category
     std::optional<std::vector<std::string>> symbols; ///< --symbols A,B
+    std::optional<std::size_t> top;                  ///< --top
+    std::optional<std::string> by;                   ///< --by
     std::optional<std::string> ws_url;               ///< --ws-url
     std::optional<std::string> rest_url;             ///< --rest-url
     std::optional<std::string> listen;               ///< --listen (http.listen)
@@ -259,8 +272,10 @@ struct overrides {
 
 /// Applies `o` to `cfg` and validates the result. A new category also moves a ws_url that was
 /// Bybit's public host for the old category to the new one (a custom URL stays). New symbols
-/// drop the [symbols.<SYMBOL>] overrides of symbols no longer listed. Errors name the option:
-/// `--listen: 'x' is not a listen address: ...`. On failure `cfg` may be partly changed.
+/// drop the [symbols.<SYMBOL>] overrides of symbols no longer listed and set `select.top` to 0
+/// (the list given wins over the file's [select]); so does `top` = 0. `top` and `symbols`
+/// together are an error. Errors name the option: `--listen: 'x' is not a listen address:
+/// ...`. On failure `cfg` may be partly changed.
 [[nodiscard]] bool apply_overrides(gateway_config& cfg, const overrides& o, std::string& error);
 
 /// What to do with secrets (http.bearer_token) when printing a configuration.

@@ -49,6 +49,10 @@ class reader {
         if (venue != nullptr && !read_venue(*venue, cfg)) {
             return false;
         }
+        const auto* select = root["select"].as_table();
+        if (select != nullptr && !read_select(*select, cfg.select)) {
+            return false;
+        }
         const auto* topics = root["topics"].as_table();
         if (topics != nullptr && !read_topics(*topics, "topics", cfg.topics)) {
             return false;
@@ -119,6 +123,10 @@ class reader {
             detail::venue_keys.end()) {
             return fmt::format("venue.{}", key);
         }
+        if (std::find(detail::select_keys.begin(), detail::select_keys.end(), key) !=
+            detail::select_keys.end()) {
+            return fmt::format("select.{}", key);
+        }
         if (std::find(detail::topic_keys.begin(), detail::topic_keys.end(), key) !=
             detail::topic_keys.end()) {
             return fmt::format("topics.{}", key);
@@ -149,6 +157,9 @@ class reader {
                                         : detail::quoted(fmt::format("{}.{}", table, name));
         const bool is_table = table.empty() && v.is_table();
         auto message = fmt::format("unknown {} {}", is_table ? "table" : "key", path);
+        // At the root, a value named exactly like a key of some table belongs there ("top = 15"
+        // is select.top, not a misspelt [log]); a table gets that hint only as a last resort.
+        const auto home = table.empty() ? qualified_home(name) : std::string{};
         std::string_view best;
         std::size_t best_distance = max_suggestion_distance + 1;
         for (auto candidate : known) {
@@ -158,12 +169,12 @@ class reader {
                 best_distance = d;
             }
         }
-        if (!best.empty()) {
+        if (!home.empty() && !is_table) {
+            message += fmt::format(" (did you mean '{}'?)", home);
+        } else if (!best.empty()) {
             message += fmt::format(" (did you mean '{}'?)", best);
-        } else if (table.empty()) {
-            if (auto home = qualified_home(name); !home.empty()) {
-                message += fmt::format(" (did you mean '{}'?)", home);
-            }
+        } else if (!home.empty()) {
+            message += fmt::format(" (did you mean '{}'?)", home);
         }
         return fail(k.source(), message);
     }
@@ -255,7 +266,7 @@ class reader {
                     venue.category = *cat;
                 }
             } else if (key == "symbols") {
-                ok = read_symbols(v, cfg.symbols);
+                ok = read_symbols(v, path, cfg.symbols);
             } else if (key == "ws_url") {
                 ok = read_string(v, path, venue.ws_url);
             } else if (key == "rest_url") {
@@ -272,20 +283,51 @@ class reader {
         return true;
     }
 
-    bool read_symbols(const toml::node& v, std::vector<std::string>& out) {
+    // A list of symbols (venue.symbols, select.exclude), each element's line noted.
+    bool read_symbols(const toml::node& v, std::string_view path, std::vector<std::string>& out) {
         const auto* array = v.as_array();
         if (array == nullptr) {
-            return fail(v.source(), "'venue.symbols' must be an array of strings, e.g. "
-                                    "[\"BTCUSDT\", \"ETHUSDT\"]");
+            return fail(v.source(), fmt::format("'{}' must be an array of strings, e.g. "
+                                                "[\"BTCUSDT\", \"ETHUSDT\"]",
+                                                path));
         }
         out.clear();
         for (const auto& element : *array) {
             const auto* s = element.as_string();
             if (s == nullptr) {
-                return fail(element.source(), "'venue.symbols' must be an array of strings");
+                return fail(element.source(),
+                            fmt::format("'{}' must be an array of strings", path));
             }
-            note(fmt::format("venue.symbols[{}]", out.size()), element.source());
+            note(fmt::format("{}[{}]", path, out.size()), element.source());
             out.push_back(s->get());
+        }
+        return true;
+    }
+
+    bool read_select(const toml::table& table, gateway_config::select_t& select) {
+        for (auto&& [k, v] : table) {
+            const auto key = k.str();
+            const auto path = fmt::format("select.{}", key);
+            note(path, k.source());
+            bool ok = true;
+            if (key == "top") {
+                const auto& f = detail::select_top;
+                ok =
+                    read_count(v, path, f.lo, f.hi, detail::range_message("select", f), select.top);
+            } else if (key == "by") {
+                ok = read_string(v, path, select.by);
+            } else if (key == "exclude") {
+                ok = read_symbols(v, path, select.exclude);
+            } else if (key == "min_turnover") {
+                const auto& f = detail::select_min_turnover;
+                ok = read_count(v, path, f.lo, f.hi, detail::range_message("select", f),
+                                select.min_turnover);
+            } else {
+                return unknown(k, v, "select", detail::select_keys);
+            }
+            if (!ok) {
+                return false;
+            }
         }
         return true;
     }

@@ -39,6 +39,16 @@ std::string toml_key(std::string_view s) {
     return bare ? std::string{s} : toml_string(s);
 }
 
+// `key = [...]`: six strings a line, one line per six; `[]` when empty.
+void write_list(std::string& out, std::string_view key, const std::vector<std::string>& list) {
+    out += fmt::format("{} = [", key);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        out += i % 6 == 0 ? "\n    " : " ";
+        out += toml_string(list[i]) + ",";
+    }
+    out += list.empty() ? "]\n" : "\n]\n";
+}
+
 void write_topics(std::string& out, const gateway_config::topics_t& t) {
     std::vector<std::string> klines;
     for (auto i : t.klines) {
@@ -57,15 +67,16 @@ std::string to_toml(const gateway_config& cfg, secrets s) {
     std::string out = "# mdgate configuration (docs/configuration.md)\n\n[venue]\n";
     out += fmt::format("name = {}\n", toml_string(cfg.venue.name));
     out += fmt::format("category = {}\n", toml_string(model::to_string(cfg.venue.category)));
-    out += "symbols = [";
-    for (std::size_t i = 0; i < cfg.symbols.size(); ++i) {
-        out += i % 6 == 0 ? "\n    " : " ";
-        out += toml_string(cfg.symbols[i]) + ",";
-    }
-    out += cfg.symbols.empty() ? "]\n" : "\n]\n";
+    write_list(out, "symbols", cfg.symbols);
     out += fmt::format("ws_url = {}\n", toml_string(cfg.venue.ws_url));
     out += fmt::format("rest_url = {}\n", toml_string(cfg.venue.rest_url));
     out += fmt::format("ca_file = {}\n", toml_string(cfg.venue.ca_file));
+
+    out += "\n[select]\n";
+    out += fmt::format("top = {}\n", cfg.select.top);
+    out += fmt::format("by = {}\n", toml_string(cfg.select.by));
+    write_list(out, "exclude", cfg.select.exclude);
+    out += fmt::format("min_turnover = {}\n", cfg.select.min_turnover);
 
     out += "\n[topics]\n";
     write_topics(out, cfg.topics);

@@ -69,6 +69,7 @@ using rest_s = gc::rest_t;
 using bf_s = gc::backfill_t;
 using poll_s = gc::poll_t;
 using refresh_s = gc::refresh_t;
+using select_s = gc::select_t;
 
 // The bounds are generous sanity limits, not tuning advice; docs/configuration.md explains
 // each. Bybit caps: 500 new connections per 5 minutes per IP, 2000 args per option connection,
@@ -169,13 +170,24 @@ inline const auto scalar_sections = std::make_tuple(
                  field<log_s>{"summary_interval", &log_s::summary_interval, sec, 24 * hour}));
 
 /// Keys of the tables read by hand.
-inline constexpr std::array<std::string_view, 15> root_keys{
-    "venue",   "topics",    "symbols",  "connections", "probe", "rest",   "backfill", "poll",
-    "refresh", "freshness", "dispatch", "http",        "api",   "record", "log"};
+inline constexpr std::array<std::string_view, 16> root_keys{
+    "venue", "select",  "topics",    "symbols",  "connections", "probe", "rest",   "backfill",
+    "poll",  "refresh", "freshness", "dispatch", "http",        "api",   "record", "log"};
 inline constexpr std::array<std::string_view, 6> venue_keys{"name",   "category", "symbols",
                                                             "ws_url", "rest_url", "ca_file"};
+inline constexpr std::array<std::string_view, 4> select_keys{"top", "by", "exclude",
+                                                             "min_turnover"};
 inline constexpr std::array<std::string_view, 5> topic_keys{"tickers", "klines", "orderbook_depths",
                                                             "trades", "liquidations"};
+
+/// The bounded keys of [select] (read by hand: `exclude` is a list). `top` stays within the
+/// 1000 symbols venue.symbols may list; `min_turnover` is in the quote coin (10^15 is far above
+/// any market's 24 h turnover).
+inline constexpr field<select_s> select_top{"top", &select_s::top, 0, 500};
+inline constexpr field<select_s> select_min_turnover{"min_turnover", &select_s::min_turnover, 0,
+                                                     1'000'000'000'000'000};
+/// The values of `select.by` (and of `--by`): the tickers' fields the symbols are ranked by.
+inline constexpr std::array<std::string_view, 2> select_by_names{"turnover24h", "volume24h"};
 
 /// Calls `f(section)` for every scalar section, in document order.
 template <class F> void for_each_section(F&& f) {
@@ -220,6 +232,9 @@ class locator {
         return table == "api"    ? " (0s = no interval)"
                : table == "rest" ? " (0s = never wait)"
                                  : " (0s = never stale)";
+    }
+    if (table == "select") {
+        return key == "top" ? " (0 = venue.symbols)" : " (0 = no minimum)";
     }
     return key == "zstd_level"   ? " (0 = uncompressed)"
            : table == "backfill" ? " (0 = none)"

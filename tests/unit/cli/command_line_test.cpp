@@ -274,6 +274,67 @@ TEST(CommandLineTest, RunsOtherOptionsStillWork) {
     EXPECT_EQ(replay.line().replay.cat, model::category::spot);
 }
 
+TEST(CommandLineTest, RunTopAndByChooseTheSymbols) {
+    const auto r = parse({"run", "--top", "15", "--by", "volume24h", "--check-config"});
+    ASSERT_TRUE(r.ok()) << r.err;
+    const auto& o = r.line().run.overrides;
+    EXPECT_EQ(o.top, std::size_t{15});
+    EXPECT_EQ(o.by, "volume24h");
+    EXPECT_FALSE(o.symbols);
+    auto cfg = cli::default_config();
+    std::string error;
+    ASSERT_TRUE(cli::apply_overrides(cfg, o, error)) << error;
+    EXPECT_EQ(cfg.select.top, 15U);
+    EXPECT_EQ(cfg.select.by, "volume24h");
+
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"run", "--top", "0"}, {"run", "--top", "500"}, {"run", "--by", "turnover24h"}}) {
+        const auto ok = parse(args);
+        EXPECT_TRUE(ok.ok()) << args[1] << " " << args[2] << ": " << ok.err;
+    }
+    const auto none = parse({"run"});
+    ASSERT_TRUE(none.ok()) << none.err;
+    EXPECT_FALSE(none.line().run.overrides.top);
+    EXPECT_FALSE(none.line().run.overrides.by);
+}
+
+TEST(CommandLineTest, BadTopOrByExitTwoWithOneLine) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"run", "--top", "501"},
+         "mdgate: --top: '501' is out of range [0, 500] (see mdgate run --help)\n"},
+        {{"run", "--top", "-1"},
+         "mdgate: --top: '-1' is not a whole number (see mdgate run --help)\n"},
+        {{"run", "--top", "1.5"},
+         "mdgate: --top: '1.5' is not a whole number (see mdgate run --help)\n"},
+        {{"run", "--top", "ten"},
+         "mdgate: --top: 'ten' is not a whole number (see mdgate run --help)\n"},
+        {{"run", "--top", "15", "--symbols", "BTCUSDT"},
+         "mdgate: --top and --symbols are exclusive: --top chooses the symbols (see mdgate run "
+         "--help)\n"},
+        {{"run", "--symbols", "BTCUSDT", "--top", "0"},
+         "mdgate: --top and --symbols are exclusive: --top chooses the symbols (see mdgate run "
+         "--help)\n"},
+    };
+    for (const auto& [args, message] : cases) {
+        const auto r = parse(args);
+        EXPECT_EQ(r.exit_code(), 2) << args[1] << " " << args[2];
+        EXPECT_EQ(r.err, message);
+        EXPECT_EQ(r.out, "");
+    }
+    const auto by = parse({"run", "--by", "volume"});
+    EXPECT_EQ(by.exit_code(), 2);
+    EXPECT_EQ(lines_in(by.err), 1U) << by.err;
+    EXPECT_EQ(by.err.rfind("mdgate: --by: ", 0), 0U) << by.err;
+}
+
+TEST(CommandLineTest, RunHelpListsTopAndBy) {
+    const auto r = parse({"run", "--help"});
+    EXPECT_EQ(r.exit_code(), 0);
+    for (const char* text : {"--top", "[select] top", "--by", "turnover24h", "volume24h"}) {
+        EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
+    }
+}
+
 // Issue #14: every value is checked while parsing, one line and exit 2 before any work.
 TEST(CommandLineTest, BadValuesAreOneLineAndExitTwoForEverySubcommand) {
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases{

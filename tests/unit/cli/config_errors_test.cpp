@@ -114,6 +114,50 @@ const bad_file cases[] = {
     {"OverrideOfAnUnlistedSymbol",
      "[venue]\nsymbols = [\"BTCUSDT\"]\n\n[symbols.ETHUSDT]\ntrades = false\n",
      "mdgate.toml:4: [symbols] entry 'ETHUSDT' is not in 'venue.symbols'"},
+    {"OverrideOfAnUnlistedSymbolWithTopZero",
+     "[venue]\nsymbols = [\"BTCUSDT\"]\n[select]\ntop = 0\n[symbols.ETHUSDT]\ntrades = false\n",
+     "mdgate.toml:5: [symbols] entry 'ETHUSDT' is not in 'venue.symbols'"},
+    {"UnknownSelectKeyWithSuggestion", "[select]\ntop = 15\nexcluded = [\"USDCUSDT\"]\n",
+     "mdgate.toml:3: unknown key 'select.excluded' (did you mean 'exclude'?)"},
+    {"SelectKeyOutsideItsTable", "top = 15\n",
+     "mdgate.toml:1: unknown key 'top' (did you mean 'select.top'?)"},
+    {"SelectWrittenAsAValue", "select = 15\n",
+     "mdgate.toml:1: 'select' must be a table: write [select]"},
+    {"SelectTopTooLarge", "[select]\ntop = 501\n",
+     "mdgate.toml:2: 'select.top' must be between 0 and 500 (0 = venue.symbols)"},
+    {"SelectTopNegative", "[select]\n\ntop = -1\n",
+     "mdgate.toml:3: 'select.top' must be between 0 and 500 (0 = venue.symbols)"},
+    {"SelectTopAsString", "[select]\ntop = \"15\"\n",
+     "mdgate.toml:2: 'select.top' must be a whole number"},
+    {"SelectTopFractional", "[select]\ntop = 1.5\n",
+     "mdgate.toml:2: 'select.top' must be a whole number"},
+    {"SelectUnknownBy", "[select]\ntop = 15\nby = \"volume\"\n",
+     "mdgate.toml:3: 'select.by' must be one of turnover24h, volume24h, got 'volume'"},
+    {"SelectByIsCaseSensitive", "[select]\nby = \"Turnover24h\"\n",
+     "mdgate.toml:2: 'select.by' must be one of turnover24h, volume24h, got 'Turnover24h'"},
+    {"SelectByNotAString", "[select]\nby = 1\n", "mdgate.toml:2: 'select.by' must be a string"},
+    {"SelectExcludeNotAnArray", "[select]\nexclude = \"USDCUSDT\"\n",
+     "mdgate.toml:2: 'select.exclude' must be an array of strings, e.g. [\"BTCUSDT\", "
+     "\"ETHUSDT\"]"},
+    {"SelectExcludeNotStrings", "[select]\nexclude = [\"USDCUSDT\", 1]\n",
+     "mdgate.toml:2: 'select.exclude' must be an array of strings"},
+    {"SelectExcludeLowerCaseOnItsOwnLine",
+     "[select]\nexclude = [\n  \"USDCUSDT\",\n  \"ustcusdt\",\n]\n",
+     "mdgate.toml:4: 'select.exclude': 'ustcusdt' is not a symbol (upper-case letters and digits, "
+     "e.g. BTCUSDT)"},
+    {"SelectExcludeEmptySymbol", "[select]\nexclude = [\"\"]\n",
+     "mdgate.toml:2: 'select.exclude': '' is not a symbol (upper-case letters and digits, e.g. "
+     "BTCUSDT)"},
+    {"SelectExcludeDuplicate", "[select]\nexclude = [\"USDCUSDT\",\n\"USTCUSDT\", \"USDCUSDT\"]\n",
+     "mdgate.toml:3: 'select.exclude' lists 'USDCUSDT' twice"},
+    {"SelectMinTurnoverTooLarge", "[select]\nmin_turnover = 1000000000000001\n",
+     "mdgate.toml:2: 'select.min_turnover' must be between 0 and 1000000000000000 (0 = no "
+     "minimum)"},
+    {"SelectMinTurnoverNegative", "[select]\nmin_turnover = -5\n",
+     "mdgate.toml:2: 'select.min_turnover' must be between 0 and 1000000000000000 (0 = no "
+     "minimum)"},
+    {"SelectMinTurnoverAsFloat", "[select]\nmin_turnover = 1e7\n",
+     "mdgate.toml:2: 'select.min_turnover' must be a whole number"},
     {"LiquidationsOnSpot", "[venue]\ncategory = \"spot\"\n",
      "mdgate.toml:2: 'topics.liquidations' must be false on spot: allLiquidation exists only on "
      "linear and inverse"},
@@ -238,6 +282,24 @@ TEST(ConfigErrorsTest, TopicsThatCannotBePackedNameTheConnectionKeys) {
     EXPECT_THAT(error, ::testing::StartsWith("mdgate.toml:2: the topics do not fit on "
                                              "connections: "))
         << error;
+}
+
+TEST(ConfigErrorsTest, ATopThatCannotBePackedIsRefused) {
+    // The made-up symbols that stand for the selection do not fit 3 topics a connection.
+    const auto error =
+        error_of("[select]\ntop = 15\n[connections]\nmax_topics_per_connection = 3\n");
+    EXPECT_THAT(error, ::testing::StartsWith("mdgate.toml:4: the topics do not fit on "
+                                             "connections: "))
+        << error;
+}
+
+TEST(ConfigErrorsTest, WithTopTheSymbolListIsNotChecked) {
+    std::string error;
+    auto cfg = parse_config("[venue]\nsymbols = [\"btcusdt\", \"btcusdt\"]\n[select]\ntop = 5\n"
+                            "[symbols.ETHUSDT]\ntrades = false\n",
+                            "mdgate.toml", error);
+    ASSERT_TRUE(cfg) << error;
+    EXPECT_EQ(cfg->symbols, (std::vector<std::string>{"btcusdt", "btcusdt"}));
 }
 
 TEST(ConfigErrorsTest, HostileBytesAreEscapedInErrors) {

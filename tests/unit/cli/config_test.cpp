@@ -25,6 +25,7 @@ gateway_config everything_changed() {
     c.venue.ws_url = "ws://127.0.0.1:9000/v5/public/inverse";
     c.venue.rest_url = "http://127.0.0.1:9000";
     c.symbols = {"BTCUSD", "ETHUSD", "XRPUSD"};
+    c.select = {5, "volume24h", {"USDCUSD", "USTCUSD"}, 2'000'000};
     c.topics.tickers = false;
     c.topics.klines = {kline_interval::m5, kline_interval::h1, kline_interval::d1};
     c.topics.orderbook_depths = {1, 200};
@@ -123,6 +124,10 @@ TEST(ConfigTest, DefaultsAreTheDocumentedValues) {
     EXPECT_EQ(c.refresh.min_interval, 10s);
     EXPECT_EQ(c.backfill.retry_base, 2s);
     EXPECT_EQ(c.backfill.retry_cap, 5min);
+    EXPECT_EQ(c.select.top, 0U); // venue.symbols, as before [select]
+    EXPECT_EQ(c.select.by, "turnover24h");
+    EXPECT_TRUE(c.select.exclude.empty());
+    EXPECT_EQ(c.select.min_turnover, 0U);
 }
 
 TEST(ConfigTest, AnEmptyFileGivesTheDefaults) {
@@ -197,6 +202,105 @@ retry_cap = "1h"
     auto back = parse(text, error);
     ASSERT_TRUE(back) << error << "\n" << text;
     EXPECT_EQ(*back, *cfg);
+}
+
+TEST(ConfigTest, TheSelectTableReadsBackAndRoundTrips) {
+    std::string error;
+    auto cfg = parse(R"(
+[select]
+top = 15
+by = "volume24h"
+exclude = ["USDCUSDT", "USTCUSDT"]
+min_turnover = 10000000
+)",
+                     error);
+    ASSERT_TRUE(cfg) << error;
+    const gateway_config::select_t expected{15, "volume24h", {"USDCUSDT", "USTCUSDT"}, 10'000'000};
+    EXPECT_EQ(cfg->select, expected);
+    EXPECT_EQ(cfg->symbols, default_symbols()); // kept, though not used
+    const auto text = to_toml(*cfg);
+    EXPECT_NE(text.find("\n[select]\ntop = 15\nby = \"volume24h\"\nexclude = [\n    "
+                        "\"USDCUSDT\", \"USTCUSDT\",\n]\nmin_turnover = 10000000\n"),
+              std::string::npos)
+        << text;
+    auto back = parse(text, error);
+    ASSERT_TRUE(back) << error << "\n" << text;
+    EXPECT_EQ(*back, *cfg);
+    EXPECT_NE(to_toml(default_config())
+                  .find("\n[select]\ntop = 0\nby = \"turnover24h\"\n"
+                        "exclude = []\nmin_turnover = 0\n"),
+              std::string::npos);
+}
+
+TEST(ConfigTest, WithTopTheSymbolListIsNotUsed) {
+    // Overrides of symbols that may be selected; venue.symbols neither lists them nor needs to
+    // be valid: it is kept as it is.
+    std::string error;
+    auto cfg = parse(R"(
+[venue]
+symbols = []
+
+[select]
+top = 20
+
+[symbols.PEPEUSDT]
+orderbook_depths = [200]
+)",
+                     error);
+    ASSERT_TRUE(cfg) << error;
+    EXPECT_TRUE(cfg->symbols.empty());
+    EXPECT_EQ(cfg->symbol_topics.at("PEPEUSDT").orderbook_depths,
+              (std::vector<std::uint16_t>{200}));
+    auto back = parse(to_toml(*cfg), error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(*back, *cfg);
+    // top = 0 again: the list is used, and the override must name a listed symbol.
+    cfg->select.top = 0;
+    cfg->symbols = {"BTCUSDT"};
+    EXPECT_FALSE(validate(*cfg, error));
+    EXPECT_EQ(error, "[symbols] entry 'PEPEUSDT' is not in 'venue.symbols'");
+}
+
+TEST(ConfigTest, TheLargestTopFitsTheDefaultConnections) {
+    // 500 made-up symbols x 5 topics stand for the ones chosen at start in the plan.
+    auto cfg = default_config();
+    cfg.select.top = 500;
+    std::string error;
+    EXPECT_TRUE(validate(cfg, error)) << error;
+    cfg.connections.max_topics_per_connection = 4; // a symbol's 5 topics fit nowhere
+    EXPECT_FALSE(validate(cfg, error));
+    EXPECT_EQ(error.rfind("the topics do not fit on connections: ", 0), 0U) << error;
+}
+
+TEST(ConfigTest, TopAndByOverridesSetTheSelectTable) {
+    auto cfg = default_config();
+    cfg.symbol_topics["ETHUSDT"].orderbook_depths = {200};
+    overrides o;
+    o.top = 15;
+    o.by = "volume24h";
+    std::string error;
+    ASSERT_TRUE(apply_overrides(cfg, o, error)) << error;
+    EXPECT_EQ(cfg.select.top, 15U);
+    EXPECT_EQ(cfg.select.by, "volume24h");
+    EXPECT_EQ(cfg.symbols, default_symbols());    // kept
+    cfg.symbol_topics["PEPEUSDT"].trades = false; // may be selected: accepted
+    ASSERT_TRUE(validate(cfg, error)) << error;
+
+    // --top 0: the list again; overrides of unlisted symbols go, as with --symbols.
+    overrides zero;
+    zero.top = 0;
+    ASSERT_TRUE(apply_overrides(cfg, zero, error)) << error;
+    EXPECT_EQ(cfg.select.top, 0U);
+    EXPECT_EQ(cfg.symbol_topics.count("PEPEUSDT"), 0U);
+    EXPECT_EQ(cfg.symbol_topics.count("ETHUSDT"), 1U);
+
+    // --symbols over a file's [select]: the list given wins.
+    cfg.select.top = 15;
+    overrides symbols;
+    symbols.symbols = std::vector<std::string>{"BTCUSDT"};
+    ASSERT_TRUE(apply_overrides(cfg, symbols, error)) << error;
+    EXPECT_EQ(cfg.select.top, 0U);
+    EXPECT_EQ(cfg.symbols, std::vector<std::string>{"BTCUSDT"});
 }
 
 TEST(ConfigTest, BackfillKlinesReplaceOnlyTheIntervalsGiven) {
@@ -409,6 +513,16 @@ TEST(ConfigTest, OverrideErrorsNameTheOption) {
     spot.category = category::spot;
     EXPECT_EQ(fails(spot), "--category: 'topics.liquidations' must be false on spot: "
                            "allLiquidation exists only on linear and inverse");
+    overrides top;
+    top.top = 501;
+    EXPECT_EQ(fails(top), "--top: 'select.top' must be between 0 and 500 (0 = venue.symbols)");
+    overrides by;
+    by.by = "volume";
+    EXPECT_EQ(fails(by), "--by: 'select.by' must be one of turnover24h, volume24h, got 'volume'");
+    overrides both;
+    both.top = 15;
+    both.symbols = std::vector<std::string>{"BTCUSDT"};
+    EXPECT_EQ(fails(both), "--top and --symbols are exclusive: --top chooses the symbols");
     overrides level;
     level.log_level = "verbose";
     EXPECT_EQ(fails(level), "--log-level: 'log.level' must be one of trace, debug, info, warn, "
