@@ -1,5 +1,6 @@
 // `mdgate run`: the gateway (docs/configuration.md). Loads the TOML configuration, applies the
 // command-line overrides, runs until SIGINT/SIGTERM, shuts down cleanly.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include "core/log.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/liquidation_log.hpp"
+#include "gateway/symbol_select.hpp"
 #include "record/recording_writer.hpp"
 
 namespace mdg::app {
@@ -137,6 +139,56 @@ gateway::gateway_options make_gateway_options(const cli::gateway_config& cfg) {
     return o;
 }
 
+// `[select]` / --top: the symbols chosen from the venue's tickers (docs/rest.md). false with one
+// line in `error` when the venue did not answer or nothing qualified.
+bool select_symbols(cli::gateway_config& cfg, std::string& error) {
+    gateway::ticker_source src;
+    src.rest_url = cfg.venue.rest_url;
+    src.ca_file = cfg.venue.ca_file;
+    src.cat = cfg.venue.category;
+    src.connect_timeout = cfg.rest.connect_timeout;
+    src.request_timeout = cfg.rest.request_timeout;
+    std::string why;
+    auto rows = gateway::fetch_tickers(src, why);
+    if (!rows) {
+        error = fmt::format("cannot choose the symbols (--top {}): {}", cfg.select.top, why);
+        return false;
+    }
+    gateway::selection_options o;
+    o.top = cfg.select.top;
+    o.by = cfg.select.by == "volume24h" ? gateway::selection_options::ranking::volume_24h
+                                        : gateway::selection_options::ranking::turnover_24h;
+    o.exclude = cfg.select.exclude;
+    o.min_turnover = model::decimal{static_cast<std::int64_t>(cfg.select.min_turnover), 0};
+    if (cfg.venue.category != model::category::option) {
+        // Perpetuals and spot pairs only: dated futures (BTCUSDT-26DEC25) are not chosen.
+        o.eligible = [](std::string_view s) {
+            return std::all_of(s.begin(), s.end(), [](char c) {
+                return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            });
+        };
+    }
+    const auto chosen = gateway::choose_symbols(*rows, o);
+    if (chosen.empty()) {
+        error = fmt::format("cannot choose the symbols (--top {}): none of the {} {} instruments "
+                            "qualifies",
+                            cfg.select.top, rows->size(), model::to_string(cfg.venue.category));
+        return false;
+    }
+    cfg.symbols.clear();
+    std::string list;
+    for (const auto& c : chosen) {
+        cfg.symbols.push_back(c.symbol);
+        list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", c.symbol, c.value.to_string());
+    }
+    core::log_event(
+        spdlog::level::info,
+        {{"event", "symbols_selected"}, {"count", chosen.size()}, {"by", cfg.select.by}},
+        "Selected {} of {} {} symbols by {}: {}", chosen.size(), rows->size(),
+        model::to_string(cfg.venue.category), cfg.select.by, list);
+    return true;
+}
+
 int run_gateway(const run_args& args) {
     std::string error;
     cli::gateway_config cfg;
@@ -188,9 +240,16 @@ int run_gateway(const run_args& args) {
         if (args.print) {
             std::fputs(cli::to_toml(cfg).c_str(), stdout);
         }
-        std::fprintf(stderr,
-                     "mdgate: configuration OK: %zu symbols, %zu topics on %zu connections\n",
-                     cfg.symbols.size(), opts.topics.size(), plan->size());
+        if (cfg.select.top > 0) {
+            std::fprintf(stderr,
+                         "mdgate: configuration OK: the top %zu symbols by %s, chosen at start "
+                         "(checked with the default topics of %zu placeholder symbols)\n",
+                         cfg.select.top, cfg.select.by.c_str(), cfg.select.top);
+        } else {
+            std::fprintf(stderr,
+                         "mdgate: configuration OK: %zu symbols, %zu topics on %zu connections\n",
+                         cfg.symbols.size(), opts.topics.size(), plan->size());
+        }
         return 0;
     }
     // Validated above: the file's [log] with the command line's --log-* over it.
@@ -207,6 +266,26 @@ int run_gateway(const run_args& args) {
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+    if (cfg.select.top > 0 && !cfg.rest.enabled) {
+        std::fprintf(stderr, "mdgate: 'select.top' chooses the symbols over REST: it needs "
+                             "'rest.enabled'\n");
+        return 2;
+    }
+    if (cfg.select.top > 0) {
+        // Chosen now, over the network (never for --check-config, which planned `top` made-up
+        // symbols instead): the venue not answering is the machine as it is now, exit 1.
+        if (!select_symbols(cfg, error)) {
+            spdlog::error("mdgate: {}", error);
+            std::fprintf(stderr, "mdgate: %s\n", error.c_str());
+            return 1;
+        }
+        opts = make_gateway_options(cfg);
+        if (!exchange::bybit::plan_connections(opts.cat, opts.topics, opts.plan, error)) {
+            std::fprintf(stderr, "mdgate: %s\n", error.c_str());
+            return 2;
+        }
+    }
 
     gateway::gateway gw(std::move(opts));
     add_builtin_consumers(gw, cfg);

@@ -25,6 +25,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(errc::count_)> n
     "frame_too_large",
     "invalid_argument",
     "limit_exceeded",
+    "unavailable",
 };
 
 // boost's error_category has a protected non-virtual destructor by design.

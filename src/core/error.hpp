@@ -29,6 +29,7 @@ enum class errc : std::uint8_t {
     frame_too_large,    ///< a frame above the configured maximum size
     invalid_argument,   ///< a bad argument to a builder (retired depth, empty symbol, ...)
     limit_exceeded,     ///< a venue limit would be exceeded (args per request, args length)
+    unavailable,        ///< the venue did not answer, or answered with an error (network, HTTP)
     count_,             ///< number of codes; keep last
 };
 

@@ -22,6 +22,7 @@
 #include "core/clock.hpp"
 #include "exchange/bybit/rest_parse.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/symbol_select.hpp"
 #include "model/fixed_point.hpp"
 #include "sim/server.hpp"
 #include "support/sim_harness.hpp"
@@ -446,6 +447,35 @@ TEST_F(BackfillTest, AStaleBookAndTickerAreRefreshedOverRestAndNeverShownLive) {
         return v && v->state == book::book_state::live &&
                v->source == dispatch::data_source::stream;
     }));
+}
+
+// Choosing the symbols at start: the venue's tickers fetched over REST, ranked by 24 h
+// turnover; a turnover changed on the venue changes the choice.
+TEST_F(BackfillTest, TheTopSymbolsByTurnoverAreChosenFromTheVenuesTickers) {
+    ticker_source src;
+    src.rest_url = fmt::format("http://127.0.0.1:{}", port_);
+    control(R"({"action":"set_turnover","symbol":"ETHUSDT","value":9000000000})");
+    control(R"({"action":"set_turnover","symbol":"BTCUSDT","value":5000000000})");
+    std::string why;
+    auto rows = fetch_tickers(src, why);
+    ASSERT_TRUE(rows) << why;
+    ASSERT_EQ(rows->size(), 2U);
+    selection_options o;
+    o.top = 1;
+    auto chosen = choose_symbols(*rows, o);
+    ASSERT_EQ(chosen.size(), 1U);
+    EXPECT_EQ(chosen[0].symbol, "ETHUSDT");
+    control(R"({"action":"set_turnover","symbol":"BTCUSDT","value":20000000000})");
+    rows = fetch_tickers(src, why);
+    ASSERT_TRUE(rows) << why;
+    chosen = choose_symbols(*rows, o);
+    ASSERT_EQ(chosen.size(), 1U);
+    EXPECT_EQ(chosen[0].symbol, "BTCUSDT");
+
+    // A venue that does not answer: an error with the reason, not an empty choice.
+    control(R"({"action":"rest","path":"/v5/market/tickers","mode":"error","seconds":60})");
+    EXPECT_FALSE(fetch_tickers(src, why));
+    EXPECT_NE(why.find("503"), std::string::npos) << why;
 }
 
 // No REST client, no history: the gateway runs as before when the backfill is off.

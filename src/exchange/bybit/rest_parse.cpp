@@ -664,4 +664,53 @@ result<model::ticker_update> parse_rest_ticker(std::string_view body, std::strin
     return errc::missing_field;
 }
 
+result<std::vector<rest_ticker_row>> parse_rest_tickers_list(std::string_view body,
+                                                             std::string& reason) {
+    constexpr std::size_t max_instruments = 5000;
+    dom::parser parser;
+    dom::object res;
+    dom::array list;
+    if (auto e = open_result(parser, body, res, nullptr, reason); e != errc::ok) {
+        return e;
+    }
+    if (res["list"].get_array().get(list) != simdjson::SUCCESS) {
+        reason = "no list array";
+        return errc::missing_field;
+    }
+    if (list.size() > max_instruments) {
+        reason = fmt::format("{} entries, more than {}", list.size(), max_instruments);
+        return errc::too_many_levels;
+    }
+    std::vector<rest_ticker_row> out;
+    out.reserve(list.size());
+    for (dom::element item : list) {
+        std::string_view sym;
+        std::string_view turnover;
+        std::string_view volume;
+        if (item["symbol"].get_string().get(sym) != simdjson::SUCCESS || sym.empty() ||
+            sym.size() > 64 ||
+            item["turnover24h"].get_string().get(turnover) != simdjson::SUCCESS ||
+            item["volume24h"].get_string().get(volume) != simdjson::SUCCESS) {
+            reason = fmt::format("entry {}: symbol, turnover24h and volume24h must be strings",
+                                 out.size());
+            return errc::missing_field;
+        }
+        rest_ticker_row r;
+        r.symbol = std::string(sym);
+        errc e = decimal_of(turnover, r.turnover_24h);
+        e = e != errc::ok ? e : decimal_of(volume, r.volume_24h);
+        if (e == errc::ok &&
+            (r.turnover_24h < model::decimal{} || r.volume_24h < model::decimal{})) {
+            e = errc::negative_value;
+        }
+        if (e != errc::ok) {
+            reason = fmt::format("entry {} ({}): a bad 24 h figure ({})", out.size(),
+                                 sym.substr(0, 40), to_string(e));
+            return e;
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 } // namespace mdg::exchange::bybit

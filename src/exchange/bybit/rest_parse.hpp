@@ -78,6 +78,21 @@ struct rest_book {
 parse_rest_ticker(std::string_view body, std::string_view symbol, model::instrument_id instrument,
                   unix_nanos ts_recv, std::string& reason);
 
+/// One instrument of GET /v5/market/tickers?category=... (every symbol of the category): what a
+/// selection by 24 h activity needs.
+struct rest_ticker_row {
+    std::string symbol;
+    model::decimal turnover_24h; ///< `turnover24h`, in the quote coin
+    model::decimal volume_24h;   ///< `volume24h`, in the base coin
+};
+
+/// Decodes the `result` of GET /v5/market/tickers for a whole category: each entry's symbol
+/// and 24 h turnover and volume, in the venue's order. Refused with a one-line `reason`: the
+/// envelope, an entry without a symbol string or with a turnover24h/volume24h that is not a
+/// non-negative decimal string, more than 5000 entries. Pure; thread-safe.
+[[nodiscard]] result<std::vector<rest_ticker_row>> parse_rest_tickers_list(std::string_view body,
+                                                                           std::string& reason);
+
 /// One bucket of GET /v5/market/open-interest: its `timestamp` and `openInterest`.
 using rest_oi_point = model::open_interest_point;
 

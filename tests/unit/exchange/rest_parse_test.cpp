@@ -470,6 +470,25 @@ TEST(RestParseTest, ATickerDecodesAsASnapshotOfTheStreamsFields) {
     EXPECT_NE(reason.find("openInterest: a bad number"), std::string::npos) << reason;
 }
 
+TEST(RestParseTest, ATickersListGivesEachSymbolsTurnoverAndVolume) {
+    const std::string body =
+        R"({"retCode":0,"retMsg":"OK","result":{"category":"linear","list":[)"
+        R"({"symbol":"BTCUSDT","lastPrice":"65000","turnover24h":"2000000000.5","volume24h":"30000"},)"
+        R"({"symbol":"ETHUSDT","turnover24h":"0","volume24h":"0"}]},"time":1765000000125})";
+    std::string reason;
+    auto r = parse_rest_tickers_list(body, reason);
+    ASSERT_TRUE(r) << reason;
+    ASSERT_EQ(r->size(), 2U);
+    EXPECT_EQ((*r)[0].symbol, "BTCUSDT");
+    EXPECT_EQ((*r)[0].turnover_24h.to_string(), "2000000000.5");
+    EXPECT_EQ((*r)[0].volume_24h.to_string(), "30000");
+    EXPECT_FALSE(
+        parse_rest_tickers_list(with(body, R"("0","volume24h")", R"("-1","volume24h")"), reason));
+    EXPECT_NE(reason.find("entry 1 (ETHUSDT): a bad 24 h figure"), std::string::npos) << reason;
+    EXPECT_FALSE(parse_rest_tickers_list(with(body, R"("turnover24h":"0",)", ""), reason));
+    EXPECT_NE(reason.find("must be strings"), std::string::npos) << reason;
+}
+
 TEST(KlineNextStartTest, FixedIntervalsAndCalendarMonths) {
     const auto t = unix_nanos::from_millis(1670601600000); // 2022-12-09 16:00 UTC
     EXPECT_EQ(model::kline_next_start(kline_interval::m1, t),
