@@ -342,16 +342,18 @@ struct backfill::impl : std::enable_shared_from_this<backfill::impl> {
             st.retry_at = steady::now() + delay;
             if (st.failures == 1) {
                 const auto job = self->name(st.job);
-                core::log_event(
-                    spdlog::level::warn,
+                // One line a minute across the jobs (a venue down at start fails them all);
+                // /v1/status lists each failing one.
+                core::log_limited_event(
+                    spdlog::level::warn, "gateway.backfill_failed",
                     {{"event", "backfill_failed"},
                      {"job", job},
                      {"reason", why},
                      {"retry_in_ms",
                       std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()}},
                     "Backfill of {} failed: {}; trying again in {:.1f} s (further "
-                    "failures are counted in mdgate_backfill_fetches_total, not "
-                    "logged)",
+                    "failures are counted in mdgate_backfill_fetches_total; /v1/status "
+                    "lists every history still pending)",
                     job, why, secs(delay));
             }
             const bool go_on = co_await self->wait(i, delay);
@@ -370,13 +372,13 @@ struct backfill::impl : std::enable_shared_from_this<backfill::impl> {
         st.finished_at = steady::now();
         ++sums.done;
         if (st.failures > 0) {
-            core::log_event(spdlog::level::info,
-                            {{"event", "backfill_recovered"},
-                             {"job", name(st.job)},
-                             {"failures", st.failures},
-                             {"rows", rows}},
-                            "Backfill of {} succeeded after {} failed attempts: {} rows",
-                            name(st.job), st.failures, rows);
+            core::log_limited_event(spdlog::level::info, "gateway.backfill_recovered",
+                                    {{"event", "backfill_recovered"},
+                                     {"job", name(st.job)},
+                                     {"failures", st.failures},
+                                     {"rows", rows}},
+                                    "Backfill of {} succeeded after {} failed attempts: {} rows",
+                                    name(st.job), st.failures, rows);
         }
         if (sums.done == status.size() && !announced) {
             announced = true;

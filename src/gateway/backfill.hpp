@@ -91,10 +91,11 @@ struct backfill_totals {
 /// subscriptions go live, and handed to the state shards through `sink`, where they merge with
 /// what the stream delivered meanwhile (kline_series::merge: no duplicate candle, no hole at
 /// the seam; trade_ring::merge: no trade twice). Every job runs at once; the rest client's rate
-/// limiter (bulk priority) and its connection pool pace them. A failed fetch is logged once per
-/// job (WARN, with the reason; later failures of the same job are counted, not logged) and tried
-/// again with backoff until it succeeds; its success after failures is logged (INFO), and the
-/// end of the whole backfill once.
+/// limiter (bulk priority) and its connection pool pace them. A job's first failure is logged
+/// (WARN, with the reason; at most one such line a minute over all jobs, since a venue down at
+/// start fails them all; later failures of a job are counted, not logged) and the job is tried
+/// again with backoff until it succeeds; a success after failures is logged (INFO, limited the
+/// same way), and the end of the whole backfill once.
 ///
 /// Not thread-safe: everything runs on the executor of `client` (the gateway's I/O thread);
 /// the accessors too.

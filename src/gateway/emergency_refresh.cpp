@@ -117,7 +117,7 @@ struct emergency_refresh::impl : std::enable_shared_from_this<emergency_refresh:
             ++c.dropped;
         } else {
             ++c.failed;
-            core::log_limited_event(spdlog::level::warn, "refresh_failed." + topic,
+            core::log_limited_event(spdlog::level::warn, "gateway.emergency_refresh_failed",
                                     {{"event", "emergency_refresh_failed"}, {"topic", topic}},
                                     "EMERGENCY refresh of {} failed: {}", topic, why);
         }
@@ -164,7 +164,7 @@ void emergency_refresh::check(const exchange::subscription_set& subs, steady::ti
         ++m.counts[t->ch == channel::orderbook ? 0 : 1].started;
         ++m.flying;
         core::log_limited_event(
-            spdlog::level::warn, "refresh." + topic,
+            spdlog::level::warn, "gateway.emergency_refresh",
             {{"event", "emergency_refresh"},
              {"topic", topic},
              {"stale_ms",

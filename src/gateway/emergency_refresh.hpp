@@ -57,7 +57,8 @@ struct refresh_counters {
 /// becomes the shard's REST snapshot beside the stream's book, shown while the stream's book is
 /// not live and never as live; a ticker's fields are replaced and marked as from REST. The old
 /// service logged this as "EMERGENCY refresh triggered ... WS data stale"; mdgate logs
-/// `EMERGENCY refresh of <topic>` at WARN, at most once a minute per topic.
+/// `EMERGENCY refresh of <topic>` at WARN, at most one line a minute with the count of those
+/// held back (an outage makes every topic stale at once).
 ///
 /// Not thread-safe: check() and the requests run on the client's executor (the I/O thread).
 class emergency_refresh {

@@ -169,8 +169,8 @@ struct rest_poller::impl : std::enable_shared_from_this<rest_poller::impl> {
                 st.last_ok = steady::now();
                 if (st.failing > 0) {
                     const auto job = self->name(st.job);
-                    core::log_event(
-                        spdlog::level::info,
+                    core::log_limited_event(
+                        spdlog::level::info, "gateway.rest_poll_recovered",
                         {{"event", "rest_poll_recovered"}, {"job", job}, {"failures", st.failing}},
                         "REST poll of {} succeeded after {} failed attempts", job, st.failing);
                 }
@@ -186,11 +186,13 @@ struct rest_poller::impl : std::enable_shared_from_this<rest_poller::impl> {
                 retry = std::min(retry * 2, every);
                 if (st.failing == 1) {
                     const auto job = self->name(st.job);
-                    core::log_event(
-                        spdlog::level::warn,
+                    // One line a minute across the polls; /v1/status lists the failing ones.
+                    core::log_limited_event(
+                        spdlog::level::warn, "gateway.rest_poll_failed",
                         {{"event", "rest_poll_failed"}, {"job", job}, {"reason", why}},
                         "REST poll of {} failed: {}; trying again in {:.1f} s (further failures "
-                        "are counted in mdgate_rest_polls_total, not logged)",
+                        "are counted in mdgate_rest_polls_total; /v1/status lists the failing "
+                        "polls)",
                         job, why, std::chrono::duration<double>(wait).count());
                 }
             }

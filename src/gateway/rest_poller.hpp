@@ -57,8 +57,9 @@ struct poll_job_status {
 /// then handed whole to `publish` (the consumer pool's venue_data channel) with the time it
 /// arrived, so that readers can tell its age.
 ///
-/// A failed poll is logged once per failing streak (WARN) and tried again sooner: after 5 s,
-/// doubling up to the job's interval; the first success after failures is logged (INFO).
+/// A failed poll is logged once per failing streak (WARN; at most one such line a minute over
+/// all polls) and tried again sooner: after 5 s, doubling up to the job's interval; the first
+/// success after failures is logged (INFO, limited the same way).
 ///
 /// Not thread-safe: everything runs on the client's executor (the gateway's I/O thread), the
 /// accessors too.
