@@ -384,9 +384,11 @@ void shard::process(shard_item& it) {
         }
         return;
     case item_kind::rest_book:
-        if (state_.on_rest_book(it.book)) {
+        // The book's status (state, u, applied time) stays the stream's: only the consumers
+        // see the REST levels.
+        if (state_.on_rest_book(it.book) && pool_ != nullptr) {
             if (const auto* e = state_.book(it.book.instrument, it.book.depth)) {
-                publish_state(it.book.instrument, it.book.depth, *e, now);
+                pool_->publish_book(it.book.instrument, it.book.depth, *e, now);
             }
         }
         return;
