@@ -41,8 +41,12 @@ bool trade_ring::push(const model::trade& t) noexcept {
 }
 
 std::size_t trade_ring::merge(std::span<const model::trade> history) {
-    // (trade, from the history), oldest first once sorted.
-    std::vector<std::pair<model::trade, bool>> all;
+    struct entry {
+        model::trade t;
+        bool from_history = false;
+        std::size_t order = 0; // history first, then the ring: the tie-break at equal times
+    };
+    std::vector<entry> all;
     all.reserve(history.size() + ring_.size());
     std::unordered_set<std::uint64_t> seen; // ids of the history taken so far
     for (const auto& t : history) {
@@ -52,29 +56,33 @@ std::size_t trade_ring::merge(std::span<const model::trade> history) {
             ++duplicates_;
             continue;
         }
-        all.emplace_back(t, true);
+        all.push_back({t, true, all.size()});
     }
     if (all.empty()) {
         return 0;
     }
     for (std::size_t i = 0; i < ring_.size(); ++i) {
-        all.emplace_back(ring_[i], false);
+        all.push_back({ring_[i], false, all.size()});
     }
-    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-        return a.first.ts_exchange < b.first.ts_exchange;
+    // Stable by construction (the order breaks ties), without std::stable_sort's buffer.
+    std::sort(all.begin(), all.end(), [](const entry& a, const entry& b) {
+        if (a.t.ts_exchange != b.t.ts_exchange) {
+            return a.t.ts_exchange < b.t.ts_exchange;
+        }
+        return a.order < b.order;
     });
     const std::size_t keep = std::min(all.size(), ring_.capacity());
     ring_.clear();
     ids_.clear();
     std::size_t added = 0;
     for (std::size_t i = all.size() - keep; i < all.size(); ++i) {
-        const auto& [t, from_history] = all[i];
-        if (!t.id.view().empty()) {
-            ids_.insert(detail::hash_text(t.id.view()));
+        const auto& e = all[i];
+        if (!e.t.id.view().empty()) {
+            ids_.insert(detail::hash_text(e.t.id.view()));
         }
-        ring_.push_back(t);
-        last_ts_exchange_ = std::max(last_ts_exchange_, t.ts_exchange);
-        added += from_history ? 1U : 0U;
+        ring_.push_back(e.t);
+        last_ts_exchange_ = std::max(last_ts_exchange_, e.t.ts_exchange);
+        added += e.from_history ? 1U : 0U;
     }
     accepted_ += added;
     return added;

@@ -31,6 +31,12 @@ void* operator new(std::size_t n) {
     }
     throw std::bad_alloc{};
 }
+// The nothrow form too (std::get_temporary_buffer uses it), so that every allocation the
+// replaced delete frees came from malloc.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    return std::malloc(n == 0 ? 1 : n);
+}
 void operator delete(void* p) noexcept {
     std::free(p);
 }
