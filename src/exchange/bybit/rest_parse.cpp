@@ -595,11 +595,18 @@ result<rest_book> parse_rest_orderbook(std::string_view body, std::string_view s
                               cts < 9'000'000'000'000) {
         b.ts_engine = unix_nanos::from_millis(cts);
     }
-    if (auto e = book_side(res["b"], spec, max_levels, true, b.bids, reason); e != errc::ok) {
+    // Taken with an error check: converting a missing field's result to an element throws.
+    dom::element bids;
+    dom::element asks;
+    if (res["b"].get(bids) != simdjson::SUCCESS || res["a"].get(asks) != simdjson::SUCCESS) {
+        reason = "no b or a";
+        return errc::missing_field;
+    }
+    if (auto e = book_side(bids, spec, max_levels, true, b.bids, reason); e != errc::ok) {
         reason = "bids: " + reason;
         return e;
     }
-    if (auto e = book_side(res["a"], spec, max_levels, false, b.asks, reason); e != errc::ok) {
+    if (auto e = book_side(asks, spec, max_levels, false, b.asks, reason); e != errc::ok) {
         reason = "asks: " + reason;
         return e;
     }
